@@ -1,0 +1,231 @@
+"""``digitpad``: the GUI with no subcommand; ``train``, ``evaluate``, ``predict`` otherwise.
+
+Heavy modules (TensorFlow, Qt) are imported inside the command that needs them, so
+``digitpad --help`` and the GUI's first paint stay fast. Every user-facing failure is one
+line on stderr naming the file and the problem, with a non-zero exit.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .core.errors import DigitPadError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _err(message: str) -> None:
+    print(f"digitpad: error: {message}", file=sys.stderr)
+
+
+def _default_model() -> Path:
+    from .core.model_files import shipped_model
+
+    return shipped_model()
+
+
+# ------------------------------------------------------------------------------------- train
+def cmd_train(args) -> int:
+    from .ml.training import TrainConfig, train
+
+    cfg = TrainConfig(architecture=args.architecture, output=Path(args.output), epochs=args.epochs,
+                      batch_size=args.batch_size, seed=args.seed, mnist=args.mnist, extra=args.extra or [],
+                      augment=None if args.augment is None else args.augment == "on",
+                      stroke_mix=args.stroke_mix, limit=args.limit,
+                      log_dir=None if args.no_tensorboard else Path(args.logdir or f"runs/{Path(args.output).stem}"))
+    info = train(cfg, log=lambda m: print(m, flush=True))
+    print(json.dumps(info["metrics"]))
+    return 0
+
+
+# ---------------------------------------------------------------------------------- evaluate
+def cmd_evaluate(args) -> int:
+    from .core.labelled_sets import load_labelled, mnist_test
+    from .core.metrics import format_scores
+    from .ml.evaluation import evaluate_set
+    from .ml.recognizer import Recognizer
+
+    model = Path(args.model) if args.model else _default_model()
+    rec = Recognizer.load(model)
+    data = load_labelled(args.data) if args.data else mnist_test(args.mnist)
+    scores = evaluate_set(rec, data)
+    print(format_scores(scores, f"{rec.name} on {data.source}"))
+    if args.plot:
+        from .core.confusion_plot import save_confusion_png
+
+        save_confusion_png(scores, args.plot, f"{rec.name} on {Path(data.source.split(' (')[0]).name}")
+        print(f"confusion matrix plot: {args.plot}")
+    if args.json:
+        from .core.atomic_file import write_text
+
+        write_text(args.json, json.dumps({"model": str(model), "data": data.source, **scores.to_dict()}) + "\n")
+    return 0
+
+
+# ----------------------------------------------------------------------------------- predict
+def _inputs(paths: list[str]):
+    """(source, kind, payload) in input order; kind is 'image', 'ink' or 'error'."""
+    from .core.images import IMAGE_SUFFIXES, read_image
+    from .core.ink import iter_jsonl, parse_ink, read_ink
+
+    for raw in paths:
+        try:
+            if raw == "-":
+                for name, ink in iter_jsonl(sys.stdin, "-"):
+                    yield name, "ink", ink
+                continue
+            path = Path(raw)
+            suffix = path.suffix.lower()
+            if suffix == ".jsonl":
+                try:
+                    fh = open(path, encoding="utf-8")
+                except OSError as exc:
+                    raise DigitPadError(f"cannot read ({exc.strerror or exc})", path) from None
+                with fh:
+                    lines = iter(fh)
+                    number = 0
+                    for number, line in enumerate(lines, 1):
+                        if not line.strip():
+                            continue
+                        name = f"{raw}:{number}"
+                        try:
+                            yield name, "ink", parse_ink(line, name)
+                        except DigitPadError as exc:
+                            yield name, "error", str(exc)
+                continue
+            if suffix == ".json":
+                yield raw, "ink", read_ink(path)
+            elif suffix in IMAGE_SUFFIXES or path.is_file():
+                yield raw, "image", read_image(path)
+            else:
+                raise DigitPadError("no such file", path)
+        except DigitPadError as exc:
+            yield raw, "error", str(exc)
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+
+    from .core.ink import ink_to_mnist
+    from .core.preprocess import to_mnist
+    from .ml.recognizer import Recognizer
+
+    model = Path(args.model) if args.model else _default_model()
+    rec = Recognizer.load(model)
+    settings = rec.info.preprocessing
+    out = sys.stdout
+    failures = 0
+
+    def flush(batch):
+        nonlocal failures
+        good = [i for i, (_, kind, x) in enumerate(batch) if kind == "x"]
+        preds = rec.predict(np.stack([batch[i][2] for i in good])) if good else None
+        slot = {i: k for k, i in enumerate(good)}
+        for i, (source, kind, payload) in enumerate(batch):
+            if kind == "error":
+                failures += 1
+                _err(payload)
+                record = {"source": source, "error": payload}
+            elif kind == "empty":
+                record = {"source": source, "digit": None, "confidence": 0.0, "probabilities": None,
+                          "empty": True}
+            else:
+                k = slot[i]
+                p = preds.probabilities[k]
+                record = {"source": source, "digit": int(p.argmax()), "confidence": round(float(p.max()), 6),
+                          "probabilities": [round(float(v), 6) for v in p]}
+                if preds.reconstruction_errors is not None:
+                    record["reconstruction_error"] = round(float(preds.reconstruction_errors[k]), 6)
+            out.write(json.dumps(record) + "\n")
+        out.flush()
+
+    batch = []
+    for source, kind, payload in _inputs(args.paths):
+        if kind != "error":
+            try:
+                pre = ink_to_mnist(payload, settings) if kind == "ink" else to_mnist(payload, settings)
+                kind, payload = ("empty", None) if pre.empty else ("x", pre.image)
+            except (ValueError, DigitPadError) as exc:
+                kind, payload = "error", f"{source}: {exc}"
+        batch.append((source, kind, payload))
+        if len(batch) >= args.batch_size:
+            flush(batch)
+            batch = []
+    flush(batch)
+    return EXIT_ERROR if failures else 0
+
+
+# --------------------------------------------------------------------------------------- gui
+def cmd_gui(args) -> int:
+    try:
+        from .gui.app import run
+    except ImportError as exc:  # the GUI arrives with the desktop-app issue
+        print(f"DigitPad {__version__}: the desktop window is not available yet ({exc}). "
+              "Try 'digitpad --help' for the command-line tools.")
+        return 0
+    return run(model=args.model)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="digitpad", description="Handwritten digit recognition: draw, recognise, "
+                                "fine-tune. With no command, opens the desktop app.")
+    p.add_argument("--version", action="version", version=f"digitpad {__version__}")
+    p.add_argument("--model", help="model to open in the app (default: the shipped model)")
+    sub = p.add_subparsers(dest="command")
+
+    t = sub.add_parser("train", help="train a model on MNIST (+ extra labelled data)")
+    t.add_argument("--architecture", "-a", default="digitnet", choices=["digitnet", "paper"])
+    t.add_argument("--epochs", type=int, help="default: 15 for digitnet, 12 for paper")
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--output", "-o", default="models/digitpad-default.keras",
+                   help="model file to write (.keras); a .json sidecar goes beside it")
+    t.add_argument("--mnist", help="MNIST .npz or folder of IDX files")
+    t.add_argument("--extra", action="append", metavar="DATA",
+                   help="extra labelled digits (npz, IDX folder, image folder); repeatable")
+    t.add_argument("--augment", choices=["on", "off"], help="default: on for digitnet, off for paper")
+    t.add_argument("--stroke-mix", type=float, help="share of each epoch redrawn as ink (0..1)")
+    t.add_argument("--limit", type=int, help="use only the first N MNIST training digits")
+    t.add_argument("--logdir", help="TensorBoard log folder (default runs/<model name>)")
+    t.add_argument("--no-tensorboard", action="store_true")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix")
+    e.add_argument("model", nargs="?", help="model file (default: the shipped default model)")
+    e.add_argument("--data", help="labelled set: npz, IDX folder, or folder of images (default: MNIST test)")
+    e.add_argument("--mnist", help="where MNIST is, when --data is not given")
+    e.add_argument("--plot", metavar="PNG", help="also save the confusion matrix as a PNG")
+    e.add_argument("--json", metavar="FILE", help="also save the scores as JSON")
+    e.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("predict", help="recognise images, ink .json files or .jsonl ink lists")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="image, .json ink, .jsonl inks, or - for JSONL on stdin")
+    r.add_argument("--model", dest="model", help="model file (default: the shipped default model)")
+    r.add_argument("--batch-size", type=int, default=512)
+    r.set_defaults(func=cmd_predict)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", cmd_gui)
+    try:
+        return func(args)
+    except DigitPadError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

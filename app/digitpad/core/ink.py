@@ -1,0 +1,215 @@
+"""Ink: a drawing as strokes, its JSON format, and the one rasteriser for screen and model.
+
+Format (the contract between the canvas, the sample store and the command line)::
+
+    {"width": W, "height": H, "strokes": [[[x, y], ...], ...], "pen_width": P}
+
+Points are canvas pixels (origin top-left, y down), optionally ``[x, y, pressure]`` or
+``[x, y, pressure, t_ms]``. ``pen_width`` is optional; extra keys are kept as they are.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+import cv2
+import numpy as np
+
+from .errors import InkError
+from .preprocess import BOX, PreprocessSettings, Preprocessed, to_mnist
+
+#: Stroke width relative to the longer side of the digit's bounding box when rendering model
+#: input. 0.14 gives 2.5 px strokes in the 20 px MNIST box: the median MNIST stroke width
+#: (ink mass / skeleton length over the training set).
+MODEL_STROKE_RATIO = 0.14
+_SUPERSAMPLE = 4
+_SHIFT = 4  # cv2 fixed-point bits: sub-pixel precise line ends
+
+
+def default_pen_width(width: float, height: float) -> float:
+    """The GUI's default brush for a canvas of this size (also the format's default)."""
+    return max(1.0, round(0.05 * min(width, height), 1))
+
+
+def pressure_width(pen_width: float, pressure: float) -> float:
+    """Line width for a pressure in 0..1: light touches stay visible, full pressure is the pen."""
+    return pen_width * (0.3 + 0.7 * min(max(pressure, 0.0), 1.0))
+
+
+@dataclass(frozen=True, eq=False)
+class Ink:
+    width: float
+    height: float
+    strokes: tuple[np.ndarray, ...]  # each (n, 2..4) float64: x, y[, pressure[, t_ms]]
+    pen_width: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_pen_width(self) -> float:
+        return self.pen_width if self.pen_width is not None else default_pen_width(self.width, self.height)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(len(s) for s in self.strokes)
+
+    def points(self) -> np.ndarray:
+        pts = [s[:, :2] for s in self.strokes if len(s)]
+        return np.concatenate(pts) if pts else np.zeros((0, 2))
+
+    def with_strokes(self, strokes: Iterable[np.ndarray]) -> "Ink":
+        return replace(self, strokes=tuple(np.asarray(s, np.float64) for s in strokes))
+
+    def to_dict(self) -> dict:
+        data = dict(self.extra)
+        data.update(width=_num(self.width), height=_num(self.height),
+                    strokes=[[[_num(v) for v in p] for p in s.tolist()] for s in self.strokes])
+        if self.pen_width is not None:
+            data["pen_width"] = _num(self.pen_width)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ink) and self.to_dict() == other.to_dict()
+
+
+def _num(v: float) -> float | int:
+    return int(v) if float(v).is_integer() else round(float(v), 4)
+
+
+def _positive(value: Any, key: str, source: str | None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InkError(f"'{key}' must be a positive number, got {value!r}", source)
+    return float(value)
+
+
+def ink_from_dict(data: Any, source: str | os.PathLike | None = None) -> Ink:
+    """Validate a parsed JSON object; every problem is an :class:`InkError` naming the source."""
+    src = None if source is None else os.fspath(source)
+    if not isinstance(data, dict):
+        raise InkError(f"an ink must be a JSON object, got {type(data).__name__}", src)
+    for key in ("width", "height", "strokes"):
+        if key not in data:
+            raise InkError(f"missing key '{key}'", src)
+    width, height = _positive(data["width"], "width", src), _positive(data["height"], "height", src)
+    pen = data.get("pen_width")
+    pen = None if pen is None else _positive(pen, "pen_width", src)
+    if not isinstance(data["strokes"], list):
+        raise InkError("'strokes' must be a list of strokes", src)
+    strokes = []
+    for i, stroke in enumerate(data["strokes"]):
+        if not isinstance(stroke, list):
+            raise InkError(f"stroke {i} must be a list of points", src)
+        if not stroke:
+            continue
+        try:
+            lengths = {len(p) for p in stroke}
+            arr = np.asarray(stroke, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InkError(f"stroke {i} has a point that is not a list of numbers", src) from None
+        if len(lengths) != 1 or arr.ndim != 2 or arr.shape[1] not in (2, 3, 4):
+            raise InkError(f"stroke {i}: points must all be [x, y], [x, y, pressure] or "
+                           f"[x, y, pressure, t_ms]", src)
+        if not np.isfinite(arr).all():
+            raise InkError(f"stroke {i} has a non-finite coordinate", src)
+        if any(isinstance(v, bool) for p in stroke for v in p):
+            raise InkError(f"stroke {i} has a boolean where a number belongs", src)
+        strokes.append(arr)
+    extra = {k: v for k, v in data.items() if k not in ("width", "height", "strokes", "pen_width")}
+    return Ink(width, height, tuple(strokes), pen, extra)
+
+
+def parse_ink(text: str | bytes, source: str | os.PathLike | None = None) -> Ink:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InkError(f"not valid JSON ({exc})", None if source is None else os.fspath(source)) from None
+    return ink_from_dict(data, source)
+
+
+def read_ink(path: str | os.PathLike) -> Ink:
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise InkError(f"cannot read ({exc.strerror or exc})", path) from None
+    return parse_ink(text, path)
+
+
+def write_ink(path: str | os.PathLike, ink: Ink) -> None:
+    from .atomic_file import write_text
+
+    write_text(path, ink.to_json() + "\n")
+
+
+def iter_jsonl(lines: Iterable[str | bytes], source: str) -> Iterator[tuple[str, Ink]]:
+    """Inks from JSON Lines; each is named ``source:line``. Blank lines are skipped."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        name = f"{source}:{number}"
+        yield name, parse_ink(line, name)
+
+
+# ----------------------------------------------------------------------------------- rendering
+
+def _draw(canvas: np.ndarray, strokes: Iterable[np.ndarray], widths: Iterable[np.ndarray | float],
+          scale: float, offset: tuple[float, float]) -> None:
+    k = 1 << _SHIFT
+    for stroke, width in zip(strokes, widths):
+        pts = (stroke[:, :2] - offset) * scale
+        fixed = np.round(pts * k).astype(np.int64)
+        w = np.broadcast_to(np.asarray(width, np.float64) * scale, (len(pts),))
+        if len(pts) == 1:
+            cv2.circle(canvas, tuple(int(v) for v in fixed[0]), max(1, round(w[0] / 2 * k)), 255,
+                       -1, cv2.LINE_AA, _SHIFT)
+            continue
+        for i in range(len(pts) - 1):
+            thickness = max(1, int(round((w[i] + w[i + 1]) / 2)))
+            cv2.line(canvas, tuple(int(v) for v in fixed[i]), tuple(int(v) for v in fixed[i + 1]), 255,
+                     thickness, cv2.LINE_AA, _SHIFT)
+
+
+def render(ink: Ink, *, scale: float = 1.0, pen_width: float | None = None, pressure: bool = True) -> np.ndarray:
+    """The drawing as the user sees it: uint8, white ink on black, canvas size times ``scale``."""
+    w, h = max(1, int(round(ink.width * scale))), max(1, int(round(ink.height * scale)))
+    canvas = np.zeros((h, w), np.uint8)
+    pen = pen_width if pen_width is not None else ink.effective_pen_width
+    widths = [pressure_width(pen, 1.0) * np.ones(len(s)) if not (pressure and s.shape[1] >= 3)
+              else np.array([pressure_width(pen, p) for p in s[:, 2]]) for s in ink.strokes]
+    _draw(canvas, ink.strokes, widths, scale, (0.0, 0.0))
+    return canvas
+
+
+def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray:
+    """The digit drawn at a stroke width proportional to its size, whatever brush the user had.
+
+    The longer side of the point cloud becomes ``BOX * supersample`` pixels and the line width
+    ``ratio`` times that, so big or small writing and thin or thick brushes give the same picture.
+    """
+    pts = ink.points()
+    if len(pts) == 0:
+        return np.zeros((0, 0), np.uint8)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    extent = float((hi - lo).max())
+    box = BOX * _SUPERSAMPLE
+    scale = box / extent if extent > 0 else 1.0
+    stroke = ratio * box
+    margin = stroke + 2
+    size = np.ceil((hi - lo) * scale + 2 * margin).astype(int)
+    canvas = np.zeros((max(1, size[1]), max(1, size[0])), np.uint8)
+    _draw(canvas, ink.strokes, [stroke] * len(ink.strokes), scale, tuple(lo - margin / scale))
+    return canvas
+
+
+def ink_to_mnist(ink: Ink, settings: PreprocessSettings = PreprocessSettings(),
+                 *, keep_stages: bool = False) -> Preprocessed:
+    """Model input for an ink: normalised-width rendering, then the shared :func:`to_mnist`."""
+    if ink.is_empty:
+        return Preprocessed(None, {})
+    result = to_mnist(render_normalised(ink), settings, keep_stages=keep_stages)
+    return result

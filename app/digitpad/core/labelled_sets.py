@@ -1,0 +1,102 @@
+"""Labelled digit sets for ``evaluate``: an .npz, an IDX folder, or a folder of images.
+
+A folder of images is labelled either by sub-folders named 0-9 ("sorted by label") or by a
+file name that starts with the digit ("7_anna.png", "7-003.jpg", "7.png").
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import mnist_data
+from .errors import DataFormatError, DataNotFoundError
+from .idx import read_idx
+from .images import IMAGE_SUFFIXES, read_image
+
+_LABEL_IN_NAME = re.compile(r"^(\d)(?:\D|$)")
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    images: list[np.ndarray] | np.ndarray  # raw pictures of any size, or (N, 28, 28) uint8
+    labels: np.ndarray
+    source: str
+    names: list[str] | None = None
+
+
+def _from_npz(path: Path) -> LabelledSet:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for xk, yk in (("x_test", "y_test"), ("x", "y"), ("images", "labels"), ("x_train", "y_train")):
+                if xk in data.files and yk in data.files:
+                    x, y = data[xk], data[yk]
+                    break
+            else:
+                raise DataFormatError(f"no image/label arrays (looked for x_test/y_test, x/y, images/labels, "
+                                      f"x_train/y_train; found {data.files})", path)
+    except (OSError, ValueError, EOFError) as exc:
+        raise DataFormatError(f"not a readable .npz file ({exc})", path) from None
+    return _checked(x, y, path)
+
+
+def _checked(x: np.ndarray, y: np.ndarray, path: Path) -> LabelledSet:
+    y = np.asarray(y).reshape(-1)
+    if x.ndim not in (3, 4) or len(x) != len(y):
+        raise DataFormatError(f"expected N pictures and N labels, got shapes {x.shape} and {y.shape}", path)
+    if y.size and (y.min() < 0 or y.max() > 9):
+        raise DataFormatError("labels must be digits 0-9", path)
+    return LabelledSet(x, y.astype(np.int64), str(path))
+
+
+def _from_idx_folder(folder: Path) -> LabelledSet:
+    for split in ("test", "train"):
+        xs = mnist_data._idx_file(folder, mnist_data.IDX_STEMS[f"x_{split}"])
+        ys = mnist_data._idx_file(folder, mnist_data.IDX_STEMS[f"y_{split}"])
+        if xs and ys:
+            return _checked(read_idx(xs), read_idx(ys), folder)
+    images = sorted(p for p in folder.iterdir() if "images-idx3" in p.name or "images.idx3" in p.name)
+    labels = sorted(p for p in folder.iterdir() if "labels-idx1" in p.name or "labels.idx1" in p.name)
+    if len(images) == 1 and len(labels) == 1:
+        return _checked(read_idx(images[0]), read_idx(labels[0]), folder)
+    raise DataFormatError("no IDX image/label pair here", folder)
+
+
+def _from_image_folder(folder: Path) -> LabelledSet:
+    files: list[tuple[Path, int]] = []
+    subdirs = [d for d in folder.iterdir() if d.is_dir() and re.fullmatch(r"\d", d.name)]
+    if subdirs:
+        for d in sorted(subdirs):
+            files += [(p, int(d.name)) for p in sorted(d.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    else:
+        for p in sorted(folder.iterdir()):
+            if p.suffix.lower() in IMAGE_SUFFIXES:
+                m = _LABEL_IN_NAME.match(p.name)
+                if not m:
+                    raise DataFormatError(f"cannot tell the label of {p.name}: name files like 7_x.png "
+                                          f"or sort them into sub-folders 0-9", folder)
+                files.append((p, int(m.group(1))))
+    if not files:
+        raise DataFormatError("no labelled images here (.png/.jpg/.bmp named 7_x.png or in folders 0-9)", folder)
+    return LabelledSet([read_image(p) for p, _ in files], np.array([l for _, l in files]), str(folder),
+                       names=[str(p) for p, _ in files])
+
+
+def load_labelled(path: str | os.PathLike) -> LabelledSet:
+    path = Path(path).expanduser()
+    if path.is_file():
+        return _from_npz(path)
+    if not path.is_dir():
+        raise DataNotFoundError("no such file or folder", path)
+    names = {p.name for p in path.iterdir()}
+    if any("idx" in n for n in names):
+        return _from_idx_folder(path)
+    return _from_image_folder(path)
+
+
+def mnist_test(explicit: str | os.PathLike | None = None) -> LabelledSet:
+    data = mnist_data.load(explicit)
+    return LabelledSet(data.x_test, data.y_test.astype(np.int64), f"MNIST test ({data.source})")

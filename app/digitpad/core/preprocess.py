@@ -1,0 +1,236 @@
+"""Any digit picture -> the 28x28 float32 input the models were trained on (the MNIST recipe).
+
+Training, evaluation, ``predict`` and the GUI all call :func:`to_mnist`, so what a model learnt
+from and what it sees later cannot drift apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+SIZE = 28
+BOX = 20
+#: Pixels above this (after normalising ink to 0..1) count as ink for the bounding box.
+INK_LEVEL = 0.15
+#: Below this much contrast between ink and background the picture is treated as blank.
+MIN_CONTRAST = 0.08
+
+
+@dataclass(frozen=True)
+class PreprocessSettings:
+    """The seed paper's optional steps; stored in each model's sidecar."""
+
+    binarize: bool = False  # threshold at the mean pixel brightness (paper eq. 1-2)
+    enhance: bool = False  # bilinear 28 -> 25 -> 28 (paper section 3.1)
+
+    def to_dict(self) -> dict:
+        return {"binarize": self.binarize, "enhance": self.enhance}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "PreprocessSettings":
+        data = data or {}
+        return cls(binarize=bool(data.get("binarize", False)), enhance=bool(data.get("enhance", False)))
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """``image`` is None when the input held no ink; ``stages`` maps stage name -> array."""
+
+    image: np.ndarray | None
+    stages: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.image is None
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Grayscale float32 in 0..1 from gray, RGB(A), any integer/float/bool dtype."""
+    img = np.asarray(image)
+    if img.dtype == bool:
+        img = img.astype(np.uint8) * 255
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (3, 4)):
+        raise ValueError(f"expected a 2-D grayscale or RGB/RGBA image, got shape {img.shape}")
+    if np.issubdtype(img.dtype, np.integer):
+        scale = float(np.iinfo(img.dtype).max)
+        if img.dtype != np.uint8 and img.size and img.max() <= 255 and img.min() >= 0:
+            scale = 255.0  # ints holding 8-bit values
+        img = img.astype(np.float32) / scale
+    else:
+        img = np.nan_to_num(img.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        if img.size and (img.max() > 1.0 or img.min() < 0.0):
+            # halves keep (hi - lo) finite even for values near the float64 limits
+            lo, hi = float(img.min()) / 2, float(img.max()) / 2
+            img = (img / 2 - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
+        img = img.astype(np.float32)
+    if img.ndim == 2:
+        return img
+    rgb = img[:, :, :3]
+    gray = rgb[:, :, 0] * 0.299 + rgb[:, :, 1] * 0.587 + rgb[:, :, 2] * 0.114
+    if img.shape[2] == 4:
+        alpha = img[:, :, 3]
+        if float(alpha.min()) < 0.99:
+            # Ink on a transparent sheet: composite onto whichever backdrop contrasts with the ink.
+            opaque = alpha > 0.5
+            ink_is_dark = float(gray[opaque].mean()) < 0.5 if opaque.any() else True
+            backdrop = 1.0 if ink_is_dark else 0.0
+            gray = gray * alpha + backdrop * (1.0 - alpha)
+    return gray.astype(np.float32)
+
+
+def ink_intensity(gray: np.ndarray) -> np.ndarray:
+    """Light ink on dark, 0..1, whatever the input polarity (the border decides the background)."""
+    h, w = gray.shape
+    band = max(1, min(h, w) // 20)
+    border = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),
+                             gray[:, -band:].ravel()])
+    k = border.size // 2
+    background = float(np.partition(border, k)[k])
+    ink = gray - background if background < 0.5 else background - gray
+    ink = np.clip(ink, 0.0, None)
+    # A high quantile rather than the maximum, so one hot pixel cannot set the scale.
+    flat = ink.ravel()
+    k = max(0, flat.size - 1 - flat.size // 1000)
+    top = float(np.partition(flat, k)[k]) if flat.size else 0.0
+    if top < MIN_CONTRAST:
+        return np.zeros_like(gray)
+    return np.clip(ink / top, 0.0, 1.0).astype(np.float32)
+
+
+#: Strokes that would end up thinner than this (px, in the 20 px box) are thickened to
+#: ``THIN_TARGET_PX``: a fine pen on a big scan must not fade away when shrunk.
+THIN_LIMIT_PX = 1.2
+THIN_TARGET_PX = 2.0
+_WORK_SIDE = 4 * BOX
+
+
+def stroke_width(binary: np.ndarray) -> float:
+    """Mean stroke width in pixels: area over half the boundary length."""
+    b = binary.astype(np.uint8)
+    area = int(b.sum())
+    if area == 0:
+        return 0.0
+    boundary = int((b & (1 - cv2.erode(b, np.ones((3, 3), np.uint8), borderValue=0))).sum())
+    return area / max(boundary / 2.0, 1.0)
+
+
+def _shrink_to_work_size(crop: np.ndarray) -> np.ndarray:
+    """Area-average big crops down to about 4x the final box, keeping faint thin lines visible."""
+    h, w = crop.shape
+    if max(h, w) <= _WORK_SIDE:
+        return crop
+    f = _WORK_SIDE / max(h, w)
+    work = cv2.resize(crop, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    top = float(work.max())
+    return np.clip(work / top, 0, 1) if top > 0 else work
+
+
+def _thicken_thin_strokes(work: np.ndarray) -> np.ndarray:
+    side = max(work.shape)
+    px_per_out = side / BOX
+    width = stroke_width(work > 0.5) / px_per_out
+    if width <= 0 or width >= THIN_LIMIT_PX:
+        return work
+    k = int(round((THIN_TARGET_PX - width) * px_per_out))
+    if k < 2:
+        return work
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    pad = k
+    grown = cv2.dilate(np.pad(work, pad), kernel)
+    return grown
+
+
+def _resize_bilinear(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    return cv2.resize(img, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def centre_of_mass_shift(img: np.ndarray) -> np.ndarray:
+    """Shift (sub-pixel, bilinear) so the centre of mass lands on the image centre."""
+    m = cv2.moments(img)
+    if m["m00"] <= 0:
+        return img
+    cx, cy = m["m10"] / m["m00"], m["m01"] / m["m00"]
+    h, w = img.shape
+    m = np.float32([[1, 0, (w - 1) / 2.0 - cx], [0, 1, (h - 1) / 2.0 - cy]])
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def binarize(img: np.ndarray) -> np.ndarray:
+    """The paper's threshold: the mean brightness of the picture (eqs. 1-2)."""
+    return (img > float(img.mean())).astype(np.float32)
+
+
+def enhance(img: np.ndarray) -> np.ndarray:
+    """The paper's bilinear 28 -> 25 -> 28 "enhancement"."""
+    small = cv2.resize(img, (25, 25), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(small, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR)
+
+
+def to_mnist(image: np.ndarray, settings: PreprocessSettings = PreprocessSettings(),
+             *, keep_stages: bool = False) -> Preprocessed:
+    """Crop to the ink, scale the longer side to 20 px, paste into 28x28, centre by mass.
+
+    Parameters
+    ----------
+    image : gray, RGB or RGBA array of any size and polarity.
+    settings : the paper's optional binarisation and enhancement.
+    keep_stages : also return each intermediate picture (the GUI shows them).
+    """
+    stages: dict[str, np.ndarray] = {}
+    img = np.asarray(image)
+    if img.size == 0 or min(img.shape[:2]) == 0:
+        return Preprocessed(None, stages)
+    ink = ink_intensity(to_gray(img))
+    if keep_stages:
+        stages["ink"] = ink
+    rows = np.flatnonzero((ink > INK_LEVEL).any(axis=1))
+    cols = np.flatnonzero((ink > INK_LEVEL).any(axis=0))
+    if rows.size == 0:
+        return Preprocessed(None, stages)
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    work = _thicken_thin_strokes(_shrink_to_work_size(crop))
+    if work is not crop:
+        r = np.flatnonzero((work > INK_LEVEL).any(axis=1))
+        c = np.flatnonzero((work > INK_LEVEL).any(axis=0))
+        work = work[r[0]:r[-1] + 1, c[0]:c[-1] + 1]
+    h, w = work.shape
+    scale = BOX / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    scaled = _resize_bilinear(work, new_w, new_h)
+    canvas = np.zeros((SIZE, SIZE), np.float32)
+    top, left = (SIZE - new_h) // 2, (SIZE - new_w) // 2
+    canvas[top:top + new_h, left:left + new_w] = scaled
+    centred = centre_of_mass_shift(canvas)
+    out = centred
+    if keep_stages:
+        stages.update(cropped=crop, scaled=scaled, centred=centred)
+    if settings.binarize:
+        out = binarize(out)
+        if keep_stages:
+            stages["binarized"] = out
+    if settings.enhance:
+        out = enhance(out)
+        if keep_stages:
+            stages["enhanced"] = out
+    out = np.clip(out, 0.0, 1.0).astype(np.float32)
+    if float(out.max()) <= 0.0:
+        return Preprocessed(None, stages)
+    return Preprocessed(out, stages)
+
+
+def to_mnist_batch(images, settings: PreprocessSettings = PreprocessSettings()) -> tuple[np.ndarray, np.ndarray]:
+    """Preprocess many pictures; returns (N, 28, 28) float32 and a boolean mask of blank ones."""
+    images = list(images) if not isinstance(images, np.ndarray) else images
+    out = np.zeros((len(images), SIZE, SIZE), np.float32)
+    blank = np.zeros(len(images), bool)
+    for i, img in enumerate(images):
+        result = to_mnist(img, settings)
+        if result.empty:
+            blank[i] = True
+        else:
+            out[i] = result.image
+    return out, blank

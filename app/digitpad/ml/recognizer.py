@@ -1,0 +1,239 @@
+"""Loading any digit model and running it fast: the one inference path for CLI and GUI.
+
+A model is accepted if it takes 28x28(x1) or 784 inputs and has a 10-class output; a
+reconstruction output is optional; logits are turned into probabilities.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import ModelFileError
+from ..core.ink import Ink, ink_to_mnist
+from ..core.model_info import ModelInfo, read_info
+from ..core.preprocess import Preprocessed, to_mnist
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+@dataclass(frozen=True)
+class Predictions:
+    probabilities: np.ndarray  # (N, 10)
+    reconstructions: np.ndarray | None  # (N, 28, 28)
+    reconstruction_errors: np.ndarray | None  # (N,) mean squared error per picture
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One picture's answer, with the exact model input and its preprocessing stages."""
+
+    preprocessed: Preprocessed
+    probabilities: np.ndarray | None
+    reconstruction: np.ndarray | None
+    reconstruction_error: float | None
+
+    @property
+    def empty(self) -> bool:
+        return self.preprocessed.empty
+
+    @property
+    def digit(self) -> int | None:
+        return None if self.probabilities is None else int(np.argmax(self.probabilities))
+
+    @property
+    def confidence(self) -> float:
+        return 0.0 if self.probabilities is None else float(np.max(self.probabilities))
+
+
+def _shape(t) -> tuple:
+    return tuple(None if d is None else int(d) for d in t.shape)
+
+
+def _load_keras(path: Path):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises many types for corrupt/truncated/foreign files
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelFileError(f"not a loadable Keras model ({msg[:200]})", path) from None
+
+
+class _SavedModelAdapter:
+    """A TF SavedModel folder seen through its serving signature, with Keras-like attributes."""
+
+    def __init__(self, path: Path):
+        try:
+            loaded = tf.saved_model.load(str(path))
+            self._fn = loaded.signatures["serving_default"]
+        except Exception as exc:
+            raise ModelFileError(f"not a loadable SavedModel ({str(exc).splitlines()[0][:200]})", path) from None
+        self._loaded = loaded
+        _, kwargs = self._fn.structured_input_signature
+        if len(kwargs) != 1:
+            raise ModelFileError(f"expected one input, found {len(kwargs)}", path)
+        self._input_name, spec = next(iter(kwargs.items()))
+        self.inputs = [spec]
+        self.output_names = list(self._fn.structured_outputs)
+        self.outputs = [self._fn.structured_outputs[k] for k in self.output_names]
+        self.name = path.name
+
+    def __call__(self, x, training=False):
+        return self._fn(**{self._input_name: x})
+
+    def count_params(self) -> int:
+        return int(sum(np.prod(v.shape) for v in self._loaded.trainable_variables)) if hasattr(
+            self._loaded, "trainable_variables") else 0
+
+
+class Recognizer:
+    """A loaded, validated model plus its sidecar; thread-confined to whoever loaded it."""
+
+    def __init__(self, model, info: ModelInfo, path: Path | None = None):
+        self.model = model
+        self.info = info
+        self.path = path
+        self._layout = self._inspect()
+        self._fn = tf.function(self._forward, input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)],
+                               reduce_retracing=True)
+
+    # -- loading ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Recognizer":
+        path = Path(path)
+        if not path.exists():
+            raise ModelFileError("no such model file", path)
+        if path.is_dir():
+            if not (path / "saved_model.pb").exists():
+                raise ModelFileError("folder is not a SavedModel (no saved_model.pb)", path)
+            model = _SavedModelAdapter(path)
+        elif path.suffix.lower() in MODEL_SUFFIXES:
+            if path.stat().st_size == 0:
+                raise ModelFileError("model file is empty", path)
+            model = _load_keras(path)
+        else:
+            raise ModelFileError(f"unsupported model type '{path.suffix}' (use .keras, .h5 or a SavedModel folder)",
+                                 path)
+        info = read_info(path)
+        try:
+            rec = cls(model, info, path)
+            rec.predict(np.zeros((1, 28, 28), np.float32))  # warm-up, and a last shape check
+        except ModelFileError as exc:
+            raise ModelFileError(str(exc).removeprefix(f"{path}: "), path) from None
+        except Exception as exc:
+            raise ModelFileError(f"model fails on a 28x28 input ({str(exc).splitlines()[0][:200]})", path) from None
+        return rec
+
+    def _inspect(self) -> dict:
+        model = self.model
+        if len(model.inputs) != 1:
+            raise ModelFileError(f"expected one input, found {len(model.inputs)}")
+        in_shape = _shape(model.inputs[0])[1:]
+        if in_shape not in ((28, 28, 1), (28, 28), (784,)):
+            raise ModelFileError(f"input shape {in_shape} is not 28x28(x1) or 784")
+        names = list(getattr(model, "output_names", None) or [f"output_{i}" for i in range(len(model.outputs))])
+        shapes = {n: _shape(t)[1:] for n, t in zip(names, model.outputs)}
+        classes = [n for n, s in shapes.items() if s == (10,)]
+        if not classes:
+            raise ModelFileError("no 10-class output (outputs: " +
+                                 ", ".join(f"{n} {s}" for n, s in shapes.items()) + ")")
+        digit = "digit" if "digit" in classes else classes[0]
+        recons = [n for n, s in shapes.items() if s in ((28, 28, 1), (28, 28), (784,)) and n != digit]
+        recon = "reconstruction" if "reconstruction" in recons else (recons[0] if recons else None)
+        return {"input": in_shape, "names": names, "digit": digit, "reconstruction": recon,
+                "softmax": self._ends_in_softmax(digit)}
+
+    def _ends_in_softmax(self, output_name: str) -> bool | None:
+        """True/False when the last layer says so; None means "check the numbers"."""
+        try:
+            layer = self.model.get_layer(output_name)
+        except Exception:
+            try:
+                layer = self.model.layers[-1] if len(self.model.outputs) == 1 else None
+            except Exception:
+                layer = None
+        act = getattr(layer, "activation", None)
+        if act is None:
+            return None
+        return getattr(act, "__name__", "") == "softmax"
+
+    # -- inference -------------------------------------------------------------------------
+    def _forward(self, x):
+        layout = self._layout
+        shaped = {(28, 28, 1): lambda t: t[..., None], (28, 28): lambda t: t,
+                  (784,): lambda t: tf.reshape(t, [-1, 784])}[layout["input"]](x)
+        out = self.model(shaped, training=False)
+        if not isinstance(out, dict):
+            out = dict(zip(layout["names"], out if isinstance(out, (list, tuple)) else [out]))
+        probs = tf.cast(out[layout["digit"]], tf.float32)
+        if layout["softmax"] is False:
+            probs = tf.nn.softmax(probs)
+        elif layout["softmax"] is None:
+            is_dist = tf.logical_and(tf.reduce_all(probs >= 0),
+                                     tf.reduce_all(tf.abs(tf.reduce_sum(probs, -1) - 1) < 1e-3))
+            probs = tf.cond(is_dist, lambda: probs, lambda: tf.nn.softmax(probs))
+        result = {"digit": probs}
+        if layout["reconstruction"]:
+            recon = tf.reshape(tf.cast(out[layout["reconstruction"]], tf.float32), [-1, 28, 28])
+            result["reconstruction"] = recon
+            result["error"] = tf.reduce_mean(tf.square(recon - x), axis=[1, 2])
+        return result
+
+    @property
+    def has_reconstruction(self) -> bool:
+        return self._layout["reconstruction"] is not None
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def describe(self) -> dict:
+        """Name, parameters, inputs/outputs, for the model-info view."""
+        count = self.model.count_params() if hasattr(self.model, "count_params") else 0
+        return {"name": self.info.name, "path": str(self.path) if self.path else None, "parameters": int(count),
+                "input": self._layout["input"], "outputs": self._layout["names"],
+                "classifier_output": self._layout["digit"], "reconstruction_output": self._layout["reconstruction"]}
+
+    def predict(self, images: np.ndarray, batch_size: int = 1024) -> Predictions:
+        """(N, 28, 28) float32 model inputs -> probabilities (and reconstructions)."""
+        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
+        probs, recons, errors = [], [], []
+        for start in range(0, max(len(x), 1), batch_size):
+            chunk = x[start:start + batch_size]
+            if len(chunk) == 0:
+                break
+            out = self._fn(tf.constant(chunk))
+            probs.append(out["digit"].numpy())
+            if "reconstruction" in out:
+                recons.append(out["reconstruction"].numpy())
+                errors.append(out["error"].numpy())
+        if not probs:
+            return Predictions(np.zeros((0, 10), np.float32), None, None)
+        p = np.concatenate(probs)
+        if p.shape[1:] != (10,):
+            raise ModelFileError(f"classifier output has shape {p.shape[1:]}, not (10,)", self.path)
+        return Predictions(p, np.concatenate(recons) if recons else None,
+                           np.concatenate(errors) if errors else None)
+
+    # -- one picture ----------------------------------------------------------------------
+    def _answer(self, pre: Preprocessed) -> Recognition:
+        if pre.empty:
+            return Recognition(pre, None, None, None)
+        out = self.predict(pre.image[None])
+        return Recognition(pre, out.probabilities[0],
+                           None if out.reconstructions is None else out.reconstructions[0],
+                           None if out.reconstruction_errors is None else float(out.reconstruction_errors[0]))
+
+    def recognise_image(self, image: np.ndarray, keep_stages: bool = False) -> Recognition:
+        return self._answer(to_mnist(image, self.info.preprocessing, keep_stages=keep_stages))
+
+    def recognise_ink(self, ink: Ink, keep_stages: bool = False) -> Recognition:
+        return self._answer(ink_to_mnist(ink, self.info.preprocessing, keep_stages=keep_stages))

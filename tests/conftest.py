@@ -1,0 +1,58 @@
+"""Shared fixtures. MNIST comes from ../shared (or $DIGITPAD_MNIST); a missing copy fails, never skips."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "datasets" / "mnist.npz"
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def mnist_path() -> Path:
+    env = os.environ.get("DIGITPAD_MNIST")
+    return Path(env) if env else SHARED_MNIST
+
+
+@pytest.fixture(scope="session")
+def mnist_file() -> Path:
+    path = mnist_path()
+    if not path.is_file():
+        pytest.fail(f"MNIST is missing at {path}: tests need ../shared/datasets/mnist.npz (or $DIGITPAD_MNIST)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_test_sample(mnist_file):
+    """The first 300 MNIST test digits and labels."""
+    with np.load(mnist_file) as data:
+        return data["x_test"][:300].copy(), data["y_test"][:300].copy()
+
+
+@pytest.fixture(scope="session")
+def shipped_model() -> Path:
+    path = ROOT / "models" / "digitpad-default.keras"
+    if not path.is_file():
+        pytest.fail(f"the shipped default model is missing at {path}")
+    return path
+
+
+@pytest.fixture
+def cli_env(mnist_file, tmp_path) -> dict:
+    env = dict(os.environ)
+    env["DIGITPAD_MNIST"] = str(mnist_file)
+    env["DIGITPAD_CACHE"] = str(tmp_path / "cache")
+    env["PYTHONPATH"] = str(ROOT / "app") + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def run_cli(args: list[str], env: dict, input: str | None = None, timeout: float = 600):
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "digitpad", *args], env=env, input=input, capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
