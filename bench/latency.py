@@ -1,0 +1,88 @@
+"""Latency of recognising one drawing: preprocessing + inference, the path the app takes.
+
+Reports median and p95 over --runs repetitions for
+  * ink -> ink_to_mnist -> Recognizer.predict   (what the canvas does)
+  * picture -> to_mnist -> Recognizer.predict   (opened or pasted images)
+  * baseline: Keras ``model.predict`` on the same prepared input, measured in the same run.
+
+    python bench/latency.py [--model models/digitpad-default.keras] [--runs 300]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
+from digitpad.core import mnist_data  # noqa: E402
+from digitpad.core.ink import ink_to_mnist  # noqa: E402
+from digitpad.core.model_files import shipped_model  # noqa: E402
+from digitpad.core.preprocess import to_mnist  # noqa: E402
+from digitpad.core.skeleton import digit_skeletons  # noqa: E402
+from digitpad.core.stroke_digits import segments_to_ink  # noqa: E402
+from digitpad.ml.recognizer import Recognizer  # noqa: E402
+
+
+def timed(fn, runs: int) -> list[float]:
+    for _ in range(10):
+        fn(0)
+    out = []
+    for i in range(runs):
+        t = time.perf_counter()
+        fn(i)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def summary(ms: list[float]) -> dict:
+    return {"median_ms": round(statistics.median(ms), 3), "p95_ms": round(float(np.percentile(ms, 95)), 3),
+            "runs": len(ms)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=str(shipped_model()))
+    ap.add_argument("--runs", type=int, default=300)
+    ap.add_argument("--mnist")
+    args = ap.parse_args()
+    rec = Recognizer.load(args.model)
+    data = mnist_data.load(args.mnist)
+    x = data.x_test[:50]
+    inks = [segments_to_ink(s, canvas=280) for s in digit_skeletons(x)]
+    pictures = [255 - np.kron(img, np.ones((10, 10), np.uint8)) for img in x]  # 280x280 dark-on-light
+
+    def ink_path(i):
+        pre = ink_to_mnist(inks[i % len(inks)], rec.info.preprocessing)
+        return rec.predict(pre.image[None])
+
+    def picture_path(i):
+        pre = to_mnist(pictures[i % len(pictures)], rec.info.preprocessing)
+        return rec.predict(pre.image[None])
+
+    prepared = [ink_to_mnist(ink).image[None, ..., None] for ink in inks]
+
+    def keras_predict(i):
+        return rec.model.predict(prepared[i % len(prepared)], verbose=0)
+
+    def inference_only(i):
+        return rec.predict(prepared[i % len(prepared)][..., 0])
+
+    results = {"ink_end_to_end": summary(timed(ink_path, args.runs)),
+               "picture_end_to_end": summary(timed(picture_path, args.runs)),
+               "inference_only": summary(timed(inference_only, args.runs)),
+               "baseline_keras_model_predict": summary(timed(keras_predict, min(args.runs, 200)))}
+    base = results["baseline_keras_model_predict"]["median_ms"]
+    results["speedup_vs_model_predict_median"] = round(base / results["ink_end_to_end"]["median_ms"], 1)
+    results["model"] = args.model
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

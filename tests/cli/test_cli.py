@@ -1,0 +1,120 @@
+"""The public entry points, run as a user runs them: ``python -m digitpad ...`` in a subprocess."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import run_cli
+
+
+def _ink_from_mnist(img, scale=10.0):
+    """A rough ink: one 2-point stroke per horizontal run of ink pixels (enough for a smoke test)."""
+    from digitpad.core.skeleton import digit_skeletons
+    from digitpad.core.stroke_digits import segments_to_ink
+
+    return segments_to_ink(digit_skeletons(img[None])[0], canvas=28 * scale)
+
+
+def test_evaluate_shipped_model_on_mnist_test(cli_env, shipped_model, tmp_path):
+    """The headline number, through the public command (no arguments: default model, MNIST test)."""
+    out = run_cli(["evaluate", "--plot", str(tmp_path / "cm.png"), "--json", str(tmp_path / "scores.json")], cli_env)
+    assert out.returncode == 0, out.stderr
+    assert "per-class accuracy" in out.stdout and "confusion matrix" in out.stdout
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert scores["count"] == 10000
+    assert scores["accuracy"] >= 0.996, scores["accuracy"]
+    assert cv2.imread(str(tmp_path / "cm.png")) is not None
+
+
+def test_predict_images_and_inks_in_input_order(cli_env, shipped_model, mnist_test_sample, tmp_path):
+    x, y = mnist_test_sample
+    paths, labels = [], []
+    for i in range(12):
+        if i % 3 == 0:  # dark on light, bigger, as a photo or scan would be
+            img = 255 - cv2.resize(x[i], (140, 140), interpolation=cv2.INTER_CUBIC)
+            p = tmp_path / f"d{i}.jpg"
+        elif i % 3 == 1:
+            img, p = x[i], tmp_path / f"d{i}.png"
+        else:
+            img, p = np.dstack([x[i]] * 3), tmp_path / f"d{i}.bmp"
+        cv2.imwrite(str(p), img)
+        paths.append(str(p))
+        labels.append(int(y[i]))
+    inks = [_ink_from_mnist(x[i]) for i in range(12, 24)]
+    (tmp_path / "one.json").write_text(inks[0].to_json())
+    (tmp_path / "many.jsonl").write_text("\n".join(i.to_json() for i in inks[1:]) + "\n")
+    args = ["predict", *paths, str(tmp_path / "one.json"), str(tmp_path / "many.jsonl")]
+    out = run_cli(args, cli_env)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["source"] for r in rows] == paths + [str(tmp_path / "one.json")] + \
+        [f"{tmp_path / 'many.jsonl'}:{k}" for k in range(1, 12)]
+    expected = labels + [int(v) for v in y[12:24]]
+    assert sum(r["digit"] == e for r, e in zip(rows, expected)) >= 22
+    for r in rows:
+        assert len(r["probabilities"]) == 10 and abs(sum(r["probabilities"]) - 1) < 1e-3
+        assert r["confidence"] == pytest.approx(max(r["probabilities"]), abs=1e-6)
+        assert r["reconstruction_error"] >= 0
+
+
+def test_predict_from_stdin_and_blank_inputs(cli_env, shipped_model, mnist_test_sample, tmp_path):
+    x, y = mnist_test_sample
+    lines = [_ink_from_mnist(x[i]).to_json() for i in range(5)]
+    lines.insert(2, '{"width": 100, "height": 100, "strokes": []}')
+    cv2.imwrite(str(tmp_path / "blank.png"), np.full((50, 50), 255, np.uint8))
+    out = run_cli(["predict", "-", str(tmp_path / "blank.png")], cli_env, input="\n".join(lines) + "\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["source"] for r in rows] == ["-:1", "-:2", "-:3", "-:4", "-:5", "-:6", str(tmp_path / "blank.png")]
+    assert rows[2]["empty"] and rows[2]["digit"] is None and rows[-1]["empty"]
+    assert [r["digit"] for r in rows[:2] + rows[3:6]] == [int(v) for v in y[:5]]
+
+
+def test_predict_bad_inputs_are_named_and_the_rest_still_answered(cli_env, shipped_model, mnist_test_sample,
+                                                                   tmp_path):
+    x, _ = mnist_test_sample
+    cv2.imwrite(str(tmp_path / "good.png"), x[0])
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n garbage")
+    (tmp_path / "broken.json").write_text('{"width": 10, "strokes": []}')
+    (tmp_path / "mixed.jsonl").write_text(_ink_from_mnist(x[1]).to_json() + "\n{oops\n")
+    args = ["predict", str(tmp_path / "broken.png"), str(tmp_path / "good.png"), str(tmp_path / "broken.json"),
+            str(tmp_path / "mixed.jsonl"), str(tmp_path / "absent.png")]
+    out = run_cli(args, cli_env)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    errors = out.stderr.strip().splitlines()
+    assert len(errors) == 4
+    assert "broken.png" in errors[0] and "not a readable image" in errors[0]
+    assert "broken.json" in errors[1] and "missing key 'height'" in errors[1]
+    assert "mixed.jsonl:2" in errors[2] and "absent.png" in errors[3]
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == 6 and "error" in rows[0] and rows[1]["digit"] == 7 and "digit" in rows[3]
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "empty"), (b"PK\x03\x04 not a model", "not a loadable Keras model"),
+])
+def test_bad_model_file_is_one_line_and_no_output(cli_env, tmp_path, content, words, mnist_test_sample):
+    model = tmp_path / "bad.keras"
+    model.write_bytes(content)
+    cv2.imwrite(str(tmp_path / "d.png"), mnist_test_sample[0][0])
+    for args in (["evaluate", str(model)], ["predict", "--model", str(model), str(tmp_path / "d.png")]):
+        out = run_cli(args, cli_env)
+        assert out.returncode == 1 and out.stdout == ""
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(model) in lines[0] and words in lines[0], out.stderr
+
+
+def test_evaluate_on_a_folder_of_images(cli_env, shipped_model, mnist_test_sample, tmp_path):
+    x, y = mnist_test_sample
+    for i in range(30):
+        cv2.imwrite(str(tmp_path / f"{y[i]}_{i:03d}.png"), 255 - x[i])
+    out = run_cli(["evaluate", "--data", str(tmp_path)], cli_env)
+    assert out.returncode == 0, out.stderr
+    assert "on 30 digits" in out.stdout
+
+
+def test_missing_mnist_is_a_clear_message(cli_env, tmp_path):
+    out = run_cli(["evaluate", "--mnist", str(tmp_path / "nowhere.npz")], cli_env)
+    assert out.returncode == 1 and "nowhere.npz" in out.stderr and "Traceback" not in out.stderr

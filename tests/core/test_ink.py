@@ -1,0 +1,108 @@
+import json
+
+import numpy as np
+import pytest
+
+from digitpad.core.errors import InkError
+from digitpad.core.ink import (Ink, default_pen_width, ink_to_mnist, iter_jsonl, parse_ink, read_ink, render,
+                               render_normalised, write_ink)
+
+SEVEN = {"width": 280, "height": 280,
+         "strokes": [[[60, 60], [200, 60], [120, 230]], [[90, 140, 0.4, 120], [170, 140, 0.9, 180]]]}
+
+
+def _scaled(doc, factor, pen=None):
+    out = {"width": doc["width"] * factor, "height": doc["height"] * factor,
+           "strokes": [[[p[0] * factor, p[1] * factor, *p[2:]] for p in s] for s in doc["strokes"]]}
+    if pen is not None:
+        out["pen_width"] = pen
+    return out
+
+
+def test_parse_points_with_pressure_and_time_and_keep_extra_keys():
+    doc = dict(SEVEN, label=7, writer="ana", pen_width=12)
+    ink = parse_ink(json.dumps(doc))
+    assert ink.width == 280 and ink.pen_width == 12 and len(ink.strokes) == 2
+    assert ink.strokes[1].shape == (2, 4)
+    again = json.loads(ink.to_json())
+    assert again["label"] == 7 and again["writer"] == "ana"
+    assert again["strokes"] == doc["strokes"]
+    assert parse_ink(ink.to_json()) == ink
+
+
+def test_pen_width_defaults_to_the_gui_default():
+    ink = parse_ink(json.dumps(SEVEN))
+    assert ink.pen_width is None
+    assert ink.effective_pen_width == default_pen_width(280, 280) > 1
+    assert "pen_width" not in ink.to_dict()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("{", "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+    ('{"width": 10, "height": 10}', "missing key 'strokes'"),
+    ('{"width": -1, "height": 10, "strokes": []}', "'width' must be a positive number"),
+    ('{"width": 10, "height": 10, "strokes": {}}', "'strokes' must be a list"),
+    ('{"width": 10, "height": 10, "strokes": [[[1, 2], [1, 2, 3]]]}', "stroke 0"),
+    ('{"width": 10, "height": 10, "strokes": [[[1]]]}', "stroke 0"),
+    ('{"width": 10, "height": 10, "strokes": [[["a", 2]]]}', "stroke 0"),
+    ('{"width": 10, "height": 10, "strokes": [[[NaN, 2]]]}', "non-finite"),
+    ('{"width": 10, "height": 10, "strokes": [[[true, 2]]]}', "boolean"),
+    ('{"width": 10, "height": 10, "strokes": [5]}', "stroke 0 must be a list"),
+])
+def test_malformed_ink_is_one_clear_error(text, words):
+    with pytest.raises(InkError) as err:
+        parse_ink(text, "pad.json")
+    assert words in str(err.value) and "pad.json" in str(err.value)
+
+
+def test_file_round_trip_and_missing_file(tmp_path):
+    ink = parse_ink(json.dumps(SEVEN))
+    write_ink(tmp_path / "seven.json", ink)
+    assert read_ink(tmp_path / "seven.json") == ink
+    with pytest.raises(InkError, match="cannot read"):
+        read_ink(tmp_path / "nope.json")
+
+
+def test_jsonl_names_lines_and_skips_blanks():
+    lines = [json.dumps(SEVEN), "", json.dumps(SEVEN)]
+    names = [name for name, _ in iter_jsonl(lines, "set.jsonl")]
+    assert names == ["set.jsonl:1", "set.jsonl:3"]
+
+
+def test_render_draws_the_strokes_where_they_are():
+    ink = parse_ink(json.dumps(dict(SEVEN, pen_width=10)))
+    img = render(ink)
+    assert img.shape == (280, 280) and img.dtype == np.uint8
+    assert img[60, 130] == 255 and img[10, 10] == 0
+    light = render(parse_ink(json.dumps({"width": 100, "height": 100, "pen_width": 20,
+                                         "strokes": [[[10, 50, 0.1], [90, 50, 0.1]]]})))
+    heavy = render(parse_ink(json.dumps({"width": 100, "height": 100, "pen_width": 20,
+                                         "strokes": [[[10, 50, 1.0], [90, 50, 1.0]]]})))
+    assert (light > 127).sum() < (heavy > 127).sum()
+
+
+def test_model_input_ignores_brush_size_and_writing_size():
+    thin = ink_to_mnist(parse_ink(json.dumps(dict(SEVEN, pen_width=2)))).image
+    thick = ink_to_mnist(parse_ink(json.dumps(dict(SEVEN, pen_width=60)))).image
+    assert np.array_equal(thin, thick)
+    small = ink_to_mnist(parse_ink(json.dumps(_scaled(SEVEN, 0.25)))).image
+    assert np.abs(small - thin).mean() < 0.02
+
+
+def test_model_input_looks_like_mnist():
+    img = ink_to_mnist(parse_ink(json.dumps(SEVEN))).image
+    ys, xs = np.nonzero(img > 0.15)
+    assert max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 in (19, 20, 21)
+    assert img.max() > 0.9
+
+
+def test_empty_ink_gives_no_input():
+    assert ink_to_mnist(Ink(100, 100, ())).empty
+    assert ink_to_mnist(parse_ink('{"width": 9, "height": 9, "strokes": [[], []]}')).empty
+    assert render_normalised(Ink(100, 100, ())).size == 0
+
+
+def test_single_tap_does_not_crash():
+    result = ink_to_mnist(parse_ink('{"width": 100, "height": 100, "strokes": [[[50, 50]]]}'))
+    assert result.image is None or result.image.shape == (28, 28)

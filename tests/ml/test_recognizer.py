@@ -1,0 +1,100 @@
+"""Model build, save/load round trip, and every way a model file can be wrong."""
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")  # installed with the package; never missing in CI
+
+from digitpad.core.errors import ModelFileError  # noqa: E402
+from digitpad.core.model_info import ModelInfo, write_info  # noqa: E402
+from digitpad.core.preprocess import PreprocessSettings  # noqa: E402
+from digitpad.ml.architectures import build  # noqa: E402
+from digitpad.ml.recognizer import Recognizer  # noqa: E402
+from digitpad.ml.training import save  # noqa: E402
+
+
+@pytest.mark.parametrize("name", ["digitnet", "paper"])
+def test_architectures_have_the_two_named_outputs(name):
+    model = build(name)
+    out = model(np.zeros((2, 28, 28, 1), np.float32))
+    assert out["digit"].shape == (2, 10) and out["reconstruction"].shape == (2, 28, 28, 1)
+    assert np.allclose(np.asarray(out["digit"]).sum(axis=1), 1, atol=1e-5)
+
+
+def test_paper_network_matches_the_description():
+    model = build("paper")
+    kinds = [(l.__class__.__name__, getattr(l, "filters", getattr(l, "units", None)),
+              getattr(l, "kernel_size", None)) for l in model.layers]
+    assert ("Conv2D", 32, (5, 5)) in kinds and ("Conv2D", 64, (5, 5)) in kinds
+    assert ("Conv2DTranspose", 64, (2, 2)) in kinds and ("Dense", 500, None) in kinds
+    flatten = model.get_layer("cls_flatten")
+    assert flatten.input.shape[1:] == (28, 28, 1)  # the classifier reads the reconstruction
+
+
+def test_save_load_round_trip_keeps_predictions_and_sidecar(tmp_path):
+    model = build("digitnet")
+    info = ModelInfo(name="tiny", architecture="digitnet", preprocessing=PreprocessSettings(binarize=True),
+                     metrics={"mnist_test_accuracy": 0.5}, thresholds={"confidence": 0.6})
+    save(model, info, tmp_path / "tiny.keras")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.keras"]
+    rec = Recognizer.load(tmp_path / "tiny.keras")
+    x = np.random.default_rng(0).random((4, 28, 28)).astype(np.float32)
+    direct = np.asarray(model(x[..., None], training=False)["digit"])
+    got = rec.predict(x)
+    assert np.allclose(got.probabilities, direct, atol=1e-5)
+    assert got.reconstructions.shape == (4, 28, 28) and got.reconstruction_errors.shape == (4,)
+    assert rec.info.preprocessing.binarize and rec.info.thresholds == {"confidence": 0.6}
+    assert rec.describe()["parameters"] == model.count_params()
+
+
+def test_classifier_only_model_with_logits_and_flat_input(tmp_path):
+    inp = keras.Input((784,))
+    logits = keras.layers.Dense(10)(keras.layers.Dense(16, activation="relu")(inp))
+    model = keras.Model(inp, logits)
+    model.save(tmp_path / "flat.keras")
+    rec = Recognizer.load(tmp_path / "flat.keras")
+    out = rec.predict(np.random.default_rng(1).random((3, 28, 28)).astype(np.float32))
+    assert not rec.has_reconstruction and out.reconstructions is None
+    assert np.allclose(out.probabilities.sum(axis=1), 1, atol=1e-5) and (out.probabilities >= 0).all()
+
+
+def test_h5_model_loads(tmp_path):
+    inp = keras.Input((28, 28))
+    model = keras.Model(inp, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inp)))
+    model.save(tmp_path / "m.h5")
+    assert Recognizer.load(tmp_path / "m.h5").predict(np.zeros((1, 28, 28))).probabilities.shape == (1, 10)
+
+
+def _expect_error(path, words):
+    with pytest.raises(ModelFileError) as err:
+        Recognizer.load(path)
+    msg = str(err.value)
+    assert str(path) in msg and words in msg, msg
+
+
+def test_bad_model_files_are_clear_errors(tmp_path):
+    _expect_error(tmp_path / "missing.keras", "no such model file")
+    (tmp_path / "empty.keras").write_bytes(b"")
+    _expect_error(tmp_path / "empty.keras", "empty")
+    (tmp_path / "junk.keras").write_bytes(b"PK\x03\x04 definitely not a model" * 10)
+    _expect_error(tmp_path / "junk.keras", "not a loadable Keras model")
+    (tmp_path / "model.txt").write_text("hello")
+    _expect_error(tmp_path / "model.txt", "unsupported model type")
+    (tmp_path / "folder").mkdir()
+    _expect_error(tmp_path / "folder", "not a SavedModel")
+
+
+def test_truncated_model_file(tmp_path):
+    model = build("paper")
+    model.save(tmp_path / "full.keras")
+    data = (tmp_path / "full.keras").read_bytes()
+    (tmp_path / "cut.keras").write_bytes(data[: len(data) // 2])
+    _expect_error(tmp_path / "cut.keras", "not a loadable Keras model")
+
+
+def test_wrong_shapes_and_class_counts(tmp_path):
+    inp = keras.Input((32, 32, 3))
+    keras.Model(inp, keras.layers.Dense(10)(keras.layers.Flatten()(inp))).save(tmp_path / "rgb.keras")
+    _expect_error(tmp_path / "rgb.keras", "input shape")
+    inp = keras.Input((28, 28, 1))
+    keras.Model(inp, keras.layers.Dense(26)(keras.layers.Flatten()(inp))).save(tmp_path / "letters.keras")
+    _expect_error(tmp_path / "letters.keras", "no 10-class output")
