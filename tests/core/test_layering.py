@@ -29,3 +29,9 @@ def test_core_is_free_of_qt_and_tensorflow():
 
 def test_cli_entry_imports_no_tensorflow():
     assert _heavy_after_import(["digitpad.cli"]) == ""
+
+
+def test_gui_modules_import_no_tensorflow_at_start_up():
+    heavy = _heavy_after_import(["digitpad.gui.app", "digitpad.gui.main_window"])
+    assert "tensorflow" not in heavy and "keras" not in heavy
+    assert "PySide6" in heavy  # sanity: the GUI modules really were imported

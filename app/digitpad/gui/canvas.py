@@ -1,0 +1,199 @@
+"""The drawing surface: mouse and tablet strokes into an :class:`InkDocument`, painted with
+anti-aliased round-capped lines. Light or dark look; the model sees the same ink either way."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QTabletEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ..core.ink import Ink, pressure_width
+from ..core.ink_editing import InkDocument
+
+THEMES = {True: (QColor("#1e2127"), QColor("#f5f5f5"), QColor("#3a3f4b")),  # background, ink, guide
+          False: (QColor("#fbfbf8"), QColor("#1b1b1b"), QColor("#dcdcd6"))}
+
+
+class InkCanvas(QWidget):
+    inkChanged = Signal()  # any change, including every point of a stroke being drawn
+    strokeFinished = Signal()
+    historyChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None, brush: float = 18.0, dark: bool = True):
+        super().__init__(parent)
+        self.setMinimumSize(280, 280)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setCursor(Qt.CrossCursor)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.document = InkDocument(400, 400, brush)
+        self.brush = brush
+        self.dark = dark
+        self.eraser = False
+        self.image: np.ndarray | None = None  # a picture being recognised instead of a drawing
+        self._qimage: QImage | None = None
+        self._tablet_down = False
+
+    # -- state ----------------------------------------------------------------------------
+    def set_brush(self, width: float) -> None:
+        self.brush = float(width)
+        self.document.pen_width = self.brush
+        self.update()
+
+    def set_dark(self, dark: bool) -> None:
+        self.dark = dark
+        self.update()
+
+    def set_eraser(self, on: bool) -> None:
+        self.eraser = on
+        self.setCursor(Qt.PointingHandCursor if on else Qt.CrossCursor)
+
+    def snapshot(self) -> Ink:
+        return self.document.snapshot()
+
+    def is_empty(self) -> bool:
+        return self.document.is_empty and self.image is None
+
+    def show_image(self, image: np.ndarray) -> None:
+        """Show a picture to recognise; drawing again goes back to ink."""
+        from .imaging import to_qimage
+
+        self.image = image
+        self._qimage = to_qimage(image)
+        self.document.clear()
+        self.historyChanged.emit()
+        self.update()
+        self.inkChanged.emit()
+
+    def _leave_image(self) -> None:
+        if self.image is not None:
+            self.image = None
+            self._qimage = None
+
+    def load_ink(self, ink: Ink) -> None:
+        self._leave_image()
+        self.document.replace(ink)
+        self._changed(history=True)
+
+    def clear(self) -> None:
+        had_image = self.image is not None
+        self._leave_image()
+        if self.document.clear() or had_image:
+            self._changed(history=True)
+
+    def undo(self) -> None:
+        if self.document.undo():
+            self._changed(history=True)
+
+    def redo(self) -> None:
+        if self.document.redo():
+            self._changed(history=True)
+
+    def _changed(self, history: bool = False) -> None:
+        self.update()
+        self.inkChanged.emit()
+        if history:
+            self.historyChanged.emit()
+
+    def resizeEvent(self, event) -> None:
+        # Ink coordinates are canvas pixels; the document grows with the widget, strokes stay put.
+        self.document.width = float(max(self.document.width, self.width()))
+        self.document.height = float(max(self.document.height, self.height()))
+        super().resizeEvent(event)
+
+    # -- pointer input ------------------------------------------------------------------------
+    def _press(self, pos: QPointF, pressure: float) -> None:
+        self._leave_image()
+        if self.eraser:
+            if self.document.erase_at(pos.x(), pos.y(), self.brush):
+                self._changed(history=True)
+            return
+        self.document.pen_width = self.brush
+        self.document.begin_stroke(pos.x(), pos.y(), pressure)
+        self._changed()
+
+    def _move(self, pos: QPointF, pressure: float) -> None:
+        if self.eraser:
+            if self.document.erase_at(pos.x(), pos.y(), self.brush):
+                self._changed(history=True)
+            return
+        if self.document.drawing:
+            self.document.extend_stroke(pos.x(), pos.y(), pressure)
+            self._changed()
+
+    def _release(self) -> None:
+        if self.document.end_stroke():
+            self._changed(history=True)
+            self.strokeFinished.emit()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.LeftButton and not self._tablet_down:
+            self._press(event.position(), 1.0)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.LeftButton and not self._tablet_down:
+            self._move(event.position(), 1.0)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.LeftButton and not self._tablet_down:
+            self._release()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        kind = event.type()
+        pressure = float(event.pressure())
+        if kind == QTabletEvent.TabletPress:
+            self._tablet_down = True
+            self._press(event.position(), pressure)
+        elif kind == QTabletEvent.TabletMove and self._tablet_down:
+            self._move(event.position(), pressure)
+        elif kind == QTabletEvent.TabletRelease:
+            self._tablet_down = False
+            self._release()
+        event.accept()  # no synthesised mouse events: they would draw the stroke twice
+
+    # -- painting -----------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        background, ink_color, guide = THEMES[self.dark]
+        p = QPainter(self)
+        p.fillRect(self.rect(), background)
+        p.setRenderHint(QPainter.Antialiasing)
+        if self._qimage is not None:
+            img = self._qimage
+            scale = min(self.width() / img.width(), self.height() / img.height()) * 0.9
+            w, h = img.width() * scale, img.height() * scale
+            p.drawImage(QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h), img)
+            p.end()
+            return
+        if self.document.is_empty:
+            p.setPen(QPen(guide, 1, Qt.DashLine))
+            m = min(self.width(), self.height()) * 0.18
+            p.drawRect(QRectF(m, m, self.width() - 2 * m, self.height() - 2 * m))
+            p.setPen(guide.lighter(160) if self.dark else guide.darker(160))
+            p.drawText(self.rect(), Qt.AlignCenter, "Draw a digit")
+        for stroke in self.document.snapshot().strokes:
+            self._paint_stroke(p, stroke, ink_color)
+        p.end()
+
+    def _paint_stroke(self, p: QPainter, stroke: np.ndarray, color: QColor) -> None:
+        pen_width = self.document.pen_width or self.brush
+        pen = QPen(color, pen_width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
+        if len(stroke) == 1:
+            p.setPen(Qt.NoPen)
+            p.setBrush(color)
+            r = pressure_width(pen_width, stroke[0, 2] if stroke.shape[1] > 2 else 1.0) / 2
+            p.drawEllipse(QPointF(stroke[0, 0], stroke[0, 1]), r, r)
+            p.setBrush(Qt.NoBrush)
+            return
+        pressures = stroke[:, 2] if stroke.shape[1] > 2 else None
+        if pressures is None or np.allclose(pressures, pressures[0]):
+            pen.setWidthF(pressure_width(pen_width, 1.0 if pressures is None else pressures[0]))
+            p.setPen(pen)
+            path = QPainterPath(QPointF(stroke[0, 0], stroke[0, 1]))
+            for x, y in stroke[1:, :2]:
+                path.lineTo(x, y)
+            p.drawPath(path)
+            return
+        for i in range(len(stroke) - 1):  # pressure changes the width along the stroke
+            pen.setWidthF(pressure_width(pen_width, (pressures[i] + pressures[i + 1]) / 2))
+            p.setPen(pen)
+            p.drawLine(QPointF(*stroke[i, :2]), QPointF(*stroke[i + 1, :2]))

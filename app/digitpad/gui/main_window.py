@@ -1,0 +1,420 @@
+"""The main window: canvas on the left, the answer and its evidence on the right."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QMainWindow, QMessageBox, QPushButton, QSlider, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from .. import __version__
+from ..core.errors import DigitPadError
+from ..core.images import IMAGE_SUFFIXES, read_image
+from ..core.ink import read_ink, write_ink
+from ..core.model_files import shipped_model
+from ..core.verdict import Thresholds, Verdict, judge
+from .actions import make_actions
+from .canvas import InkCanvas
+from .imaging import from_qimage
+from .panels import ProbabilityChart, ReconstructionPanel, StagesPanel, VerdictLabel
+from .settings import AppSettings
+from .worker import ModelSummary, RecognitionResult, RecognitionWorker
+
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+class MainWindow(QMainWindow):
+    resultShown = Signal(object)  # RecognitionResult, after the views were updated
+
+    def __init__(self, settings: AppSettings | None = None, model_path: str | None = None):
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.setWindowTitle("DigitPad")
+        self.setAcceptDrops(True)
+        self.worker: RecognitionWorker | None = None
+        self.model: ModelSummary | None = None
+        self.thresholds = Thresholds()
+        self._requested_model = model_path
+        self._latest_id = 0
+        self._shown_id = 0
+        self.stale_dropped = 0
+        self.last_result: RecognitionResult | None = None
+        self.verdict = Verdict.EMPTY
+
+        self.canvas = InkCanvas(brush=self.settings.brush_size, dark=self.settings.dark_canvas)
+        self.canvas.inkChanged.connect(self.request_recognition)
+        self.canvas.historyChanged.connect(self._update_history_actions)
+        self.actions_ = make_actions(self)
+        self._build_ui()
+        self._build_menus()
+        self._restore()
+        self._update_history_actions()
+        self.verdict_label.show_verdict(Verdict.EMPTY, None, 0, loading=True)
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(self.canvas, 1)
+        tools = QHBoxLayout()
+        for action in (self.actions_.undo, self.actions_.redo, self.actions_.clear, self.actions_.eraser):
+            b = QPushButton(action.text().replace("&", "").replace(" Stroke", ""))
+            b.setToolTip(action.toolTip())
+            b.setCheckable(action.isCheckable())
+            if action.isCheckable():
+                b.toggled.connect(action.setChecked)
+                action.toggled.connect(b.setChecked)
+            else:
+                b.clicked.connect(action.trigger)
+                action.changed.connect(lambda b=b, a=action: b.setEnabled(a.isEnabled()))
+            tools.addWidget(b)
+        tools.addSpacing(12)
+        tools.addWidget(QLabel("Brush"))
+        self.brush_slider = QSlider(Qt.Horizontal)
+        self.brush_slider.setRange(2, 60)
+        self.brush_slider.setValue(int(round(self.canvas.brush)))
+        self.brush_slider.setToolTip("Brush size in pixels (what you see; the model's input does not depend on it)")
+        self.brush_slider.valueChanged.connect(self.set_brush)
+        tools.addWidget(self.brush_slider, 1)
+        lv.addLayout(tools)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        self.verdict_label = VerdictLabel()
+        rv.addWidget(self.verdict_label)
+        self.chart = ProbabilityChart()
+        rv.addWidget(self.chart, 2)
+        self.tabs = QTabWidget()
+        self.reconstruction = ReconstructionPanel()
+        self.stages = StagesPanel()
+        self.tabs.addTab(self.reconstruction, "Reconstruction")
+        self.tabs.addTab(self.stages, "Preprocessing")
+        rv.addWidget(self.tabs, 2)
+        rv.addWidget(self._thresholds_box())
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.splitter = splitter
+        self.setCentralWidget(splitter)
+        self.model_status = QLabel("loading model…")
+        self.latency_status = QLabel("")
+        self.statusBar().addWidget(self.model_status, 1)
+        self.statusBar().addPermanentWidget(self.latency_status)
+        self.resize(1100, 680)
+
+    def _thresholds_box(self) -> QGroupBox:
+        box = QGroupBox("When to say \"not sure\" / \"not a digit\"")
+        form = QFormLayout(box)
+        self.confidence_spin = QDoubleSpinBox()
+        self.confidence_spin.setRange(0.0, 100.0)
+        self.confidence_spin.setSuffix(" %")
+        self.confidence_spin.setDecimals(1)
+        self.confidence_spin.setToolTip("Below this confidence the app says \"not sure\"")
+        self.error_spin = QDoubleSpinBox()
+        self.error_spin.setRange(0.0, 1.0)
+        self.error_spin.setDecimals(4)
+        self.error_spin.setSingleStep(0.005)
+        self.error_spin.setToolTip("Above this reconstruction error the app says \"not a digit\"")
+        self.reset_thresholds = QPushButton("Reset to calibrated")
+        self.reset_thresholds.clicked.connect(self._reset_thresholds)
+        form.addRow("Minimum confidence", self.confidence_spin)
+        form.addRow("Maximum reconstruction error", self.error_spin)
+        form.addRow(self.reset_thresholds)
+        self.confidence_spin.valueChanged.connect(self._thresholds_edited)
+        self.error_spin.valueChanged.connect(self._thresholds_edited)
+        return box
+
+    def _build_menus(self) -> None:
+        a = self.actions_
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addActions([a.open_file, a.save_drawing])
+        file_menu.addSeparator()
+        file_menu.addAction(a.open_model)
+        self.recent_menu = file_menu.addMenu("Recent &Models")
+        self._rebuild_recent_menu()
+        file_menu.addSeparator()
+        file_menu.addAction(a.quit)
+        edit = self.menuBar().addMenu("&Edit")
+        edit.addActions([a.undo, a.redo, a.clear, a.eraser])
+        edit.addSeparator()
+        edit.addAction(a.paste)
+        view = self.menuBar().addMenu("&View")
+        view.addAction(a.dark_canvas)
+        a.dark_canvas.setChecked(self.canvas.dark)
+        model = self.menuBar().addMenu("&Model")
+        model.addActions([a.open_model, a.model_info])
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(a.about)
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_models
+        for path in recent:
+            act = self.recent_menu.addAction(Path(path).name)
+            act.setToolTip(path)
+            act.triggered.connect(lambda _=False, p=path: self.load_model(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _restore(self) -> None:
+        geometry, state = self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    # -- worker -------------------------------------------------------------------------------
+    def start_worker(self) -> None:
+        """Start the recognition thread and load the model; call after the window is shown."""
+        if self.worker is not None:
+            return
+        self.worker = RecognitionWorker(self)
+        self.worker.resultReady.connect(self._on_result)
+        self.worker.modelLoaded.connect(self._on_model_loaded)
+        self.worker.modelFailed.connect(self._on_model_failed)
+        self.worker.modelLoading.connect(lambda p: self.model_status.setText(f"loading {Path(p).name}…"))
+        path = self._requested_model or self.settings.last_model or str(shipped_model())
+        if not Path(path).exists() and path != str(shipped_model()):
+            path = str(shipped_model())
+        self.load_model(path)
+
+    def load_model(self, path: str) -> None:
+        if self.worker is None:
+            self._requested_model = path
+            return
+        self.worker.load_model(path)
+
+    def _on_model_loaded(self, summary: ModelSummary) -> None:
+        first = self.model is None
+        self.model = summary
+        self.settings.last_model = summary.path
+        self.settings.add_recent_model(summary.path)
+        self._rebuild_recent_menu()
+        saved = self.settings.thresholds_for(summary.path)
+        self._apply_thresholds(Thresholds.from_sidecar(saved or summary.info.thresholds))
+        self.error_spin.setEnabled(summary.has_reconstruction)
+        self.model_status.setText(f"model: {summary.name}")
+        self.setWindowTitle(f"DigitPad — {summary.name}")
+        if first and self.verdict_label.text():
+            self.verdict_label.show_verdict(Verdict.EMPTY, None, 0)
+        self.request_recognition()
+
+    def _on_model_failed(self, path: str, message: str) -> None:
+        still = f"\n\nStill using {self.model.name}." if self.model else ""
+        self.model_status.setText(f"model: {self.model.name}" if self.model else "no model loaded")
+        if self.model is None:
+            self.verdict_label.show_verdict(Verdict.EMPTY, None, 0)
+        self._show_error("Cannot open model", f"{message}{still}")
+
+    def _show_error(self, title: str, text: str) -> None:
+        if os.environ.get("DIGITPAD_NO_DIALOGS"):  # tests and benchmarks: record, do not block
+            self.last_error = text
+            return
+        QMessageBox.warning(self, title, text)
+
+    # -- recognition --------------------------------------------------------------------------
+    def request_recognition(self) -> None:
+        if self.worker is None or self.model is None:
+            return
+        if self.canvas.image is not None:
+            self._latest_id = self.worker.submit(image=self.canvas.image)
+        elif self.canvas.document.is_empty:
+            self._latest_id = self.worker.next_id()
+            self._show_empty()
+        else:
+            self._latest_id = self.worker.submit(ink=self.canvas.snapshot())
+
+    def _show_empty(self) -> None:
+        self._shown_id = self._latest_id
+        self.verdict = Verdict.EMPTY
+        self.verdict_label.show_verdict(Verdict.EMPTY, None, 0)
+        self.chart.show_probabilities(None)
+        self.reconstruction.show_result(None, None, None, None, self.model is None or self.model.has_reconstruction)
+        self.stages.show_stages({})
+        self.last_result = None
+
+    def _on_result(self, result: RecognitionResult) -> None:
+        if result.request_id <= self._shown_id or result.request_id < self._latest_id_floor():
+            self.stale_dropped += 1
+            return
+        self._shown_id = result.request_id
+        self.last_result = result
+        rec = result.recognition
+        if result.error:
+            self.latency_status.setText(f"error: {result.error}")
+            return
+        pre = rec.preprocessed
+        self.verdict = judge(rec.probabilities, rec.reconstruction_error, self.thresholds)
+        self.verdict_label.show_verdict(self.verdict, rec.digit, rec.confidence)
+        self.chart.show_probabilities(rec.probabilities, highlight=self.verdict is Verdict.DIGIT)
+        self.stages.show_stages(pre.stages)
+        self.reconstruction.show_result(pre.image, rec.reconstruction, rec.reconstruction_error,
+                                        self.thresholds.reconstruction_error, self.model.has_reconstruction)
+        total = (time.perf_counter() - result.submitted) * 1000
+        self.latency_status.setText(f"recognised in {result.latency_ms:.1f} ms ({total:.0f} ms end to end)")
+        self.resultShown.emit(result)
+
+    def _latest_id_floor(self) -> int:
+        # An empty canvas after the request makes any older result stale.
+        return self._latest_id if self.canvas.is_empty() else 0
+
+    # -- thresholds -----------------------------------------------------------------------------
+    def _apply_thresholds(self, t: Thresholds) -> None:
+        self.thresholds = t
+        for spin, value in ((self.confidence_spin, t.confidence * 100), (self.error_spin, t.reconstruction_error)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        self._rejudge()
+
+    def _thresholds_edited(self) -> None:
+        self.thresholds = Thresholds(self.confidence_spin.value() / 100, self.error_spin.value())
+        if self.model:
+            self.settings.set_thresholds_for(self.model.path, {"confidence": self.thresholds.confidence,
+                                                               "reconstruction_error": self.thresholds.reconstruction_error})
+        self._rejudge()
+
+    def _reset_thresholds(self) -> None:
+        if self.model:
+            self.settings.set_thresholds_for(self.model.path, None)
+            self._apply_thresholds(Thresholds.from_sidecar(self.model.info.thresholds))
+
+    def _rejudge(self) -> None:
+        if self.last_result is None or self.last_result.recognition is None:
+            return
+        rec = self.last_result.recognition
+        self.verdict = judge(rec.probabilities, rec.reconstruction_error, self.thresholds)
+        self.verdict_label.show_verdict(self.verdict, rec.digit, rec.confidence)
+        self.chart.show_probabilities(rec.probabilities, highlight=self.verdict is Verdict.DIGIT)
+
+    # -- files -------------------------------------------------------------------------------------
+    def open_file(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Open drawing or image", "",
+                                              f"Drawings and images (*.json {patterns});;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        p = Path(path)
+        try:
+            if p.is_dir() or p.suffix.lower() in MODEL_SUFFIXES:
+                self.load_model(str(p))
+            elif p.suffix.lower() == ".json":
+                self.canvas.load_ink(read_ink(p))
+            else:
+                self.canvas.show_image(read_image(p))
+        except DigitPadError as exc:
+            self._show_error("Cannot open file", str(exc))
+            return False
+        return True
+
+    def save_drawing(self) -> None:
+        if self.canvas.document.is_empty:
+            self.statusBar().showMessage("Nothing to save: the canvas is empty", 4000)
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save drawing", "drawing.json", "Ink drawing (*.json)")
+        if path:
+            self.save_drawing_to(path)
+
+    def save_drawing_to(self, path: str) -> bool:
+        try:
+            write_ink(path, self.canvas.snapshot())
+        except OSError as exc:  # full disk, read-only folder: the drawing stays on the canvas
+            self._show_error("Cannot save drawing", f"{path}: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def paste_image(self) -> None:
+        clip = QGuiApplication.clipboard()
+        image = clip.image()
+        if image.isNull():
+            self.statusBar().showMessage("The clipboard holds no picture", 4000)
+            return
+        self.canvas.show_image(from_qimage(image))
+
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Models (*.keras *.h5 *.hdf5);;All files (*)")
+        if path:
+            self.load_model(path)
+
+    # -- drag and drop --------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        data = event.mimeData()
+        if data.hasUrls():
+            for url in data.urls():
+                if url.isLocalFile():
+                    self.open_path(url.toLocalFile())
+                    break
+        elif data.hasImage():
+            self.canvas.show_image(from_qimage(data.imageData()))
+        event.acceptProposedAction()
+
+    # -- small things ---------------------------------------------------------------------------
+    def set_brush(self, value: int) -> None:
+        self.canvas.set_brush(value)
+        self.settings.brush_size = value
+
+    def set_dark_canvas(self, dark: bool) -> None:
+        self.canvas.set_dark(dark)
+        self.settings.dark_canvas = dark
+
+    def _update_history_actions(self) -> None:
+        self.actions_.undo.setEnabled(self.canvas.document.can_undo())
+        self.actions_.redo.setEnabled(self.canvas.document.can_redo())
+
+    def model_info_text(self) -> str:
+        if self.model is None:
+            return "No model is loaded yet."
+        d, info = self.model.description, self.model.info
+        lines = [f"<b>{d['name']}</b>", f"file: {d['path']}", f"architecture: {info.architecture}",
+                 f"parameters: {d['parameters']:,}", f"input: {d['input']}",
+                 f"outputs: {', '.join(d['outputs'])} (classes: {d['classifier_output']}, reconstruction: "
+                 f"{d['reconstruction_output'] or 'none'})",
+                 f"preprocessing: binarise {'on' if info.preprocessing.binarize else 'off'}, "
+                 f"enhance {'on' if info.preprocessing.enhance else 'off'}"]
+        for key, value in info.metrics.items():
+            if isinstance(value, float):
+                lines.append(f"{key.replace('_', ' ')}: {value * 100:.2f}%" if value <= 1 else f"{key}: {value}")
+        if info.thresholds:
+            lines.append("calibrated thresholds: " + ", ".join(f"{k} {v}" for k, v in info.thresholds.items()))
+        if info.created:
+            lines.append(f"trained: {info.created} with DigitPad {info.digitpad_version}")
+        return "<br>".join(lines)
+
+    def show_model_info(self) -> None:
+        QMessageBox.information(self, "Model info", self.model_info_text())
+
+    def about_text(self) -> str:
+        import cv2
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        import sys
+        tf_version = sys.modules["tensorflow"].__version__ if "tensorflow" in sys.modules else "not loaded yet"
+        model = f"{self.model.name} ({self.model.path})" if self.model else "none"
+        return (f"<b>DigitPad {__version__}</b><br>Handwritten digit recognition with a convolutional "
+                f"autoencoder + classifier.<br><br>model: {model}<br>Qt {qVersion()}, PySide6 {pyside_version}, "
+                f"TensorFlow {tf_version}, OpenCV {cv2.__version__}")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About DigitPad", self.about_text())
+
+    def closeEvent(self, event) -> None:
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        if self.worker is not None:
+            self.worker.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,171 @@
+"""Result views: probabilities (one pyqtgraph BarGraphItem updated in place), preprocessing
+stages, and input / reconstruction / difference side by side."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from ..core.verdict import Verdict
+
+ACCENT = "#3d8bfd"
+BAR = "#8a94a6"
+pg.setConfigOptions(antialias=True)
+
+
+class ProbabilityChart(pg.PlotWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent, background=None)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.setMinimumHeight(180)
+        plot = self.getPlotItem()
+        plot.setYRange(0, 1.15, padding=0)
+        plot.setXRange(-0.6, 9.6, padding=0)
+        plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
+        plot.getAxis("left").setTicks([[(v, f"{int(v * 100)}%") for v in (0, 0.5, 1.0)]])
+        plot.showGrid(y=True, alpha=0.15)
+        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.72,
+                                    brushes=[pg.mkBrush(BAR)] * 10, pens=[pg.mkPen(None)] * 10)
+        self.addItem(self.bars)
+        self.labels = []
+        for i in range(10):
+            label = pg.TextItem("", anchor=(0.5, 1.0), color="#4a5060")
+            label.setPos(i, 0)
+            self.addItem(label)
+            self.labels.append(label)
+        self.heights = np.zeros(10)
+
+    def show_probabilities(self, probs: np.ndarray | None, highlight: bool = True) -> None:
+        heights = np.zeros(10) if probs is None else np.asarray(probs, float)
+        winner = int(np.argmax(heights)) if probs is not None else -1
+        brushes = [pg.mkBrush(ACCENT if (i == winner and highlight) else BAR) for i in range(10)]
+        self.bars.setOpts(height=heights, brushes=brushes)
+        for i, (label, h) in enumerate(zip(self.labels, heights)):
+            label.setText(f"{h * 100:.0f}%" if probs is not None and h >= 0.005 else "")
+            label.setPos(i, h + 0.1)
+        self.heights = heights
+
+
+def _image_view(title: str, colormap: str | None = None):
+    view = pg.GraphicsLayoutWidget()
+    view.setBackground(None)
+    view.setMinimumSize(96, 96)
+    box = view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+    box.setMenuEnabled(False)
+    item = pg.ImageItem(axisOrder="row-major")
+    if colormap:
+        item.setColorMap(pg.colormap.get(colormap))
+    box.addItem(item)
+    box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
+    caption = QLabel(title)
+    caption.setAlignment(Qt.AlignCenter)
+    return view, item, box, caption
+
+
+class ImageStrip(QWidget):
+    """A row of small pictures with captions; ``show`` takes name -> array."""
+
+    def __init__(self, names: list[str], colormaps: dict[str, str] | None = None, parent=None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.items = {}
+        self.boxes = {}
+        for col, name in enumerate(names):
+            view, item, box, caption = _image_view(name, (colormaps or {}).get(name))
+            grid.addWidget(view, 0, col)
+            grid.addWidget(caption, 1, col)
+            self.items[name] = item
+            self.boxes[name] = box
+
+    def show_images(self, images: dict[str, np.ndarray | None], levels: dict[str, tuple] | None = None) -> None:
+        for name, item in self.items.items():
+            img = images.get(name)
+            if img is None or img.size == 0:
+                item.clear()
+                continue
+            lv = (levels or {}).get(name, (0.0, 1.0))
+            item.setImage(np.asarray(img, np.float32), autoLevels=False, levels=lv)
+            self.boxes[name].setRange(xRange=(0, img.shape[1]), yRange=(0, img.shape[0]), padding=0.02)
+
+
+class ReconstructionPanel(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        self.strip = ImageStrip(["model input", "reconstruction", "difference"], {"difference": "inferno"})
+        self.error = QLabel("")
+        self.error.setAlignment(Qt.AlignCenter)
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignCenter)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.error)
+        layout.addWidget(self.note)
+
+    def show_result(self, model_input, reconstruction, error, threshold: float | None, has_decoder: bool) -> None:
+        if not has_decoder:
+            self.strip.show_images({"model input": model_input})
+            self.error.setText("")
+            self.note.setText("This model has no decoder, so there is no reconstruction to show "
+                              "and no \"not a digit\" check.")
+            return
+        diff = None if reconstruction is None or model_input is None else np.abs(model_input - reconstruction)
+        self.strip.show_images({"model input": model_input, "reconstruction": reconstruction, "difference": diff})
+        self.note.setText("")
+        if error is None:
+            self.error.setText("")
+        else:
+            limit = f" (limit {threshold:.4f})" if threshold is not None else ""
+            self.error.setText(f"reconstruction error {error:.4f}{limit}")
+
+
+STAGES = ["ink", "cropped", "scaled", "centred", "binarized", "enhanced"]
+STAGE_TITLES = {"ink": "picture", "cropped": "cropped", "scaled": "scaled to 20 px", "centred": "centred 28x28",
+                "binarized": "binarised", "enhanced": "enhanced"}
+
+
+class StagesPanel(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        self.strip = ImageStrip([STAGE_TITLES[s] for s in STAGES])
+        self.caption = QLabel("The exact array the model received is the last picture.")
+        self.caption.setAlignment(Qt.AlignCenter)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.caption)
+
+    def show_stages(self, stages: dict[str, np.ndarray]) -> None:
+        self.strip.show_images({STAGE_TITLES[k]: v for k, v in stages.items() if k in STAGE_TITLES})
+
+
+VERDICT_STYLE = {Verdict.DIGIT: "#3d8bfd", Verdict.NOT_SURE: "#e0a100", Verdict.NOT_A_DIGIT: "#e05d44",
+                 Verdict.EMPTY: "#8a94a6"}
+
+
+class VerdictLabel(QLabel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setAlignment(Qt.AlignCenter)
+        self.setMinimumHeight(96)
+        self.verdict = Verdict.EMPTY
+        self.show_verdict(Verdict.EMPTY, None, 0.0)
+
+    def show_verdict(self, verdict: Verdict, digit: int | None, confidence: float, loading: bool = False) -> None:
+        self.verdict = verdict
+        color = VERDICT_STYLE[verdict]
+        if loading:
+            big, small = "…", "loading model…"
+        elif verdict is Verdict.DIGIT:
+            big, small = str(digit), f"{confidence * 100:.1f}% sure"
+        elif verdict is Verdict.NOT_SURE:
+            big, small = "?", f"not sure (best guess {digit}, {confidence * 100:.0f}%)"
+        elif verdict is Verdict.NOT_A_DIGIT:
+            big, small = "✕", "not a digit"
+        else:
+            big, small = "–", "draw a digit"
+        self.setText(f"<div style='font-size:56px; font-weight:600; color:{color}'>{big}</div>"
+                     f"<div style='font-size:14px; color:{color}'>{small}</div>")

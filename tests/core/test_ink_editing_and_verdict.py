@@ -1,0 +1,59 @@
+import numpy as np
+
+from digitpad.core.ink_editing import InkDocument
+from digitpad.core.verdict import Thresholds, Verdict, judge
+
+
+def _stroke(doc, pts, pressure=1.0):
+    doc.begin_stroke(*pts[0], pressure)
+    for p in pts[1:]:
+        doc.extend_stroke(*p, pressure)
+    return doc.end_stroke()
+
+
+def test_undo_redo_per_stroke():
+    doc = InkDocument(200, 200, 10)
+    _stroke(doc, [(10, 10), (50, 50)])
+    _stroke(doc, [(60, 10), (60, 90)])
+    assert len(doc.strokes) == 2 and doc.can_undo() and not doc.can_redo()
+    assert doc.undo() and len(doc.strokes) == 1
+    assert doc.redo() and len(doc.strokes) == 2 and doc.strokes[1][0, 0] == 60
+    doc.undo()
+    _stroke(doc, [(1, 1), (2, 9)])  # a new stroke forgets the redo history
+    assert not doc.can_redo() and len(doc.strokes) == 2
+
+
+def test_snapshot_is_immutable_and_includes_the_stroke_in_progress():
+    doc = InkDocument(100, 100)
+    doc.begin_stroke(5, 5, 0.5)
+    doc.extend_stroke(20, 30, 0.7)
+    snap = doc.snapshot()
+    assert len(snap.strokes) == 1 and snap.strokes[0].shape == (2, 4)
+    doc.extend_stroke(40, 40, 0.9)
+    assert len(snap.strokes[0]) == 2  # the snapshot did not change
+    assert snap.strokes[0][1, 3] >= snap.strokes[0][0, 3]  # timestamps grow
+
+
+def test_eraser_and_clear_are_undoable():
+    doc = InkDocument(100, 100)
+    _stroke(doc, [(10, 10), (90, 10)])
+    _stroke(doc, [(10, 50), (90, 50)])
+    assert not doc.erase_at(50, 30, 5)
+    assert doc.erase_at(50, 12, 5) and len(doc.strokes) == 1 and doc.strokes[0][0, 1] == 50
+    doc.undo()
+    assert [s[0, 1] for s in doc.strokes] == [10, 50]
+    assert doc.clear() and doc.is_empty
+    doc.undo()
+    assert len(doc.strokes) == 2
+
+
+def test_verdicts():
+    t = Thresholds(confidence=0.7, reconstruction_error=0.05)
+    sure = np.eye(10)[3] * 0.9 + 0.01
+    unsure = np.full(10, 0.1)
+    assert judge(None, None, t) is Verdict.EMPTY
+    assert judge(sure, 0.01, t) is Verdict.DIGIT
+    assert judge(unsure, 0.01, t) is Verdict.NOT_SURE
+    assert judge(sure, 0.2, t) is Verdict.NOT_A_DIGIT
+    assert judge(sure, None, t) is Verdict.DIGIT  # classifier-only models
+    assert Thresholds.from_sidecar({"confidence": 0.4}).confidence == 0.4

@@ -1,0 +1,252 @@
+"""The app driven like a user: synthetic mouse drags, shortcuts, files, models."""
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+
+from conftest import drag, wait_for_answer
+from digitpad.core.verdict import Verdict
+
+
+def _box(canvas):
+    w, h = canvas.width(), canvas.height()
+    s = min(w, h) * 0.6
+    return (w - s) / 2, (h - s) / 2, s
+
+
+def shape(canvas, name):
+    x0, y0, s = _box(canvas)
+    if name == "1":
+        return [[(x0 + 0.35 * s, y0 + 0.2 * s), (x0 + 0.55 * s, y0), (x0 + 0.55 * s, y0 + s)]]
+    if name == "7":
+        return [[(x0 + 0.1 * s, y0), (x0 + 0.9 * s, y0), (x0 + 0.4 * s, y0 + s)]]
+    if name == "0":
+        t = np.linspace(0, 2 * np.pi, 60)
+        return [list(zip(x0 + s / 2 + 0.32 * s * np.sin(t), y0 + s / 2 - 0.5 * s * np.cos(t)))]
+    if name == "4":
+        return [[(x0 + 0.6 * s, y0), (x0 + 0.05 * s, y0 + 0.65 * s), (x0 + 0.9 * s, y0 + 0.65 * s)],
+                [(x0 + 0.65 * s, y0 + 0.3 * s), (x0 + 0.65 * s, y0 + s)]]
+    raise ValueError(name)
+
+
+@pytest.mark.parametrize("digit", ["1", "7", "0", "4"])
+def test_drawing_a_clear_digit_is_recognised(qtbot, window, digit):
+    for stroke in shape(window.canvas, digit):
+        drag(qtbot, window.canvas, stroke)
+    rec = wait_for_answer(qtbot, window)
+    assert rec.digit == int(digit)
+    assert window.verdict is Verdict.DIGIT
+    assert window.chart.heights.argmax() == int(digit)
+    assert "recognised in" in window.latency_status.text()
+
+
+def test_results_arrive_while_the_stroke_is_drawn(qtbot, window):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    c = window.canvas
+    x0, y0, s = _box(c)
+    press = QMouseEvent(QEvent.MouseButtonPress, QPointF(x0, y0), QPointF(x0, y0), Qt.LeftButton, Qt.LeftButton,
+                        Qt.NoModifier)
+    QApplication.sendEvent(c, press)
+    for k in range(1, 30):
+        p = QPointF(x0 + s * k / 30, y0)
+        QApplication.sendEvent(c, QMouseEvent(QEvent.MouseMove, p, p, Qt.NoButton, Qt.LeftButton, Qt.NoModifier))
+    qtbot.waitUntil(lambda: window.last_result is not None, timeout=5000)
+    assert c.document.drawing  # still holding the button: the answer came mid-stroke
+
+
+def test_undo_redo_and_clear_by_shortcut(qtbot, window):
+    for stroke in shape(window.canvas, "4"):
+        drag(qtbot, window.canvas, stroke)
+    assert len(window.canvas.document.strokes) == 2
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    assert len(window.canvas.document.strokes) == 1
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert len(window.canvas.document.strokes) == 2
+    qtbot.keyClick(window, Qt.Key_Escape)
+    assert window.canvas.document.is_empty
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)  # clearing is undoable too
+    assert len(window.canvas.document.strokes) == 2
+
+
+def test_empty_canvas_shows_no_prediction(qtbot, window):
+    for stroke in shape(window.canvas, "7"):
+        drag(qtbot, window.canvas, stroke)
+    wait_for_answer(qtbot, window)
+    window.actions_.clear.trigger()
+    qtbot.wait(200)  # any late result for the old drawing must be dropped
+    assert window.verdict is Verdict.EMPTY and window.last_result is None
+    assert not window.chart.heights.any()
+
+
+def test_eraser_removes_the_touched_stroke(qtbot, window):
+    for stroke in shape(window.canvas, "4"):
+        drag(qtbot, window.canvas, stroke)
+    window.actions_.eraser.setChecked(True)
+    x0, y0, s = _box(window.canvas)
+    drag(qtbot, window.canvas, [(x0 + 0.65 * s, y0 + 0.9 * s), (x0 + 0.66 * s, y0 + 0.92 * s)])
+    assert len(window.canvas.document.strokes) == 1
+    window.actions_.undo.trigger()
+    assert len(window.canvas.document.strokes) == 2
+
+
+def test_worker_drops_stale_requests(qtbot, window):
+    """Block the worker, submit three snapshots: only the newest runs (napari's slicer test)."""
+    worker = window.worker
+    seen = []
+    worker.resultReady.connect(lambda r: seen.append(r.request_id))
+    gate, started = threading.Event(), threading.Event()
+    worker.call_on_worker(lambda: (started.set(), gate.wait(10)))
+    assert started.wait(5)
+    ink = window.canvas.snapshot().with_strokes([np.array([[10.0, 10], [60, 80]])])
+    dropped_before = worker.dropped
+    ids = [worker.submit(ink=ink) for _ in range(3)]
+    gate.set()
+    qtbot.waitUntil(lambda: ids[2] in seen, timeout=5000)
+    qtbot.wait(100)
+    assert ids[0] not in seen and ids[1] not in seen
+    assert worker.dropped - dropped_before == 2
+
+
+def test_stale_result_is_not_shown(qtbot, window):
+    for stroke in shape(window.canvas, "7"):
+        drag(qtbot, window.canvas, stroke)
+    wait_for_answer(qtbot, window)
+    shown = window._shown_id
+    old = window.last_result
+    from digitpad.gui.worker import RecognitionResult
+
+    window._on_result(RecognitionResult(shown - 1, old.recognition, 1.0, old.submitted))
+    assert window._shown_id == shown and window.stale_dropped >= 1
+
+
+def test_bad_model_file_keeps_the_current_model(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.keras"
+    bad.write_bytes(b"PK\x03\x04 this is not a model at all")
+    before = window.model
+    with qtbot.waitSignal(window.worker.modelFailed, timeout=30000) as blocker:
+        window.load_model(str(bad))
+    assert str(bad) in blocker.args[1]
+    assert window.model is before and str(bad) in window.last_error and "Still using" in window.last_error
+    for stroke in shape(window.canvas, "1"):
+        drag(qtbot, window.canvas, stroke)
+    assert wait_for_answer(qtbot, window).digit == 1
+
+
+def test_wrong_class_count_model_is_refused(qtbot, window, tmp_path):
+    import keras
+
+    inp = keras.Input((28, 28, 1))
+    keras.Model(inp, keras.layers.Dense(26)(keras.layers.Flatten()(inp))).save(tmp_path / "letters.keras")
+    with qtbot.waitSignal(window.worker.modelFailed, timeout=30000) as blocker:
+        window.load_model(str(tmp_path / "letters.keras"))
+    assert "10-class" in blocker.args[1]
+    assert window.model.path.endswith("digitpad-default.keras")
+
+
+def test_classifier_only_model_works_and_says_why_no_reconstruction(qtbot, window, tmp_path):
+    import keras
+
+    inp = keras.Input((784,))
+    keras.Model(inp, keras.layers.Dense(10)(inp)).save(tmp_path / "plain.keras")  # logits, no decoder
+    with qtbot.waitSignal(window.worker.modelLoaded, timeout=30000):
+        window.load_model(str(tmp_path / "plain.keras"))
+    assert not window.model.has_reconstruction
+    for stroke in shape(window.canvas, "7"):
+        drag(qtbot, window.canvas, stroke)
+    rec = wait_for_answer(qtbot, window)
+    assert rec.reconstruction is None and abs(rec.probabilities.sum() - 1) < 1e-4
+    assert "no decoder" in window.reconstruction.note.text()
+    assert str(tmp_path / "plain.keras") in window.settings.recent_models
+
+
+def test_scribble_is_not_a_digit(qtbot, window):
+    c = window.canvas
+    x0, y0, s = _box(c)
+    rng = np.random.default_rng(7)
+    scribble = [(x0 + s * a, y0 + s * b) for a, b in rng.random((40, 2))]
+    drag(qtbot, c, scribble)
+    rec = wait_for_answer(qtbot, window)
+    assert rec.reconstruction_error > window.thresholds.reconstruction_error
+    assert window.verdict is Verdict.NOT_A_DIGIT
+    assert "not a digit" in window.verdict_label.text()
+
+
+def test_thresholds_come_from_the_sidecar_and_can_be_adjusted(qtbot, window):
+    calibrated = window.model.info.thresholds
+    assert window.thresholds.confidence == pytest.approx(calibrated["confidence"])
+    for stroke in shape(window.canvas, "7"):
+        drag(qtbot, window.canvas, stroke)
+    wait_for_answer(qtbot, window)
+    assert window.verdict is Verdict.DIGIT
+    window.confidence_spin.setValue(100.0)  # nothing is ever 100% sure
+    assert window.verdict is Verdict.NOT_SURE
+    assert window.settings.thresholds_for(window.model.path)["confidence"] == 1.0
+    window.reset_thresholds.click()
+    assert window.verdict is Verdict.DIGIT
+
+
+def test_save_and_open_drawing(qtbot, window, tmp_path):
+    for stroke in shape(window.canvas, "7"):
+        drag(qtbot, window.canvas, stroke)
+    assert window.save_drawing_to(str(tmp_path / "seven.json"))
+    window.canvas.clear()
+    assert window.open_path(str(tmp_path / "seven.json"))
+    assert len(window.canvas.document.strokes) == 1
+    assert wait_for_answer(qtbot, window).digit == 7
+
+
+def test_failed_save_keeps_the_drawing(qtbot, window, tmp_path):
+    for stroke in shape(window.canvas, "7"):
+        drag(qtbot, window.canvas, stroke)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert not window.save_drawing_to(str(blocker / "sub" / "seven.json"))  # a file where a folder must be
+    assert len(window.canvas.document.strokes) == 1 and "Cannot" not in window.windowTitle()
+    assert str(blocker) in window.last_error
+
+
+def test_open_image_and_bad_image(qtbot, window, tmp_path, mnist_test_sample):
+    import cv2
+
+    x, y = mnist_test_sample
+    cv2.imwrite(str(tmp_path / "d.png"), 255 - cv2.resize(x[0], (200, 200)))
+    assert window.open_path(str(tmp_path / "d.png"))
+    assert wait_for_answer(qtbot, window).digit == y[0]
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    assert not window.open_path(str(tmp_path / "bad.png"))
+    assert "bad.png" in window.last_error and window.canvas.image is not None
+
+
+def test_paste_image_from_clipboard(qtbot, window, mnist_test_sample):
+    from PySide6.QtGui import QGuiApplication
+
+    from digitpad.gui.imaging import to_qimage
+
+    x, y = mnist_test_sample
+    QGuiApplication.clipboard().setImage(to_qimage(x[1]))
+    window.actions_.paste.trigger()
+    assert wait_for_answer(qtbot, window).digit == y[1]
+
+
+def test_settings_persist_in_the_isolated_store(qtbot, window, settings):
+    window.brush_slider.setValue(33)
+    window.actions_.dark_canvas.setChecked(False)
+    assert settings.brush_size == 33 and settings.dark_canvas is False
+    assert settings.last_model.endswith("digitpad-default.keras")
+    from PySide6.QtCore import QSettings
+
+    assert str(settings._s.fileName()).startswith(str(settings._s.fileName().rsplit("/", 1)[0]))
+    default_store = QSettings("DigitPad", "DigitPad").fileName()
+    assert "pytest" in default_store or "qsettings" in default_store  # never the user's real file
+
+
+def test_model_info_and_about(window):
+    text = window.model_info_text()
+    assert "parameters" in text and "mnist test accuracy" in text
+    about = window.about_text()
+    assert "TensorFlow" in about and "OpenCV" in about and "Qt" in about
