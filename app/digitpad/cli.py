@@ -71,36 +71,26 @@ def cmd_evaluate(args) -> int:
 def _inputs(paths: list[str]):
     """(source, kind, payload) in input order; kind is 'image', 'ink' or 'error'."""
     from .core.images import IMAGE_SUFFIXES, read_image
-    from .core.ink import iter_jsonl, parse_ink, read_ink
+    from .core.ink import iter_jsonl, read_ink
+
+    def inks(lines, source):
+        for name, ink in iter_jsonl(lines, source, keep_going=True):
+            yield (name, "error", str(ink)) if isinstance(ink, DigitPadError) else (name, "ink", ink)
 
     for raw in paths:
+        path = Path(raw)
         try:
             if raw == "-":
-                for name, ink in iter_jsonl(sys.stdin, "-"):
-                    yield name, "ink", ink
-                continue
-            path = Path(raw)
-            suffix = path.suffix.lower()
-            if suffix == ".jsonl":
+                yield from inks(sys.stdin, "-")
+            elif path.suffix.lower() == ".jsonl":
                 try:
-                    fh = open(path, encoding="utf-8")
-                except OSError as exc:
-                    raise DigitPadError(f"cannot read ({exc.strerror or exc})", path) from None
-                with fh:
-                    lines = iter(fh)
-                    number = 0
-                    for number, line in enumerate(lines, 1):
-                        if not line.strip():
-                            continue
-                        name = f"{raw}:{number}"
-                        try:
-                            yield name, "ink", parse_ink(line, name)
-                        except DigitPadError as exc:
-                            yield name, "error", str(exc)
-                continue
-            if suffix == ".json":
+                    with open(path, encoding="utf-8") as fh:
+                        yield from inks(fh, raw)
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise DigitPadError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None
+            elif path.suffix.lower() == ".json":
                 yield raw, "ink", read_ink(path)
-            elif suffix in IMAGE_SUFFIXES or path.is_file():
+            elif path.suffix.lower() in IMAGE_SUFFIXES or path.is_file():
                 yield raw, "image", read_image(path)
             else:
                 raise DigitPadError("no such file", path)

@@ -146,13 +146,23 @@ def write_ink(path: str | os.PathLike, ink: Ink) -> None:
     write_text(path, ink.to_json() + "\n")
 
 
-def iter_jsonl(lines: Iterable[str | bytes], source: str) -> Iterator[tuple[str, Ink]]:
-    """Inks from JSON Lines; each is named ``source:line``. Blank lines are skipped."""
+def iter_jsonl(lines: Iterable[str | bytes], source: str, *, keep_going: bool = False
+               ) -> Iterator[tuple[str, Ink | InkError]]:
+    """Inks from JSON Lines, each named ``source:line``; blank lines are skipped.
+
+    A malformed line raises :class:`InkError`, or with ``keep_going`` is yielded as the error
+    in its place, so a batch can report it and carry on.
+    """
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         name = f"{source}:{number}"
-        yield name, parse_ink(line, name)
+        try:
+            yield name, parse_ink(line, name)
+        except InkError as exc:
+            if not keep_going:
+                raise
+            yield name, exc
 
 
 # ----------------------------------------------------------------------------------- rendering

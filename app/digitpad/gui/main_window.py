@@ -9,8 +9,8 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QMainWindow, QMessageBox, QPushButton, QSlider, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSlider, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from .. import __version__
 from ..core.errors import DigitPadError
@@ -106,7 +106,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.model_status = QLabel("loading model…")
         self.latency_status = QLabel("")
+        self.loading_bar = QProgressBar()
+        self.loading_bar.setRange(0, 0)  # busy: TensorFlow import and warm-up report no steps
+        self.loading_bar.setMaximumWidth(140)
         self.statusBar().addWidget(self.model_status, 1)
+        self.statusBar().addWidget(self.loading_bar)
         self.statusBar().addPermanentWidget(self.latency_status)
         self.resize(1100, 680)
 
@@ -179,7 +183,7 @@ class MainWindow(QMainWindow):
         self.worker.resultReady.connect(self._on_result)
         self.worker.modelLoaded.connect(self._on_model_loaded)
         self.worker.modelFailed.connect(self._on_model_failed)
-        self.worker.modelLoading.connect(lambda p: self.model_status.setText(f"loading {Path(p).name}…"))
+        self.worker.modelLoading.connect(self._on_model_loading)
         path = self._requested_model or self.settings.last_model or str(shipped_model())
         if not Path(path).exists() and path != str(shipped_model()):
             path = str(shipped_model())
@@ -191,7 +195,12 @@ class MainWindow(QMainWindow):
             return
         self.worker.load_model(path)
 
+    def _on_model_loading(self, path: str) -> None:
+        self.model_status.setText(f"loading {Path(path).name}…")
+        self.loading_bar.show()
+
     def _on_model_loaded(self, summary: ModelSummary) -> None:
+        self.loading_bar.hide()
         first = self.model is None
         self.model = summary
         self.settings.last_model = summary.path
@@ -207,6 +216,7 @@ class MainWindow(QMainWindow):
         self.request_recognition()
 
     def _on_model_failed(self, path: str, message: str) -> None:
+        self.loading_bar.hide()
         still = f"\n\nStill using {self.model.name}." if self.model else ""
         self.model_status.setText(f"model: {self.model.name}" if self.model else "no model loaded")
         if self.model is None:
