@@ -150,6 +150,56 @@ def cmd_predict(args) -> int:
     return EXIT_ERROR if failures else 0
 
 
+# ----------------------------------------------------------------------------------- samples
+def cmd_samples(args) -> int:
+    from pathlib import Path as _P
+
+    from .core.sample_formats import export, import_samples
+    from .core.sample_store import SampleStore
+
+    with SampleStore(args.store) as store:
+        if args.samples_command == "import":
+            total_added = 0
+            for path in args.paths:
+                added, present = import_samples(store, path, args.format, writer=args.writer or "")
+                total_added += added
+                print(f"{path}: imported {added} samples" + (f" ({present} already in the store)" if present else ""))
+            print(f"store {store.path}: {store.count()} samples")
+        elif args.samples_command == "export":
+            fmt = args.format or {".jsonl": "jsonl", ".npz": "npz"}.get(_P(args.path).suffix.lower())
+            if fmt is None:
+                raise DigitPadError("say --format idx or --format png for a folder (or name a .jsonl/.npz file)",
+                                    args.path)
+            n = export(store, args.path, fmt)
+            print(f"exported {n} samples to {args.path} ({fmt})")
+        else:
+            stats = store.stats()
+            if args.json:
+                print(json.dumps(stats))
+            else:
+                print(f"{stats['total']} samples in {stats['store']}")
+                for d, c in stats["per_digit"].items():
+                    print(f"  {d}: {c['train'] + c['test']:5d}  (train {c['train']}, test {c['test']})")
+                print("writers: " + (", ".join(f"{w or '(none)'} {n}" for w, n in sorted(stats["per_writer"].items()))
+                                     or "none"))
+    return 0
+
+
+def cmd_finetune(args) -> int:
+    from .ml.finetune import FinetuneConfig, finetune
+
+    base = Path(args.model) if args.model else _default_model()
+    out = Path(args.output)
+    cfg = FinetuneConfig(base_model=base, output=out, store=args.store, epochs=args.epochs, mnist=args.mnist,
+                         batch_size=args.batch_size, seed=args.seed)
+    report = finetune(cfg, log=lambda m: print(m, flush=True))
+    if args.json:
+        from .core.atomic_file import write_text
+
+        write_text(args.json, json.dumps(report.__dict__) + "\n")
+    return 0 if report.mnist_drop_ok else 3
+
+
 # --------------------------------------------------------------------------------------- gui
 def cmd_gui(args) -> int:
     try:
@@ -170,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model on MNIST (+ extra labelled data)")
     t.add_argument("--architecture", "-a", default="digitnet", choices=["digitnet", "paper"])
-    t.add_argument("--epochs", type=int, help="default: 15 for digitnet, 12 for paper")
+    t.add_argument("--epochs", type=int, help="default: 13 for digitnet, 10 for paper")
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--output", "-o", default="models/digitpad-default.keras",
@@ -178,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--mnist", help="MNIST .npz or folder of IDX files")
     t.add_argument("--extra", action="append", metavar="DATA",
                    help="extra labelled digits (npz, IDX folder, image folder); repeatable")
-    t.add_argument("--augment", choices=["on", "off"], help="default: on for digitnet, off for paper")
+    t.add_argument("--augment", choices=["on", "off"], help="default: on")
     t.add_argument("--stroke-mix", type=float, help="share of each epoch redrawn as ink (0..1)")
     t.add_argument("--limit", type=int, help="use only the first N MNIST training digits")
     t.add_argument("--logdir", help="TensorBoard log folder (default runs/<model name>)")
@@ -198,6 +248,33 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--model", dest="model", help="model file (default: the shipped default model)")
     r.add_argument("--batch-size", type=int, default=512)
     r.set_defaults(func=cmd_predict)
+    store_help = "sample store (SQLite file; default: the user's data folder)"
+    sm = sub.add_parser("samples", help="import, export and count homemade samples")
+    smsub = sm.add_subparsers(dest="samples_command", required=True)
+    si = smsub.add_parser("import", help="add samples from ink JSON Lines, npz, IDX folder or PNG folder + labels.csv")
+    si.add_argument("paths", nargs="+")
+    si.add_argument("--format", choices=["jsonl", "npz", "idx", "png"])
+    si.add_argument("--writer", help="writer name for samples that do not say")
+    si.add_argument("--store", help=store_help)
+    se = smsub.add_parser("export", help="write all samples as jsonl, npz, idx (folder) or png (folder)")
+    se.add_argument("path")
+    se.add_argument("--format", choices=["jsonl", "npz", "idx", "png"])
+    se.add_argument("--store", help=store_help)
+    ss = smsub.add_parser("stats", help="counts per digit, split and writer")
+    ss.add_argument("--store", help=store_help)
+    ss.add_argument("--json", action="store_true")
+    sm.set_defaults(func=cmd_samples)
+
+    f = sub.add_parser("finetune", help="fine-tune a model on MNIST + your samples; report before/after")
+    f.add_argument("--model", dest="model", help="model to start from (default: the shipped default model)")
+    f.add_argument("--output", "-o", default="finetuned.keras")
+    f.add_argument("--store", help=store_help)
+    f.add_argument("--epochs", type=int, default=3)
+    f.add_argument("--batch-size", type=int, default=128)
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--mnist")
+    f.add_argument("--json", metavar="FILE", help="also save the before/after report as JSON")
+    f.set_defaults(func=cmd_finetune)
     return p
 
 

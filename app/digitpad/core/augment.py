@@ -17,16 +17,16 @@ _CENTRE = 13.5
 
 @dataclass(frozen=True)
 class Augmentation:
-    rotation_deg: float = 12.0
-    shear: float = 0.3  # slant: x += shear * (y - centre)
-    scale: tuple[float, float] = (0.85, 1.1)
-    aspect: float = 0.12  # relative x/y scale jitter
-    shift_px: float = 2.0
-    elastic_p: float = 0.5
-    elastic_alpha: float = 30.0
+    rotation_deg: float = 10.0
+    shear: float = 0.25  # slant: x += shear * (y - centre)
+    scale: tuple[float, float] = (0.9, 1.1)
+    aspect: float = 0.1  # relative x/y scale jitter
+    shift_px: float = 1.5
+    elastic_p: float = 0.3
+    elastic_alpha: float = 24.0
     elastic_sigma: float = 4.0
-    thicken_p: float = 0.15
-    thin_p: float = 0.1
+    thicken_p: float = 0.1
+    thin_p: float = 0.05
 
 
 def _elastic_bank(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:

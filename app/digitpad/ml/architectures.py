@@ -39,7 +39,7 @@ def _conv_bn(x, filters: int, name: str):
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
-def digitnet(dropout: float = 0.4) -> keras.Model:
+def digitnet(dropout: float = 0.3) -> keras.Model:
     """DigitPad's default: a 5x5 stem, then batch-normed 3x3 blocks, feeding both a light decoder
     and a dense classifier that reads the encoder's 7x7 code (not the reconstruction), so the
     autoencoder regularises the features without throttling the classifier. Sized to train in

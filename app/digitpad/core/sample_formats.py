@@ -1,0 +1,217 @@
+"""Moving homemade samples in and out: MNIST IDX (gzipped), Keras-style .npz, a folder of PNGs
+with a labels CSV, and ink JSON Lines. Imports parse and validate everything first and then
+add it in one transaction: a malformed file imports nothing."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .atomic_file import atomic_path
+from .errors import DataFormatError, DigitPadError, InkError
+from .idx import write_idx
+from .images import read_image
+from .ink import ink_from_dict, ink_to_mnist
+from .labelled_sets import load_labelled
+from .preprocess import to_mnist
+from .sample_store import Sample, SampleStore
+
+FORMATS = ("idx", "npz", "png", "jsonl")
+IDX_NAMES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+             "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+
+
+def guess_format(path: Path) -> str:
+    if path.suffix.lower() == ".jsonl":
+        return "jsonl"
+    if path.suffix.lower() == ".npz":
+        return "npz"
+    if path.is_dir() and (path / "labels.csv").is_file():
+        return "png"
+    if path.is_dir():
+        return "idx"
+    raise DataFormatError("cannot tell the format: use a .jsonl, a .npz, a folder with labels.csv, or an IDX "
+                          "folder (or pass --format)", path)
+
+
+def _model_view(image: np.ndarray) -> np.ndarray | None:
+    if image.shape == (28, 28) and image.dtype == np.uint8:
+        return image  # already MNIST format
+    pre = to_mnist(image)
+    return None if pre.empty else np.round(pre.image * 255).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------- export
+def export(store: SampleStore, path: str | os.PathLike, fmt: str) -> int:
+    """Write every live sample; returns how many were written."""
+    path = Path(path)
+    samples = store.samples(with_ink=fmt == "jsonl")
+    if fmt == "jsonl":
+        lines = []
+        for s in samples:
+            if s.ink is None:
+                continue  # picture-only samples have no strokes to export
+            doc = s.ink.to_dict()
+            doc.update(label=s.label, writer=s.writer, split=s.split, uid=s.uid, device=s.device,
+                       created=s.created)
+            lines.append(json.dumps(doc, separators=(",", ":")))
+        with atomic_path(path) as tmp:
+            tmp.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+        return len(lines)
+    by_split = {sp: [s for s in samples if s.split == sp] for sp in ("train", "test")}
+    arrays = {sp: (np.stack([s.image for s in ss]) if ss else np.zeros((0, 28, 28), np.uint8),
+                   np.array([s.label for s in ss], np.uint8)) for sp, ss in by_split.items()}
+    if fmt == "npz":
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, x_train=arrays["train"][0], y_train=arrays["train"][1],
+                                    x_test=arrays["test"][0], y_test=arrays["test"][1])
+    elif fmt == "idx":
+        path.mkdir(parents=True, exist_ok=True)
+        for sp, (images_name, labels_name) in IDX_NAMES.items():
+            write_idx(path / images_name, arrays[sp][0])
+            write_idx(path / labels_name, arrays[sp][1])
+    elif fmt == "png":
+        (path / "images").mkdir(parents=True, exist_ok=True)
+        rows = io.StringIO()
+        writer = csv.writer(rows)
+        writer.writerow(["file", "label", "writer", "split", "uid", "device"])
+        for s in samples:
+            name = f"images/{s.uid}.png"
+            ok, data = cv2.imencode(".png", s.image)
+            with atomic_path(path / name) as tmp:
+                tmp.write_bytes(data.tobytes())
+            writer.writerow([name, s.label, s.writer, s.split, s.uid, s.device])
+        with atomic_path(path / "labels.csv") as tmp:
+            tmp.write_text(rows.getvalue(), encoding="utf-8")
+    else:
+        raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
+    return len(samples)
+
+
+# ---------------------------------------------------------------------------------------- import
+def _read_jsonl(path: Path, writer: str) -> list[Sample]:
+    out = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFormatError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InkError(f"not valid JSON ({exc})", where) from None
+        if not isinstance(doc, dict):
+            raise InkError("each line must be a JSON object", where)
+        label = doc.get("label")
+        if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
+            raise DataFormatError(f"'label' must be a digit 0-9, got {label!r}", where)
+        split = doc.get("split")
+        if split not in (None, "train", "test"):
+            raise DataFormatError(f"'split' must be 'train' or 'test', got {split!r}", where)
+        meta = {k: doc.pop(k, None) for k in ("label", "writer", "split", "uid", "device", "created")}
+        ink = ink_from_dict(doc, where)
+        pre = ink_to_mnist(ink)
+        if pre.empty:
+            raise DataFormatError("ink has no strokes", where)
+        kwargs = {"uid": str(meta["uid"])} if meta["uid"] else {}
+        if isinstance(meta["created"], (int, float)):
+            kwargs["created"] = float(meta["created"])
+        out.append(Sample(label=label, image=np.round(pre.image * 255).astype(np.uint8), ink=ink,
+                          writer=str(meta["writer"] or writer), device=str(meta["device"] or ""),
+                          split=split, source=str(path), **kwargs))
+    return out
+
+
+def _read_png_folder(path: Path, writer: str) -> list[Sample]:
+    out = []
+    try:
+        with open(path / "labels.csv", newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+        raise DataFormatError(f"cannot read labels.csv ({exc})", path) from None
+    for number, row in enumerate(rows, 2):
+        where = f"{path / 'labels.csv'}:{number}"
+        try:
+            label = int(row.get("label", ""))
+        except ValueError:
+            raise DataFormatError(f"'label' must be a digit 0-9, got {row.get('label')!r}", where) from None
+        if not 0 <= label <= 9 or not row.get("file"):
+            raise DataFormatError("each row needs a file and a label 0-9", where)
+        split = row.get("split") or None
+        if split not in (None, "train", "test"):
+            raise DataFormatError(f"'split' must be 'train' or 'test', got {split!r}", where)
+        image = _model_view(read_image(path / row["file"]))
+        if image is None:
+            raise DataFormatError(f"{row['file']} is blank", where)
+        kwargs = {"uid": row["uid"]} if row.get("uid") else {}
+        out.append(Sample(label=label, image=image, writer=row.get("writer") or writer,
+                          device=row.get("device") or "", split=split, source=str(path), **kwargs))
+    return out
+
+
+def _read_arrays(path: Path, writer: str, fmt: str) -> list[Sample]:
+    out = []
+    if fmt == "npz":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                pairs = [(sp, data[f"x_{sp}"], data[f"y_{sp}"]) for sp in ("train", "test")
+                         if f"x_{sp}" in data.files and f"y_{sp}" in data.files]
+        except (OSError, ValueError, EOFError) as exc:
+            raise DataFormatError(f"not a readable .npz file ({exc})", path) from None
+        if not pairs:
+            data = load_labelled(path)
+            pairs = [(None, np.asarray(data.images), data.labels)]
+    else:
+        pairs = []
+        for sp, (images_name, labels_name) in IDX_NAMES.items():
+            if (path / images_name).exists() or (path / images_name[:-3]).exists():
+                from .idx import read_idx
+
+                img_path = path / images_name if (path / images_name).exists() else path / images_name[:-3]
+                lab_path = path / labels_name if (path / labels_name).exists() else path / labels_name[:-3]
+                pairs.append((sp, read_idx(img_path), read_idx(lab_path)))
+        if not pairs:
+            raise DataFormatError("no train-/t10k- IDX image and label files here", path)
+    for split, x, y in pairs:
+        if x.ndim != 3 or len(x) != len(y):
+            raise DataFormatError(f"expected N pictures and N labels, got {x.shape} and {y.shape}", path)
+        for img, label in zip(x, y):
+            if not 0 <= int(label) <= 9:
+                raise DataFormatError(f"label {int(label)} is not a digit 0-9", path)
+            image = _model_view(np.asarray(img, np.uint8) if img.dtype == np.uint8 else img)
+            if image is not None:
+                out.append(Sample(label=int(label), image=image, writer=writer, split=split, source=str(path)))
+    return out
+
+
+def read_samples(path: str | os.PathLike, fmt: str | None = None, writer: str = "") -> list[Sample]:
+    path = Path(path)
+    if not path.exists():
+        raise DataFormatError("no such file or folder", path)
+    fmt = fmt or guess_format(path)
+    if fmt == "jsonl":
+        return _read_jsonl(path, writer)
+    if fmt == "png":
+        return _read_png_folder(path, writer)
+    if fmt in ("npz", "idx"):
+        return _read_arrays(path, writer, fmt)
+    raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
+
+
+def import_samples(store: SampleStore, path: str | os.PathLike, fmt: str | None = None, writer: str = "") -> tuple[int, int]:
+    """(added, already present). Everything is validated before anything is written."""
+    samples = read_samples(path, fmt, writer)
+    try:
+        added = store.add_many(samples)
+    except (ValueError, DigitPadError) as exc:
+        raise DataFormatError(str(exc), path) from None
+    return added, len(samples) - added

@@ -1,0 +1,184 @@
+"""``digitpad finetune``: continue training a model on MNIST mixed with the user's own samples,
+and report accuracy on their held-out samples and on MNIST test, before and after."""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import __version__
+from ..core import mnist_data
+from ..core.augment import Augmentation, Augmenter
+from ..core.errors import DigitPadError
+from ..core.labelled_sets import LabelledSet
+from ..core.metrics import Scores, score
+from ..core.model_info import ModelInfo
+from ..core.sample_store import SampleStore
+from .evaluation import evaluate_set
+from .recognizer import Recognizer
+from .training import VALIDATION, _EpochData, _prepared, finish, measure, save
+
+import keras  # noqa: E402  (TensorFlow is already imported through .recognizer)
+
+MIN_TRAIN_PER_DIGIT = 2
+MIN_TEST_PER_DIGIT = 1
+MAX_MNIST_DROP = 0.002  # 0.2 points
+
+
+class NotEnoughSamples(DigitPadError):
+    pass
+
+
+@dataclass
+class FinetuneConfig:
+    base_model: Path
+    output: Path
+    store: Path | None = None
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 5e-4
+    seed: int = 0
+    mnist: str | None = None
+    homemade_share: float = 0.25  # of each epoch, oversampling small collections
+    mnist_limit: int | None = None  # smoke tests
+
+
+@dataclass
+class FinetuneReport:
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    mnist_drop: float = 0.0
+    mnist_drop_ok: bool = True
+    output: str = ""
+    seconds: float = 0.0
+
+
+def check_enough(y_train: np.ndarray, y_test: np.ndarray) -> None:
+    short = [d for d in range(10) if (y_train == d).sum() < MIN_TRAIN_PER_DIGIT or (y_test == d).sum() < MIN_TEST_PER_DIGIT]
+    if short:
+        counts = ", ".join(f"{d}: {(y_train == d).sum()} train/{(y_test == d).sum()} test" for d in short)
+        raise NotEnoughSamples(f"too few samples to fine-tune and test: every digit needs at least "
+                               f"{MIN_TRAIN_PER_DIGIT} training and {MIN_TEST_PER_DIGIT} test samples "
+                               f"(every {5}th sample of a digit is kept for testing). Short: {counts}")
+
+
+def _scores(rec: Recognizer, x: np.ndarray, y: np.ndarray, mnist: mnist_data.Mnist) -> dict[str, Scores]:
+    return {"homemade_test": evaluate_set(rec, LabelledSet(x, y, "homemade test")),
+            "mnist_test": evaluate_set(rec, LabelledSet(mnist.x_test, mnist.y_test.astype(np.int64), "MNIST test"))}
+
+
+def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
+             progress: Callable[[int, int], None] | None = None,
+             cancelled: Callable[[], bool] = lambda: False) -> FinetuneReport:
+    started = time.time()
+    with SampleStore(cfg.store) as store:
+        hx_train, hy_train = store.arrays("train")
+        hx_test, hy_test = store.arrays("test")
+        uids = [s.uid for s in store.samples(split="train", with_ink=False)]
+        store_path = str(store.path)
+    check_enough(hy_train, hy_test)
+    keras.utils.set_random_seed(cfg.seed)
+    mnist = mnist_data.load(cfg.mnist)
+    base = Recognizer.load(cfg.base_model)
+    settings = base.info.preprocessing
+    report = FinetuneReport()
+    before = _scores(base, hx_test, hy_test, mnist)
+    report.before = {k: v.to_dict() for k, v in before.items()}
+    log(f"before: homemade test {before['homemade_test'].accuracy * 100:.2f}% ({len(hy_test)} samples), "
+        f"MNIST test {before['mnist_test'].accuracy * 100:.2f}%")
+
+    stroke_mix = float(base.info.training.get("stroke_mix", 0.0) or 0.0)
+    prepared = _prepared(mnist, cfg.mnist_limit, stroke_mix, log)
+    mx = prepared["train"].astype(np.float32) / 255.0
+    strokes = prepared.get("strokes")
+    strokes = strokes.astype(np.float32) / 255.0 if strokes is not None and stroke_mix > 0 else None
+    my = mnist.y_train[:len(mx)].astype(np.int64)
+    n_val = min(VALIDATION, len(mx) // 6)
+    x_val, y_val = mx[-n_val:], my[-n_val:]
+    mx, my = mx[:-n_val], my[:-n_val]
+    s_tr = strokes[:-n_val] if strokes is not None else None
+    hx = hx_train.astype(np.float32) / 255.0
+    # Oversample the homemade digits so they are a fixed share of every epoch, however few.
+    n_home = max(len(hx), int(round(cfg.homemade_share / (1 - cfg.homemade_share) * len(mx))))
+    rng = np.random.default_rng(cfg.seed)
+    augmenter = Augmenter(Augmentation(), seed=cfg.seed)
+
+    def make_epoch():
+        x = mx.copy()
+        if s_tr is not None:
+            pick = rng.random(len(x)) < stroke_mix
+            x[pick] = s_tr[pick]
+        take = rng.integers(0, len(hx), n_home)
+        x = np.concatenate([x, hx[take]])
+        y = np.concatenate([my, hy_train[take]])
+        return finish(augmenter(x), settings)[..., None], y
+
+    model = keras.saving.load_model(cfg.base_model, compile=False)
+    steps = int(np.ceil((len(mx) + n_home) / cfg.batch_size)) * cfg.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(cfg.lr, decay_steps=max(1, steps), alpha=0.02)
+    outputs = model.output_names
+    losses = {"digit": keras.losses.SparseCategoricalCrossentropy()}
+    if "reconstruction" in outputs:
+        losses["reconstruction"] = "mse"
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=losses)
+
+    class _Progress(keras.callbacks.Callback):
+        def __init__(self, epoch: int):
+            super().__init__()
+            self.epoch = epoch
+            self.per_epoch = int(np.ceil((len(mx) + n_home) / cfg.batch_size))
+
+        def on_train_batch_end(self, batch, logs=None):
+            if progress:
+                progress(self.epoch * self.per_epoch + batch + 1, self.per_epoch * cfg.epochs)
+            if cancelled():
+                self.model.stop_training = True
+
+    data = _EpochData(make_epoch)
+    log(f"fine-tuning {base.name} for {cfg.epochs} epochs on {len(mx)} MNIST + {len(hx)} homemade digits "
+        f"(oversampled to {n_home} per epoch)")
+    for epoch in range(cfg.epochs):
+        x, y = data.get()
+        if epoch + 1 < cfg.epochs:
+            data.prefetch()
+        targets = {"digit": y, "reconstruction": x} if "reconstruction" in losses else {"digit": y}
+        model.fit(x, targets, batch_size=cfg.batch_size, epochs=epoch + 1, initial_epoch=epoch,
+                  callbacks=[_Progress(epoch)], verbose=0, shuffle=True)
+        if cancelled():
+            raise DigitPadError("fine-tuning cancelled; nothing was saved")
+        log(f"epoch {epoch + 1}/{cfg.epochs} done")
+
+    info = ModelInfo(name=Path(cfg.output).stem, architecture=base.info.architecture, preprocessing=settings,
+                     training={**base.info.training, "finetuned_from": str(cfg.base_model),
+                               "finetune": {**{k: (str(v) if isinstance(v, Path) else v)
+                                               for k, v in asdict(cfg).items()},
+                                            "store": store_path, "homemade_train": int(len(hx)),
+                                            "homemade_test": int(len(hy_test)),
+                                            "sample_uids_sha1": hashlib.sha1("\n".join(uids).encode()).hexdigest(),
+                                            "duration_s": round(time.time() - started, 1)}},
+                     created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                     digitpad_version=__version__)
+    rec = Recognizer(model, info)
+    metrics, thresholds = measure(rec, mnist, x_val, y_val, strokes[-n_val:] if strokes is not None else None)
+    after = _scores(rec, hx_test, hy_test, mnist)
+    report.after = {k: v.to_dict() for k, v in after.items()}
+    metrics["homemade_test_accuracy"] = round(after["homemade_test"].accuracy, 6)
+    metrics["homemade_test_accuracy_before"] = round(before["homemade_test"].accuracy, 6)
+    metrics["mnist_test_accuracy_before"] = round(before["mnist_test"].accuracy, 6)
+    report.mnist_drop = before["mnist_test"].accuracy - after["mnist_test"].accuracy
+    report.mnist_drop_ok = report.mnist_drop <= MAX_MNIST_DROP + 1e-9
+    metrics["mnist_drop_within_0.2_points"] = report.mnist_drop_ok
+    info = ModelInfo(**{**info.__dict__, "metrics": metrics, "thresholds": thresholds})
+    save(model, info, Path(cfg.output))
+    report.output = str(cfg.output)
+    report.seconds = time.time() - started
+    log(f"after: homemade test {after['homemade_test'].accuracy * 100:.2f}%, MNIST test "
+        f"{after['mnist_test'].accuracy * 100:.2f}%; saved {cfg.output} ({report.seconds:.0f} s)")
+    if not report.mnist_drop_ok:
+        log(f"WARNING: MNIST test accuracy fell by {report.mnist_drop * 100:.2f} points (more than 0.2)")
+    return report
