@@ -208,7 +208,7 @@ def cmd_gui(args) -> int:
         print(f"DigitPad {__version__}: the desktop window is not available yet ({exc}). "
               "Try 'digitpad --help' for the command-line tools.")
         return 0
-    return run(model=args.model)
+    return run(model=args.model, store=args.store)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "fine-tune. With no command, opens the desktop app.")
     p.add_argument("--version", action="version", version=f"digitpad {__version__}")
     p.add_argument("--model", help="model to open in the app (default: the shipped model)")
+    p.add_argument("--store", help="sample store the app collects into (default: the user's data folder)")
     sub = p.add_subparsers(dest="command")
 
     t = sub.add_parser("train", help="train a model on MNIST (+ extra labelled data)")

@@ -32,6 +32,9 @@ class Actions(NamedTuple):
     paste: QAction
     dark_canvas: QAction
     model_info: QAction
+    collect: QAction
+    dataset: QAction
+    finetune: QAction
     about: QAction
 
 
@@ -53,5 +56,10 @@ def make_actions(w) -> Actions:
                                "White ink on dark or dark ink on white (the model sees the same)",
                                checkable=True),
         model_info=new_action(w, "Model &Info…", w.show_model_info, ["Ctrl+I"], "What the loaded model is"),
+        collect=new_action(w, "&Collect My Handwriting…", w.open_collection, ["Ctrl+K"],
+                           "Write prompted digits to build your own labelled set"),
+        dataset=new_action(w, "My &Samples…", w.open_dataset, ["Ctrl+L"], "Browse, relabel and delete samples"),
+        finetune=new_action(w, "&Fine-tune on My Samples", lambda: w.start_finetune(), ["Ctrl+Shift+F"],
+                            "Train the current model further on MNIST + your samples (in the background)"),
         about=new_action(w, "&About DigitPad", w.show_about, ["F1"]),
     )

@@ -8,7 +8,7 @@ import time
 _START = time.perf_counter()
 
 
-def run(model: str | None = None, argv: list[str] | None = None) -> int:
+def run(model: str | None = None, argv: list[str] | None = None, store: str | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -23,7 +23,7 @@ def run(model: str | None = None, argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     from .main_window import MainWindow
 
-    window = MainWindow(model_path=model)
+    window = MainWindow(model_path=model, store_path=store)
     window.show()
     if os.environ.get("DIGITPAD_EXIT_WHEN_SHOWN"):  # bench/startup.py measures time to a visible window
         def report():

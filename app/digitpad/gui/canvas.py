@@ -81,6 +81,12 @@ class InkCanvas(QWidget):
         if self.document.clear() or had_image:
             self._changed(history=True)
 
+    def reset(self) -> None:
+        """Empty canvas with no undo history."""
+        self._leave_image()
+        self.document = InkDocument(self.document.width, self.document.height, self.brush)
+        self._changed(history=True)
+
     def undo(self) -> None:
         if self.document.undo():
             self._changed(history=True)

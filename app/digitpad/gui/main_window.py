@@ -31,8 +31,14 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 class MainWindow(QMainWindow):
     resultShown = Signal(object)  # RecognitionResult, after the views were updated
 
-    def __init__(self, settings: AppSettings | None = None, model_path: str | None = None):
+    def __init__(self, settings: AppSettings | None = None, model_path: str | None = None,
+                 store_path: str | None = None):
         super().__init__()
+        self.store_path = store_path
+        self._store = None
+        self.collection_window = None
+        self.dataset_window = None
+        self.finetune_job = None
         self.settings = settings or AppSettings()
         self.setWindowTitle("DigitPad")
         self.setAcceptDrops(True)
@@ -155,6 +161,8 @@ class MainWindow(QMainWindow):
         a.dark_canvas.setChecked(self.canvas.dark)
         model = self.menuBar().addMenu("&Model")
         model.addActions([a.open_model, a.model_info])
+        samples = self.menuBar().addMenu("&Samples")
+        samples.addActions([a.collect, a.dataset, a.finetune])
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(a.about)
 
@@ -371,6 +379,101 @@ class MainWindow(QMainWindow):
         elif data.hasImage():
             self.canvas.show_image(from_qimage(data.imageData()))
         event.acceptProposedAction()
+
+    # -- homemade samples --------------------------------------------------------------------------
+    def store(self):
+        from ..core.sample_store import SampleStore
+
+        if self._store is None:
+            try:
+                self._store = SampleStore(self.store_path)
+            except DigitPadError as exc:
+                self._show_error("Cannot open the sample store", str(exc))
+                return None
+        return self._store
+
+    def open_collection(self) -> None:
+        store = self.store()
+        if store is None:
+            return
+        if self.collection_window is None:
+            from .collect import CollectionWidget
+
+            self.collection_window = CollectionWidget(store, self.worker, self.canvas.brush, self.canvas.dark)
+            self.collection_window.setWindowTitle("DigitPad — collect your handwriting")
+            self.collection_window.resize(720, 760)
+            if self.worker is not None:
+                self.worker.resultReady.connect(self.collection_window.show_prediction_result)
+            self.collection_window.sampleSaved.connect(lambda _id: self.dataset_window and self.dataset_window.refresh())
+        self.collection_window.show()
+        self.collection_window.raise_()
+
+    def open_dataset(self) -> None:
+        store = self.store()
+        if store is None:
+            return
+        if self.dataset_window is None:
+            from .dataset_view import DatasetView
+
+            self.dataset_window = DatasetView(store)
+            self.dataset_window.setWindowTitle("DigitPad — my samples")
+            self.dataset_window.resize(900, 640)
+            self.dataset_window.finetuneRequested.connect(self.start_finetune)
+            if self.worker is not None:
+                self.dataset_window.predictionsWanted.connect(lambda job: self.worker.predict_batch(*job))
+                self.worker.batchPredicted.connect(self.dataset_window.set_predictions)
+            self.dataset_window.refresh()
+        self.dataset_window.show()
+        self.dataset_window.raise_()
+
+    def start_finetune(self, output: str | None = None) -> None:
+        from PySide6.QtWidgets import QProgressDialog
+
+        from .finetune_job import FinetuneJob
+
+        if self.model is None or self.finetune_job is not None or self.store() is None:
+            return
+        if output is None:
+            import datetime
+
+            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+            output = str(self.store().path.parent / "models" / f"finetuned-{stamp}.keras")
+        job = FinetuneJob(self.model.path, output, str(self.store().path), parent=self)
+        dialog = QProgressDialog("Fine-tuning on your samples…", "Cancel", 0, 100, self)
+        dialog.setWindowTitle("Fine-tuning")
+        dialog.setMinimumDuration(0)
+        dialog.setWindowModality(Qt.NonModal)  # the window stays usable
+        dialog.canceled.connect(job.cancel)
+        job.progress.connect(lambda done, total: (dialog.setMaximum(total), dialog.setValue(done)))
+        job.message.connect(lambda m: (dialog.setLabelText(m), self.statusBar().showMessage(m, 8000)))
+        job.finished.connect(lambda report: self._finetune_done(report, dialog))
+        job.failed.connect(lambda msg: self._finetune_failed(msg, dialog))
+        self.finetune_job = job
+        self.finetune_dialog = dialog
+        job.start()
+
+    def _finetune_done(self, report, dialog) -> None:
+        dialog.reset()
+        self.finetune_job = None
+        self.last_finetune = report
+        b, a = report.before, report.after
+        text = (f"Your held-out samples: {b['homemade_test']['accuracy'] * 100:.2f}% → "
+                f"{a['homemade_test']['accuracy'] * 100:.2f}%\nMNIST test: {b['mnist_test']['accuracy'] * 100:.2f}% → "
+                f"{a['mnist_test']['accuracy'] * 100:.2f}%")
+        if not report.mnist_drop_ok:
+            text += f"\n\nWarning: MNIST accuracy fell by {report.mnist_drop * 100:.2f} points (more than 0.2)."
+        text += f"\n\nSaved {report.output}. Switching to it now."
+        self.statusBar().showMessage(text.replace("\n", " "), 15000)
+        if not os.environ.get("DIGITPAD_NO_DIALOGS"):
+            QMessageBox.information(self, "Fine-tuning finished", text)
+        self.load_model(report.output)
+        if self.dataset_window is not None:
+            self.dataset_window.forget_predictions()
+
+    def _finetune_failed(self, message: str, dialog) -> None:
+        dialog.reset()
+        self.finetune_job = None
+        self._show_error("Fine-tuning stopped", message)
 
     # -- small things ---------------------------------------------------------------------------
     def set_brush(self, value: int) -> None:

@@ -54,6 +54,7 @@ class RecognitionWorker(QObject):
     modelLoaded = Signal(object)  # ModelSummary
     modelFailed = Signal(str, str)  # path, message
     modelLoading = Signal(str)  # path
+    batchPredicted = Signal(object, object)  # ids, predicted digits
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -117,6 +118,20 @@ class RecognitionWorker(QObject):
         self.processed += 1
         self.resultReady.emit(RecognitionResult(request.id, recognition, (time.perf_counter() - start) * 1000,
                                                 request.submitted))
+
+    def predict_batch(self, ids, images: np.ndarray) -> Future:
+        """Read many stored 28x28 samples with the current model (the dataset view)."""
+        def run():
+            rec = self._recognizer
+            if rec is None:
+                return
+            from ..core.preprocess import to_mnist_batch
+
+            x, blank = to_mnist_batch(images, rec.info.preprocessing)
+            digits = rec.predict(x).probabilities.argmax(axis=1)
+            digits[blank] = -1
+            self.batchPredicted.emit(list(ids), digits.tolist())
+        return self._executor.submit(run)
 
     def call_on_worker(self, fn, *args) -> Future:
         """Run ``fn`` on the worker thread (tests use it to block the worker)."""

@@ -1,0 +1,157 @@
+"""Browse, filter, relabel and delete homemade samples, with the current model's reading of each."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPixmap, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QListView, QMenu, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from ..core.sample_store import Sample, SampleStore
+from .imaging import to_qimage
+
+ID_ROLE = Qt.UserRole + 1
+
+
+class DatasetView(QWidget):
+    predictionsWanted = Signal(object)  # (ids, images) for the worker
+    finetuneRequested = Signal()
+
+    def __init__(self, store: SampleStore, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.samples: list[Sample] = []
+        self.predictions: dict[int, int] = {}
+        self._undo: list[tuple[str, list, object]] = []
+        self.digit = QComboBox()
+        self.digit.addItems(["all digits"] + [str(d) for d in range(10)])
+        self.writer = QComboBox()
+        self.split = QComboBox()
+        self.split.addItems(["train and test", "train", "test"])
+        for combo in (self.digit, self.writer, self.split):
+            combo.currentIndexChanged.connect(self.refresh)
+        self.only_wrong = QPushButton("Misread only")
+        self.only_wrong.setCheckable(True)
+        self.only_wrong.toggled.connect(self.refresh)
+        self.finetune_button = QPushButton("Fine-tune on these samples…")
+        self.finetune_button.clicked.connect(self.finetuneRequested)
+        filters = QHBoxLayout()
+        for w in (QLabel("Show"), self.digit, self.writer, self.split, self.only_wrong):
+            filters.addWidget(w)
+        filters.addStretch(1)
+        filters.addWidget(self.finetune_button)
+        self.model = QStandardItemModel(self)
+        self.view = QListView()
+        self.view.setViewMode(QListView.IconMode)
+        self.view.setIconSize(QSize(56, 56))
+        self.view.setGridSize(QSize(76, 92))
+        self.view.setResizeMode(QListView.Adjust)
+        self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.view.setModel(self.model)
+        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
+        self.counts = QLabel("")
+        self.counts.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.counts)
+        QShortcut(QKeySequence.Delete, self.view, self.delete_selected)
+        QShortcut(QKeySequence.Undo, self, self.undo)
+        for d in range(10):  # type a digit to relabel the selection
+            QShortcut(QKeySequence(str(d)), self.view, lambda d=d: self.relabel_selected(d))
+        self.refresh()
+
+    # -- data ---------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        writers = sorted({s.writer for s in self.store.samples(with_ink=False)})
+        current = self.writer.currentText()
+        self.writer.blockSignals(True)
+        self.writer.clear()
+        self.writer.addItems(["all writers"] + [w or "(no name)" for w in writers])
+        if current:
+            self.writer.setCurrentText(current)
+        self.writer.blockSignals(False)
+        digit = None if self.digit.currentIndex() == 0 else self.digit.currentIndex() - 1
+        writer = None if self.writer.currentIndex() <= 0 else writers[self.writer.currentIndex() - 1]
+        split = {0: None, 1: "train", 2: "test"}[self.split.currentIndex()]
+        samples = self.store.samples(label=digit, writer=writer, split=split, with_ink=False)
+        if self.only_wrong.isChecked():
+            samples = [s for s in samples if s.id in self.predictions and self.predictions[s.id] != s.label]
+        self.samples = samples
+        self.model.clear()
+        for s in samples:
+            item = QStandardItem(QIcon(QPixmap.fromImage(to_qimage(255 - s.image))), self._caption(s))
+            item.setData(s.id, ID_ROLE)
+            item.setEditable(False)
+            item.setToolTip(f"#{s.id} label {s.label}, {s.writer or 'no name'}, {s.split}, {s.device or 'device?'}")
+            if s.id in self.predictions and self.predictions[s.id] != s.label:
+                item.setBackground(QBrush(QColor("#f8d0cc")))
+            self.model.appendRow(item)
+        stats = self.store.stats()
+        self.counts.setText(f"{stats['total']} samples. Per digit: " +
+                            ", ".join(f"{d}: {c['train'] + c['test']}" for d, c in stats["per_digit"].items()) +
+                            ". Writers: " + (", ".join(f"{w or '(no name)'} {n}" for w, n in
+                                                       sorted(stats["per_writer"].items())) or "none"))
+        if samples:
+            missing = [s for s in samples if s.id not in self.predictions]
+            if missing:
+                self.predictionsWanted.emit(([s.id for s in missing], np.stack([s.image for s in missing])))
+
+    def _caption(self, s: Sample) -> str:
+        pred = self.predictions.get(s.id)
+        return f"{s.label}" + ("" if pred is None else f" → {pred}" if pred != s.label else " ✓")
+
+    def set_predictions(self, ids, digits) -> None:
+        self.predictions.update({int(i): int(d) for i, d in zip(ids, digits)})
+        for row in range(self.model.rowCount()):
+            item = self.model.item(row)
+            sid = item.data(ID_ROLE)
+            sample = next((s for s in self.samples if s.id == sid), None)
+            if sample is not None and sid in self.predictions:
+                item.setText(self._caption(sample))
+                if self.predictions[sid] != sample.label:
+                    item.setBackground(QBrush(QColor("#f8d0cc")))
+
+    def forget_predictions(self) -> None:
+        self.predictions.clear()
+        self.refresh()
+
+    def selected_ids(self) -> list[int]:
+        return [self.model.itemFromIndex(i).data(ID_ROLE) for i in self.view.selectionModel().selectedIndexes()]
+
+    # -- edits (undoable) -----------------------------------------------------------------------
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.store.set_deleted(ids)
+            self._undo.append(("delete", ids, None))
+            self.refresh()
+
+    def relabel_selected(self, label: int) -> None:
+        ids = self.selected_ids()
+        if ids:
+            old = [self.store.relabel(i, label) for i in ids]
+            self._undo.append(("relabel", ids, old))
+            self.refresh()
+
+    def undo(self) -> None:
+        if not self._undo:
+            return
+        kind, ids, old = self._undo.pop()
+        if kind == "delete":
+            self.store.set_deleted(ids, False)
+        else:
+            for i, label in zip(ids, old):
+                self.store.relabel(i, label)
+        self.refresh()
+
+    def _menu(self, pos) -> None:
+        if not self.selected_ids():
+            return
+        menu = QMenu(self)
+        relabel = menu.addMenu("Relabel as")
+        for d in range(10):
+            relabel.addAction(str(d), lambda d=d: self.relabel_selected(d))
+        menu.addAction("Delete", self.delete_selected)
+        menu.exec(self.view.viewport().mapToGlobal(pos))
