@@ -24,12 +24,13 @@ from digitpad.core.ink import Ink, render  # noqa: E402
 from digitpad.core.skeleton import digit_skeletons  # noqa: E402
 
 
-def random_ink(segments: np.ndarray, rng: np.random.Generator) -> Ink:
+def random_ink(segments: np.ndarray, rng: np.random.Generator, shear_range=(-0.35, 0.35),
+               aspect_range=(-0.15, 0.15), angle_range=(-15, 15)) -> Ink:
     canvas = float(rng.integers(200, 501))
     size = rng.uniform(0.35, 0.9)  # digit height as a share of the canvas
-    angle = np.deg2rad(rng.uniform(-15, 15))
-    shear = rng.uniform(-0.35, 0.35)
-    aspect = rng.uniform(-0.15, 0.15)
+    angle = np.deg2rad(rng.uniform(*angle_range))
+    shear = rng.uniform(*shear_range)
+    aspect = rng.uniform(*aspect_range)
     pts = segments.reshape(-1, 2) - 14.0
     m = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ \
         np.array([[1, shear], [0, 1]]) @ np.diag([1 + aspect, 1 - aspect])
@@ -53,21 +54,31 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--mnist")
     ap.add_argument("--out", default="bench/out/strokes")
+    ap.add_argument("--start", type=int, default=0, help="use MNIST test digits from this index on")
+    ap.add_argument("--stop", type=int, default=10000, help="... up to this index")
+    ap.add_argument("--style", choices=["varied", "backslant"], default="varied",
+                    help="'backslant': a consistent left-leaning, wide hand MNIST rarely shows")
+    ap.add_argument("--writer", default="", help="writer name stored with each ink")
     ap.add_argument("--brush", type=float, default=0.0,
                     help="also write PNGs drawn with this brush width, as a share of the canvas (e.g. 0.08)")
     args = ap.parse_args()
     data = mnist_data.load(args.mnist)
     rng = np.random.default_rng(args.seed)
-    idx = rng.choice(len(data.x_test), size=min(args.count, len(data.x_test)), replace=False)
+    pool = np.arange(args.start, min(args.stop, len(data.x_test)))
+    idx = rng.choice(pool, size=min(args.count, len(pool)), replace=False)
+    style = ({"shear_range": (-0.75, -0.45), "aspect_range": (0.15, 0.3), "angle_range": (-20, -8)}
+             if args.style == "backslant" else {})
     skeletons = digit_skeletons(data.x_test[idx])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     labels = data.y_test[idx].astype(int)
     with open(out / "inks.jsonl", "w") as fh:
         for k, (segs, label) in enumerate(zip(skeletons, labels)):
-            ink = random_ink(segs, rng)
+            ink = random_ink(segs, rng, **style)
             doc = ink.to_dict()
             doc["label"] = int(label)
+            if args.writer:
+                doc["writer"] = args.writer
             fh.write(json.dumps(doc) + "\n")
             if args.brush:
                 pen = args.brush * ink.width

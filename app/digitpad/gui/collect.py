@@ -170,8 +170,9 @@ class CollectionWidget(QWidget):
         d = self.order[position]
         self.done[d] -= 1
         self.bars[d].setValue(self.done[d])
-        self.order.insert(self.position, self.order.pop(position))
+        self.order.pop(position)  # earlier than the current prompt, so the pointer moves back one
         self.position -= 1
+        self.order.insert(self.position, d)
         self.canvas.clear()
         self.canvas.setEnabled(True)
         for b in (self.save_button, self.skip_button, self.clear_button):

@@ -1,0 +1,58 @@
+"""``digitpad samples import/export/stats`` and ``finetune``'s guard rail, as a user runs them."""
+import json
+
+from conftest import run_cli
+
+INK = {"width": 200, "height": 200, "strokes": [[[40, 40], [160, 40], [80, 180]]]}
+
+
+def _jsonl(path, n_per_digit, writer="ana"):
+    lines = []
+    for k in range(n_per_digit):
+        for d in range(10):
+            doc = json.loads(json.dumps(INK))
+            doc["strokes"][0][2][0] += d + k
+            lines.append(json.dumps(dict(doc, label=d, writer=writer)))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_import_stats_export_round_trip(cli_env, tmp_path):
+    _jsonl(tmp_path / "in.jsonl", 5)
+    store = str(tmp_path / "s.sqlite")
+    out = run_cli(["samples", "import", str(tmp_path / "in.jsonl"), "--store", store], cli_env)
+    assert out.returncode == 0, out.stderr
+    assert "imported 50 samples" in out.stdout
+    again = run_cli(["samples", "import", str(tmp_path / "in.jsonl"), "--store", store], cli_env)
+    assert "imported 50" in again.stdout  # no uid in the file: a second import adds them again
+    stats = json.loads(run_cli(["samples", "stats", "--json", "--store", store], cli_env).stdout)
+    assert stats["total"] == 100 and stats["per_digit"]["3"] == {"train": 8, "test": 2}
+    out = run_cli(["samples", "export", str(tmp_path / "out.jsonl"), "--store", store], cli_env)
+    assert out.returncode == 0 and "exported 100" in out.stdout
+    other = str(tmp_path / "t.sqlite")
+    run_cli(["samples", "import", str(tmp_path / "out.jsonl"), "--store", other], cli_env)
+    back = json.loads(run_cli(["samples", "stats", "--json", "--store", other], cli_env).stdout)
+    assert back["per_digit"] == stats["per_digit"] and back["per_writer"] == {"ana": 100}
+    for fmt in ("idx", "png"):
+        out = run_cli(["samples", "export", str(tmp_path / fmt), "--format", fmt, "--store", store], cli_env)
+        assert out.returncode == 0, out.stderr
+
+
+def test_malformed_import_is_one_line_and_imports_nothing(cli_env, tmp_path):
+    _jsonl(tmp_path / "in.jsonl", 2)
+    with open(tmp_path / "in.jsonl", "a") as fh:
+        fh.write('{"width": 10, "height": 10, "strokes": [[[1, 2]]], "label": "seven"}\n')
+    store = str(tmp_path / "s.sqlite")
+    out = run_cli(["samples", "import", str(tmp_path / "in.jsonl"), "--store", store], cli_env)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "in.jsonl:21" in out.stderr and "label" in out.stderr
+    stats = json.loads(run_cli(["samples", "stats", "--json", "--store", store], cli_env).stdout)
+    assert stats["total"] == 0
+
+
+def test_finetune_refuses_too_few_samples(cli_env, tmp_path, shipped_model):
+    _jsonl(tmp_path / "in.jsonl", 2)  # 2 per digit: nothing left for the test split
+    store = str(tmp_path / "s.sqlite")
+    run_cli(["samples", "import", str(tmp_path / "in.jsonl"), "--store", store], cli_env)
+    out = run_cli(["finetune", "--store", store, "-o", str(tmp_path / "x.keras")], cli_env)
+    assert out.returncode == 1 and "too few samples" in out.stderr
+    assert not (tmp_path / "x.keras").exists()

@@ -1,0 +1,105 @@
+"""Collection mode driven with synthetic strokes; the dataset view's edits and undo."""
+import numpy as np
+import pytest
+
+from conftest import drag
+from digitpad.core.sample_store import SampleStore
+from digitpad.gui.collect import CollectionWidget, prompt_order
+
+
+def test_prompt_order_is_balanced_and_repeatable():
+    order = prompt_order(3, "ana")
+    assert sorted(order) == sorted(list(range(10)) * 3)
+    assert order == prompt_order(3, "ana") and order != sorted(order)
+
+
+@pytest.fixture
+def collector(qtbot, tmp_path):
+    store = SampleStore(tmp_path / "s.sqlite")
+    w = CollectionWidget(store)
+    qtbot.addWidget(w)
+    w.resize(600, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    store.close()
+
+
+def _draw_something(qtbot, canvas, digit):
+    c = canvas
+    x0, y0, s = c.width() * 0.3, c.height() * 0.2, min(c.width(), c.height()) * 0.5
+    drag(qtbot, c, [(x0, y0 + digit), (x0 + s, y0), (x0 + s * 0.4, y0 + s)])
+
+
+def test_collect_saves_each_sample_before_the_next_prompt(qtbot, collector, tmp_path):
+    from PySide6.QtCore import Qt
+
+    collector.writer.setText("ana")
+    collector.per_digit.setValue(2)
+    collector.start_button.click()
+    asked = []
+    for k in range(5):
+        digit = collector.current_digit
+        asked.append(digit)
+        _draw_something(qtbot, collector.canvas, k)
+        qtbot.keyClick(collector.canvas, Qt.Key_Return)
+        # committed already: a second connection sees it before the next prompt is answered
+        with SampleStore(tmp_path / "s.sqlite") as other:
+            assert other.count() == k + 1
+    with SampleStore(tmp_path / "s.sqlite") as other:
+        samples = other.samples()
+    assert [s.label for s in samples] == asked
+    assert all(s.writer == "ana" and s.ink is not None and s.image.shape == (28, 28) for s in samples)
+    assert sum(bar.value() for bar in collector.bars.values()) == 5
+
+
+def test_empty_drawing_is_not_saved_and_skip_and_redo_last(qtbot, collector, tmp_path):
+    from PySide6.QtCore import Qt
+
+    collector.per_digit.setValue(1)
+    collector.start_button.click()
+    first = collector.current_digit
+    qtbot.keyClick(collector.canvas, Qt.Key_Return)  # nothing drawn
+    assert collector.store.count() == 0 and collector.current_digit == first
+    qtbot.keyClick(collector.canvas, Qt.Key_Space)  # skip: asked again at the end
+    assert collector.current_digit != first and collector.order[-1] == first
+    second = collector.current_digit
+    _draw_something(qtbot, collector.canvas, 1)
+    qtbot.keyClick(collector.canvas, Qt.Key_Return)
+    assert collector.store.count() == 1
+    qtbot.keyClick(collector.canvas, Qt.Key_Backspace)  # redo last: removed and asked again
+    assert collector.store.count() == 0 and collector.current_digit == second
+
+
+def test_dataset_view_relabel_delete_and_undo(qtbot, tmp_path, collector):
+    from PySide6.QtCore import QItemSelectionModel
+
+    from digitpad.gui.dataset_view import DatasetView
+
+    collector.per_digit.setValue(1)
+    collector.start_button.click()
+    for k in range(3):
+        _draw_something(qtbot, collector.canvas, k)
+        collector.save()
+    view = DatasetView(collector.store)
+    qtbot.addWidget(view)
+    assert view.model.rowCount() == 3
+    index = view.model.index(0, 0)
+    view.view.selectionModel().select(index, QItemSelectionModel.Select)
+    sid = view.selected_ids()[0]
+    labels = lambda: {s.id: s.label for s in collector.store.samples()}  # noqa: E731
+    before = labels()[sid]
+    view.relabel_selected((before + 1) % 10)
+    assert labels()[sid] == (before + 1) % 10
+    view.undo()
+    assert labels()[sid] == before
+    view.view.selectionModel().select(view.model.index(0, 0), QItemSelectionModel.Select)
+    view.delete_selected()
+    assert collector.store.count() == 2 and view.model.rowCount() == 2
+    view.undo()
+    assert collector.store.count() == 3
+    view.set_predictions([s.id for s in view.samples], [(s.label + 1) % 10 for s in view.samples])
+    view.only_wrong.setChecked(True)
+    assert view.model.rowCount() == 3  # all misread: all highlighted and listed
+    view.digit.setCurrentIndex(1 + view.samples[0].label)
+    assert all(s.label == view.samples[0].label for s in view.samples)
