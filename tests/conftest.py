@@ -2,21 +2,15 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_MNIST = ROOT.parent / "shared" / "datasets" / "mnist.npz"
+from support import ROOT, mnist_path
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def mnist_path() -> Path:
-    env = os.environ.get("DIGITPAD_MNIST")
-    return Path(env) if env else SHARED_MNIST
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +43,3 @@ def cli_env(mnist_file, tmp_path) -> dict:
     env["DIGITPAD_CACHE"] = str(tmp_path / "cache")
     env["PYTHONPATH"] = str(ROOT / "app") + os.pathsep + env.get("PYTHONPATH", "")
     return env
-
-
-def run_cli(args: list[str], env: dict, input: str | None = None, timeout: float = 600):
-    import subprocess
-
-    return subprocess.run([sys.executable, "-m", "digitpad", *args], env=env, input=input, capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 
 
 def _ink_from_mnist(img, scale=10.0):

@@ -1,7 +1,7 @@
 """``digitpad samples import/export/stats`` and ``finetune``'s guard rail, as a user runs them."""
 import json
 
-from conftest import run_cli
+from support import run_cli
 
 INK = {"width": 200, "height": 200, "strokes": [[[40, 40], [160, 40], [80, 180]]]}
 

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 from digitpad.core.errors import DataFormatError, InkError
 from digitpad.core.ink import ink_to_mnist, parse_ink
 from digitpad.core.sample_formats import export, import_samples

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from conftest import drag, wait_for_answer
+from gui_support import drag, wait_for_answer
 from digitpad.core.verdict import Verdict
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import drag
+from gui_support import drag
 from digitpad.core.sample_store import SampleStore
 from digitpad.gui.collect import CollectionWidget, prompt_order
 

@@ -1,0 +1,20 @@
+"""Helpers shared by the tests (kept out of conftest.py so they import by a unique name)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "datasets" / "mnist.npz"
+
+
+def mnist_path() -> Path:
+    env = os.environ.get("DIGITPAD_MNIST")
+    return Path(env) if env else SHARED_MNIST
+
+
+def run_cli(args: list[str], env: dict, input: str | None = None, timeout: float = 600):
+    return subprocess.run([sys.executable, "-m", "digitpad", *args], env=env, input=input, capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
