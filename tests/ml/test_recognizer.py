@@ -98,3 +98,13 @@ def test_wrong_shapes_and_class_counts(tmp_path):
     inp = keras.Input((28, 28, 1))
     keras.Model(inp, keras.layers.Dense(26)(keras.layers.Flatten()(inp))).save(tmp_path / "letters.keras")
     _expect_error(tmp_path / "letters.keras", "no 10-class output")
+
+
+def test_savedmodel_folder_loads(tmp_path):
+    inp = keras.Input((28, 28, 1))
+    model = keras.Model(inp, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inp)))
+    model.export(str(tmp_path / "exported"), verbose=False)
+    rec = Recognizer.load(tmp_path / "exported")
+    x = np.random.default_rng(2).random((2, 28, 28)).astype(np.float32)
+    assert np.allclose(rec.predict(x).probabilities, np.asarray(model(x[..., None])), atol=1e-5)
+    assert not rec.has_reconstruction
