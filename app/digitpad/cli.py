@@ -200,6 +200,27 @@ def cmd_finetune(args) -> int:
     return 0 if report.mnist_drop_ok else 3
 
 
+# ----------------------------------------------------------------------------------- self-test
+def cmd_self_test(args) -> int:
+    """Headless check of an install or bundle: the model recognises the shipped sample digits."""
+    from .core.labelled_sets import load_labelled
+    from .core.model_files import samples_dir
+    from .ml.recognizer import Recognizer
+
+    model = Path(args.model) if args.model else _default_model()
+    rec = Recognizer.load(model)
+    data = load_labelled(samples_dir())
+    wrong = 0
+    for name, image, label in zip(data.names, data.images, data.labels):
+        r = rec.recognise_image(image)
+        ok = r.digit == label
+        wrong += not ok
+        print(f"{Path(name).name}: expected {label}, got {r.digit} ({r.confidence * 100:.1f}%) {'ok' if ok else 'WRONG'}")
+    print(f"self-test {'passed' if not wrong else 'FAILED'}: {len(data.labels) - wrong}/{len(data.labels)} "
+          f"recognised with {rec.name}")
+    return 0 if not wrong else EXIT_ERROR
+
+
 # --------------------------------------------------------------------------------------- gui
 def cmd_gui(args) -> int:
     try:
@@ -217,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"digitpad {__version__}")
     p.add_argument("--model", help="model to open in the app (default: the shipped model)")
     p.add_argument("--store", help="sample store the app collects into (default: the user's data folder)")
+    p.add_argument("--self-test", action="store_true",
+                   help="without a window: load the model, recognise the shipped sample digits, exit 0 if all right")
     sub = p.add_subparsers(dest="command")
 
     t = sub.add_parser("train", help="train a model on MNIST (+ extra labelled data)")
@@ -282,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    func = getattr(args, "func", cmd_gui)
+    func = getattr(args, "func", cmd_self_test if args.self_test else cmd_gui)
     try:
         return func(args)
     except DigitPadError as exc:

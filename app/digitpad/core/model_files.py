@@ -21,6 +21,19 @@ def models_dirs() -> list[Path]:
     return dirs
 
 
+def resources_dir() -> Path:
+    """``resources/`` of a source tree, an installed package or a bundle (the first that exists)."""
+    candidates = [Path(__file__).resolve().parents[3] / "resources",
+                  Path(sys.prefix) / "share" / "digitpad" / "resources"]
+    if getattr(sys, "frozen", False):
+        candidates.insert(0, Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "resources")
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+def samples_dir() -> Path:
+    return resources_dir() / "samples"
+
+
 def shipped_model(name: str = DEFAULT_MODEL) -> Path:
     """The first existing shipped model called ``name`` (or the first candidate, for messages)."""
     candidates = [d / name for d in models_dirs()]
