@@ -33,9 +33,9 @@ def segments_to_ink(segments: np.ndarray, *, canvas: float = 280.0, matrix: np.n
     return Ink(canvas, canvas, strokes)
 
 
-def _render_chunk(segs: list[np.ndarray]) -> np.ndarray:
-    out = np.zeros((len(segs), SIZE, SIZE), np.uint8)
-    for i, s in enumerate(segs):
+def _render_chunk(images: np.ndarray) -> np.ndarray:
+    out = np.zeros((len(images), SIZE, SIZE), np.uint8)
+    for i, s in enumerate(digit_skeletons(images)):
         if len(s):
             pre = ink_to_mnist(segments_to_ink(s))
             if not pre.empty:
@@ -44,10 +44,13 @@ def _render_chunk(segs: list[np.ndarray]) -> np.ndarray:
 
 
 def stroke_versions(images: np.ndarray, workers: int | None = None) -> np.ndarray:
-    """(N, 28, 28) uint8 MNIST-format pictures of each digit redrawn through the ink rasteriser."""
-    skeletons = digit_skeletons(images)
+    """(N, 28, 28) uint8 MNIST-format pictures of each digit redrawn through the ink rasteriser.
+
+    Thinning and drawing both run in worker processes, a chunk of digits each.
+    """
+    images = np.asarray(images)
     workers = workers or min(4, os.cpu_count() or 1)
-    chunks = [skeletons[i:i + 2000] for i in range(0, len(skeletons), 2000)]
+    chunks = [images[i:i + 2000] for i in range(0, len(images), 2000)]
     if workers <= 1 or len(chunks) <= 1:
         parts = [_render_chunk(c) for c in chunks]
     else:
