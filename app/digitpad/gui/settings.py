@@ -13,7 +13,8 @@ MAX_RECENT = 8
 
 class AppSettings:
     def __init__(self, qsettings: QSettings | None = None):
-        self._s = qsettings or QSettings(ORGANIZATION, APPLICATION)
+        # Ini format everywhere, so QSettings.setPath (tests, benchmarks) redirects it.
+        self._s = qsettings or QSettings(QSettings.IniFormat, QSettings.UserScope, ORGANIZATION, APPLICATION)
 
     def _get(self, key: str, default, kind):
         value = self._s.value(key, default)
