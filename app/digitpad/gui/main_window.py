@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         tools.addWidget(QLabel("Brush"))
         self.brush_slider = QSlider(Qt.Horizontal)
         self.brush_slider.setRange(2, 60)
+        self.brush_slider.setMinimumWidth(120)
         self.brush_slider.setValue(int(round(self.canvas.brush)))
         self.brush_slider.setToolTip("Brush size in pixels (what you see; the model's input does not depend on it)")
         self.brush_slider.valueChanged.connect(self.set_brush)

@@ -22,7 +22,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.hideButtons()
         self.setMinimumHeight(180)
         plot = self.getPlotItem()
-        plot.setYRange(0, 1.15, padding=0)
+        plot.setYRange(0, 1.25, padding=0)
         plot.setXRange(-0.6, 9.6, padding=0)
         plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
         plot.getAxis("left").setTicks([[(v, f"{int(v * 100)}%") for v in (0, 0.5, 1.0)]])
