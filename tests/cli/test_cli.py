@@ -123,3 +123,18 @@ def test_evaluate_on_a_folder_of_images(cli_env, shipped_model, mnist_test_sampl
 def test_missing_mnist_is_a_clear_message(cli_env, tmp_path):
     out = run_cli(["evaluate", "--mnist", str(tmp_path / "nowhere.npz")], cli_env)
     assert out.returncode == 1 and "nowhere.npz" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_self_test_recognises_the_shipped_samples(cli_env, shipped_model, tmp_path):
+    out = run_cli(["--self-test"], cli_env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "self-test passed: 20/20" in out.stdout
+    import keras
+
+    inp = keras.Input((28, 28, 1))  # a model that always answers 0 must fail the self-test
+    dense = keras.layers.Dense(10, activation="softmax")
+    model = keras.Model(inp, dense(keras.layers.Flatten()(inp)))
+    dense.set_weights([np.zeros((784, 10), np.float32), np.eye(10, dtype=np.float32)[0] * 10])
+    model.save(tmp_path / "zero.keras")
+    bad = run_cli(["--self-test", "--model", str(tmp_path / "zero.keras")], cli_env)
+    assert bad.returncode == 1 and "self-test FAILED" in bad.stdout
