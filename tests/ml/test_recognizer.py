@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")  # installed with the package; never missing in CI
+import keras  # noqa: E402
 
 from digitpad.core.errors import ModelFileError  # noqa: E402
 from digitpad.core.model_info import ModelInfo, write_info  # noqa: E402
