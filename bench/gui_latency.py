@@ -19,10 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "app"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["DIGITPAD_NO_DIALOGS"] = "1"
 
 
 def main() -> None:
@@ -31,23 +29,13 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=100.0)
     args = ap.parse_args()
 
-    from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
+    from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(ROOT / "bench" / "out" / "qsettings"))
-    app = QApplication([])
-    from digitpad.core.model_files import shipped_model
-    from digitpad.gui.main_window import MainWindow
+    from app_window import open_main_window
 
-    w = MainWindow(model_path=str(shipped_model()))
-    w.resize(1100, 680)
-    w.show()
-    w.start_worker()
-    while w.model is None:
-        app.processEvents()
-        time.sleep(0.01)
+    app, w = open_main_window(1100, 680)
     canvas = w.canvas
     sent_at: dict[int, float] = {}  # request id -> when its pointer event was sent
     latencies, worker_ms = [], []

@@ -5,39 +5,23 @@ it also works offscreen. Writes resources/screenshots/main-window.png (and -notd
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "app"))
-os.environ["DIGITPAD_NO_DIALOGS"] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def main() -> None:
-    from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+    from PySide6.QtCore import QEvent, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(ROOT / "bench" / "out" / "qsettings"))
-    app = QApplication([])
-    app.setStyle("Fusion")
-    from digitpad.core.model_files import shipped_model
-    from digitpad.gui.icons import app_icon
-    from digitpad.gui.main_window import MainWindow
+    from app_window import ROOT, open_main_window
 
-    app.setWindowIcon(app_icon())
-    w = MainWindow(model_path=str(shipped_model()))
-    w.resize(1180, 720)
-    w.show()
-    w.start_worker()
-    while w.model is None:
-        app.processEvents()
-        time.sleep(0.01)
+    app, w = open_main_window(1180, 720)
     c = w.canvas
 
     def stroke(points):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -152,8 +151,6 @@ def cmd_predict(args) -> int:
 
 # ----------------------------------------------------------------------------------- samples
 def cmd_samples(args) -> int:
-    from pathlib import Path as _P
-
     from .core.sample_formats import export, import_samples
     from .core.sample_store import SampleStore
 
@@ -166,7 +163,7 @@ def cmd_samples(args) -> int:
                 print(f"{path}: imported {added} samples" + (f" ({present} already in the store)" if present else ""))
             print(f"store {store.path}: {store.count()} samples")
         elif args.samples_command == "export":
-            fmt = args.format or {".jsonl": "jsonl", ".npz": "npz"}.get(_P(args.path).suffix.lower())
+            fmt = args.format or {".jsonl": "jsonl", ".npz": "npz"}.get(Path(args.path).suffix.lower())
             if fmt is None:
                 raise DigitPadError("say --format idx or --format png for a folder (or name a .jsonl/.npz file)",
                                     args.path)

@@ -4,7 +4,6 @@ import threading
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
 
 from gui_support import drag, wait_for_answer
 from digitpad.core.verdict import Verdict

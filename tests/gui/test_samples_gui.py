@@ -1,5 +1,4 @@
 """Collection mode driven with synthetic strokes; the dataset view's edits and undo."""
-import numpy as np
 import pytest
 
 from gui_support import drag

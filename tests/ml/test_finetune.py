@@ -1,7 +1,6 @@
 """Fine-tuning: refuses too-small collections, and a smoke run on a small subset end to end."""
 import json
 
-import numpy as np
 import pytest
 
 from digitpad.core.model_info import ModelInfo

@@ -5,7 +5,7 @@ import pytest
 import keras  # noqa: E402
 
 from digitpad.core.errors import ModelFileError  # noqa: E402
-from digitpad.core.model_info import ModelInfo, write_info  # noqa: E402
+from digitpad.core.model_info import ModelInfo  # noqa: E402
 from digitpad.core.preprocess import PreprocessSettings  # noqa: E402
 from digitpad.ml.architectures import build  # noqa: E402
 from digitpad.ml.recognizer import Recognizer  # noqa: E402

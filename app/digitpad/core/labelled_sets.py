@@ -54,8 +54,8 @@ def _checked(x: np.ndarray, y: np.ndarray, path: Path) -> LabelledSet:
 
 def _from_idx_folder(folder: Path) -> LabelledSet:
     for split in ("test", "train"):
-        xs = mnist_data._idx_file(folder, mnist_data.IDX_STEMS[f"x_{split}"])
-        ys = mnist_data._idx_file(folder, mnist_data.IDX_STEMS[f"y_{split}"])
+        xs = mnist_data.find_idx_file(folder, mnist_data.IDX_STEMS[f"x_{split}"])
+        ys = mnist_data.find_idx_file(folder, mnist_data.IDX_STEMS[f"y_{split}"])
         if xs and ys:
             return _checked(read_idx(xs), read_idx(ys), folder)
     images = sorted(p for p in folder.iterdir() if "images-idx3" in p.name or "images.idx3" in p.name)

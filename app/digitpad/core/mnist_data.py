@@ -39,7 +39,8 @@ def keras_cache_path() -> Path:
     return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "mnist.npz"
 
 
-def _idx_file(folder: Path, stem: str) -> Path | None:
+def find_idx_file(folder: Path, stem: str) -> Path | None:
+    """``stem`` in ``folder``, gzipped or not, with '-idx' or '.idx' spelling."""
     for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
         if (folder / name).is_file():
             return folder / name
@@ -73,7 +74,7 @@ def load_idx_folder(folder: str | os.PathLike) -> dict[str, np.ndarray]:
     folder = Path(folder)
     arrays = {}
     for key, stem in IDX_STEMS.items():
-        found = _idx_file(folder, stem)
+        found = find_idx_file(folder, stem)
         if found is None:
             raise DataFormatError(f"no {stem}[.gz] in this folder; an MNIST folder needs the four IDX files", folder)
         arrays[key] = read_idx(found)

@@ -14,7 +14,8 @@ import numpy as np
 
 from .atomic_file import atomic_path
 from .errors import DataFormatError, DigitPadError, InkError
-from .idx import write_idx
+from .idx import read_idx, write_idx
+from .mnist_data import find_idx_file
 from .images import read_image
 from .ink import ink_from_dict, ink_to_mnist
 from .labelled_sets import load_labelled
@@ -173,11 +174,9 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> list[Sample]:
     else:
         pairs = []
         for sp, (images_name, labels_name) in IDX_NAMES.items():
-            if (path / images_name).exists() or (path / images_name[:-3]).exists():
-                from .idx import read_idx
-
-                img_path = path / images_name if (path / images_name).exists() else path / images_name[:-3]
-                lab_path = path / labels_name if (path / labels_name).exists() else path / labels_name[:-3]
+            img_path = find_idx_file(path, images_name.removesuffix(".gz"))
+            lab_path = find_idx_file(path, labels_name.removesuffix(".gz"))
+            if img_path and lab_path:
                 pairs.append((sp, read_idx(img_path), read_idx(lab_path)))
         if not pairs:
             raise DataFormatError("no train-/t10k- IDX image and label files here", path)
@@ -187,7 +186,7 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> list[Sample]:
         for img, label in zip(x, y):
             if not 0 <= int(label) <= 9:
                 raise DataFormatError(f"label {int(label)} is not a digit 0-9", path)
-            image = _model_view(np.asarray(img, np.uint8) if img.dtype == np.uint8 else img)
+            image = _model_view(img)
             if image is not None:
                 out.append(Sample(label=int(label), image=image, writer=writer, split=split, source=str(path)))
     return out

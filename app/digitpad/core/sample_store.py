@@ -7,13 +7,12 @@ windows and a CLI export can use one store at once: writers take SQLite's write 
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 

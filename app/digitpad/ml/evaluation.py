@@ -1,7 +1,6 @@
 """``digitpad evaluate``: a model on a labelled set through the shared preprocessing."""
 from __future__ import annotations
 
-import numpy as np
 
 from ..core.labelled_sets import LabelledSet
 from ..core.metrics import Scores, score

@@ -16,9 +16,9 @@ from ..core import mnist_data
 from ..core.augment import Augmentation, Augmenter
 from ..core.errors import DigitPadError
 from ..core.labelled_sets import LabelledSet
-from ..core.metrics import Scores, score
+from ..core.metrics import Scores
 from ..core.model_info import ModelInfo
-from ..core.sample_store import SampleStore
+from ..core.sample_store import TEST_EVERY, SampleStore
 from .evaluation import evaluate_set
 from .recognizer import Recognizer
 from .training import VALIDATION, _EpochData, _prepared, finish, measure, save
@@ -64,7 +64,7 @@ def check_enough(y_train: np.ndarray, y_test: np.ndarray) -> None:
         counts = ", ".join(f"{d}: {(y_train == d).sum()} train/{(y_test == d).sum()} test" for d in short)
         raise NotEnoughSamples(f"too few samples to fine-tune and test: every digit needs at least "
                                f"{MIN_TRAIN_PER_DIGIT} training and {MIN_TEST_PER_DIGIT} test samples "
-                               f"(every {5}th sample of a digit is kept for testing). Short: {counts}")
+                               f"(every {TEST_EVERY}th sample of a digit is kept for testing). Short: {counts}")
 
 
 def _scores(rec: Recognizer, x: np.ndarray, y: np.ndarray, mnist: mnist_data.Mnist) -> dict[str, Scores]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import os
 import sys
 import threading
@@ -20,7 +19,6 @@ from ..core import mnist_data
 from ..core.atomic_file import atomic_path
 from ..core.augment import Augmentation, Augmenter
 from ..core.labelled_sets import LabelledSet, load_labelled
-from ..core.metrics import score
 from ..core.model_info import ModelInfo, write_info
 from ..core.preprocess import PreprocessSettings, binarize, enhance, to_mnist_batch
 from ..core.stroke_digits import stroke_versions
@@ -30,6 +28,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from .architectures import build  # noqa: E402
+from .evaluation import evaluate_set  # noqa: E402
 from .recognizer import Recognizer  # noqa: E402
 
 PREP_VERSION = 1
@@ -248,8 +247,6 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
 def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: np.ndarray,
             s_val: np.ndarray | None) -> tuple[dict, dict]:
     """Test accuracy through the same path as ``digitpad evaluate``; thresholds from validation."""
-    from .evaluation import evaluate_set
-
     test = evaluate_set(rec, LabelledSet(mnist.x_test, mnist.y_test.astype(np.int64), "MNIST test"))
     val_in = np.concatenate([x_val, s_val]) if s_val is not None else x_val
     val_y = np.concatenate([y_val, y_val]) if s_val is not None else y_val
