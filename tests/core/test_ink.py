@@ -106,3 +106,22 @@ def test_empty_ink_gives_no_input():
 def test_single_tap_does_not_crash():
     result = ink_to_mnist(parse_ink('{"width": 100, "height": 100, "strokes": [[[50, 50]]]}'))
     assert result.image is None or result.image.shape == (28, 28)
+
+
+def test_model_input_is_to_mnist_of_the_normalised_rendering():
+    """ink_to_mnist skips polarity detection; it must give exactly what the general path gives."""
+    from digitpad.core.preprocess import to_mnist
+
+    for doc in (SEVEN, _scaled(SEVEN, 0.1), {"width": 50, "height": 50, "strokes": [[[5, 5], [5, 45]]]}):
+        ink = parse_ink(json.dumps(doc))
+        fast = ink_to_mnist(ink, keep_stages=True)
+        general = to_mnist(render_normalised(ink), keep_stages=True)
+        assert np.array_equal(fast.image, general.image)
+        assert fast.stages.keys() == general.stages.keys()
+
+
+def test_many_strokes_render_like_one_polyline():
+    points = [[10 + 5 * i, 20 + (i % 3) * 7] for i in range(40)]
+    one = Ink(200, 200, (np.array(points, float),))
+    pieces = Ink(200, 200, tuple(np.array(points[i:i + 2], float) for i in range(39)))
+    assert np.array_equal(render_normalised(one), render_normalised(pieces))

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from .errors import InkError
-from .preprocess import BOX, PreprocessSettings, Preprocessed, to_mnist
+from .preprocess import BOX, PreprocessSettings, Preprocessed, from_ink_intensity
 
 #: Stroke width relative to the longer side of the digit's bounding box when rendering model
 #: input. 0.14 gives 2.5 px strokes in the 20 px MNIST box: the median MNIST stroke width
@@ -226,7 +226,10 @@ def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray
     canvas = np.zeros((max(1, size[1]), max(1, size[0])), np.uint8)
     k = 1 << _SHIFT
     origin = lo - margin / scale
-    polys = [np.round((s[:, :2] - origin) * (scale * k)).astype(np.int32) for s in ink.strokes if len(s)]
+    # one rounding for all points, then split back into strokes (inks can hold hundreds)
+    fixed = np.round((pts - origin) * (scale * k)).astype(np.int32)
+    lengths = [len(s) for s in ink.strokes if len(s)]
+    polys = np.split(fixed, np.cumsum(lengths)[:-1])
     cv2.polylines(canvas, polys, False, 255, 1, cv2.LINE_8, _SHIFT)
     for poly in polys:  # single taps: polylines draws nothing for one point
         if len(poly) == 1:
@@ -241,5 +244,6 @@ def ink_to_mnist(ink: Ink, settings: PreprocessSettings = PreprocessSettings(),
     """Model input for an ink: normalised-width rendering, then the shared :func:`to_mnist`."""
     if ink.is_empty:
         return Preprocessed(None, {})
-    result = to_mnist(render_normalised(ink), settings, keep_stages=keep_stages)
-    return result
+    # The rendering is already white ink on black, so skip to_mnist's polarity detection.
+    picture = render_normalised(ink).astype(np.float32) * np.float32(1 / 255)
+    return from_ink_intensity(picture, settings, keep_stages=keep_stages)

@@ -183,13 +183,17 @@ def to_mnist(image: np.ndarray, settings: PreprocessSettings = PreprocessSetting
     settings : the paper's optional binarisation and enhancement.
     keep_stages : also return each intermediate picture (the GUI shows them).
     """
-    stages: dict[str, np.ndarray] = {}
     img = np.asarray(image)
     if img.size == 0 or min(img.shape[:2]) == 0:
-        return Preprocessed(None, stages)
-    ink = ink_intensity(to_gray(img))
-    if keep_stages:
-        stages["ink"] = ink
+        return Preprocessed(None, {})
+    return from_ink_intensity(ink_intensity(to_gray(img)), settings, keep_stages=keep_stages)
+
+
+def from_ink_intensity(ink: np.ndarray, settings: PreprocessSettings = PreprocessSettings(),
+                       *, keep_stages: bool = False) -> Preprocessed:
+    """The MNIST recipe from light-on-dark ink in 0..1 onwards: :func:`to_mnist` after its
+    polarity step, for callers that drew the ink themselves and know it is already that."""
+    stages: dict[str, np.ndarray] = {"ink": ink} if keep_stages else {}
     rows = np.flatnonzero((ink > INK_LEVEL).any(axis=1))
     cols = np.flatnonzero((ink > INK_LEVEL).any(axis=0))
     if rows.size == 0:
