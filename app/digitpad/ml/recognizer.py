@@ -16,12 +16,15 @@ from ..core.errors import ModelFileError
 from ..core.ink import Ink, ink_to_mnist
 from ..core.model_info import ModelInfo, read_info
 from ..core.preprocess import Preprocessed, to_mnist
+from .numpy_forward import NumpyForward, compile_model
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+#: Up to this many pictures per call run in numpy (no TensorFlow dispatch); more go to TensorFlow.
+NUMPY_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class Recognizer:
         self._layout = self._inspect()
         self._fn = tf.function(self._forward, input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)],
                                reduce_retracing=True)
+        self._numpy = self._numpy_path()
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -187,6 +191,41 @@ class Recognizer:
             result["error"] = tf.reduce_mean(tf.square(recon - x), axis=[1, 2])
         return result
 
+    def _numpy_path(self) -> NumpyForward | None:
+        """The numpy forward pass for few pictures, if it reproduces this model (checked here)."""
+        try:
+            forward = compile_model(self.model)
+            probe = np.random.default_rng(0).random((2, 28, 28), dtype=np.float32)
+            ours, theirs = self._run_numpy(forward, probe), self._run_tf(probe)
+        except Exception:  # Unsupported, or anything odd about a foreign model: keep TensorFlow
+            return None
+        agree = ours.keys() == theirs.keys() and all(
+            np.allclose(ours[k], theirs[k], rtol=1e-3, atol=1e-4) for k in ours)
+        return forward if agree else None
+
+    def _run_tf(self, chunk: np.ndarray) -> dict[str, np.ndarray]:
+        return {k: v.numpy() for k, v in self._fn(tf.constant(chunk)).items()}
+
+    def _run_numpy(self, forward: NumpyForward, chunk: np.ndarray) -> dict[str, np.ndarray]:
+        """Same outputs as :meth:`_forward`, in numpy."""
+        layout = self._layout
+        out = forward(chunk)
+        probs = out[layout["digit"]].reshape(len(chunk), -1).astype(np.float32)
+        is_dist = bool((probs >= 0).all() and (np.abs(probs.sum(-1) - 1) < 1e-3).all())
+        if layout["softmax"] is False or (layout["softmax"] is None and not is_dist):
+            e = np.exp(probs - probs.max(-1, keepdims=True))
+            probs = e / e.sum(-1, keepdims=True)
+        result = {"digit": probs}
+        if layout["reconstruction"]:
+            recon = out[layout["reconstruction"]].reshape(len(chunk), 28, 28).astype(np.float32)
+            result["reconstruction"] = recon
+            result["error"] = np.mean(np.square(recon - chunk), axis=(1, 2))
+        return result
+
+    @property
+    def uses_numpy_path(self) -> bool:
+        return self._numpy is not None
+
     @property
     def has_reconstruction(self) -> bool:
         return self._layout["reconstruction"] is not None
@@ -210,11 +249,12 @@ class Recognizer:
             chunk = x[start:start + batch_size]
             if len(chunk) == 0:
                 break
-            out = self._fn(tf.constant(chunk))
-            probs.append(out["digit"].numpy())
+            small = self._numpy is not None and len(chunk) <= NUMPY_BATCH
+            out = self._run_numpy(self._numpy, chunk) if small else self._run_tf(chunk)
+            probs.append(out["digit"])
             if "reconstruction" in out:
-                recons.append(out["reconstruction"].numpy())
-                errors.append(out["error"].numpy())
+                recons.append(out["reconstruction"])
+                errors.append(out["error"])
         if not probs:
             return Predictions(np.zeros((0, 10), np.float32), None, None)
         p = np.concatenate(probs)
