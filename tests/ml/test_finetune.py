@@ -1,6 +1,7 @@
 """Fine-tuning: refuses too-small collections, and a smoke run on a small subset end to end."""
 import json
 
+import keras
 import pytest
 
 from digitpad.core.model_info import ModelInfo
@@ -18,6 +19,7 @@ def _store(path, x, y, writer="w"):
 
 
 def _base(tmp_path):
+    keras.utils.set_random_seed(0)  # an untrained base: some initialisations need more than one epoch
     model = build("paper")
     save(model, ModelInfo(name="base", architecture="paper", preprocessing=PreprocessSettings(True, True)),
          tmp_path / "base.keras")

@@ -28,3 +28,24 @@ def test_training_smoke_writes_a_working_model_with_measured_metrics(tmp_path, m
     assert rec.info.architecture == "paper" and rec.info.preprocessing.binarize
     assert any("prepared" in line for line in logs)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp.keras")]
+
+
+def test_stroke_mix_swaps_in_redraws_of_the_same_digits():
+    from digitpad.ml.training import StrokeMix, validation_size
+
+    n = 60
+    cut = n - validation_size(n)
+    train = np.arange(n, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
+    index = np.concatenate([np.arange(20), np.arange(cut, n)])
+    prepared = {"train": train, "stroke_index": index, "strokes": 255 - train[index]}
+    mix = StrokeMix(prepared, share=0.25)
+    assert np.array_equal(mix.validation, (255 - train[cut:]).astype(np.float32) / 255)
+    base = train[:cut].astype(np.float32) / 255
+    rng = np.random.default_rng(0)
+    swapped = [np.flatnonzero((mix.apply(base.copy(), rng) != base).any(axis=(1, 2))) for _ in range(200)]
+    assert all(s.max() < 20 for s in swapped if len(s))  # only digits that have a redraw
+    share = np.mean([len(s) for s in swapped]) / cut
+    assert 0.2 < share < 0.3
+    x = base.copy()
+    assert StrokeMix({"train": train}, share=0.25).apply(x, rng) is x and mix.validation is not None
+    assert StrokeMix({"train": train}, share=0.25).validation is None

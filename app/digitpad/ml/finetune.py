@@ -21,7 +21,7 @@ from ..core.model_info import ModelInfo
 from ..core.sample_store import TEST_EVERY, SampleStore
 from .evaluation import evaluate_set
 from .recognizer import Recognizer
-from .training import VALIDATION, _EpochData, _prepared, finish, measure, save
+from .training import EpochBatches, StrokeMix, _prepared, finish, measure, save, validation_size
 
 import keras  # noqa: E402  (TensorFlow is already imported through .recognizer)
 
@@ -95,13 +95,11 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
     stroke_mix = float(base.info.training.get("stroke_mix", 0.0) or 0.0)
     prepared = _prepared(mnist, cfg.mnist_limit, stroke_mix, log)
     mx = prepared["train"].astype(np.float32) / 255.0
-    strokes = prepared.get("strokes")
-    strokes = strokes.astype(np.float32) / 255.0 if strokes is not None and stroke_mix > 0 else None
+    strokes = StrokeMix(prepared, stroke_mix)
     my = mnist.y_train[:len(mx)].astype(np.int64)
-    n_val = min(VALIDATION, len(mx) // 6)
+    n_val = validation_size(len(mx))
     x_val, y_val = mx[-n_val:], my[-n_val:]
     mx, my = mx[:-n_val], my[:-n_val]
-    s_tr = strokes[:-n_val] if strokes is not None else None
     hx = hx_train.astype(np.float32) / 255.0
     # Oversample the homemade digits so they are a fixed share of every epoch, however few.
     n_home = max(len(hx), int(round(cfg.homemade_share / (1 - cfg.homemade_share) * len(mx))))
@@ -109,10 +107,7 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
     augmenter = Augmenter(Augmentation(), seed=cfg.seed)
 
     def make_epoch():
-        x = mx.copy()
-        if s_tr is not None:
-            pick = rng.random(len(x)) < stroke_mix
-            x[pick] = s_tr[pick]
+        x = strokes.apply(mx.copy(), rng)
         take = rng.integers(0, len(hx), n_home)
         x = np.concatenate([x, hx[take]])
         y = np.concatenate([my, hy_train[take]])
@@ -127,31 +122,29 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
         losses["reconstruction"] = "mse"
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=losses)
 
-    class _Progress(keras.callbacks.Callback):
-        def __init__(self, epoch: int):
-            super().__init__()
-            self.epoch = epoch
-            self.per_epoch = int(np.ceil((len(mx) + n_home) / cfg.batch_size))
+    batches = EpochBatches(make_epoch, cfg.epochs, cfg.batch_size, seed=cfg.seed,
+                           targets=lambda x, y: ({"digit": y, "reconstruction": x} if "reconstruction" in losses
+                                                 else {"digit": y}))
+    per_epoch = len(batches)
 
+    class _Progress(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             if progress:
-                progress(self.epoch * self.per_epoch + batch + 1, self.per_epoch * cfg.epochs)
+                progress(self.epoch * per_epoch + batch + 1, per_epoch * cfg.epochs)
             if cancelled():
                 self.model.stop_training = True
 
-    data = _EpochData(make_epoch)
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            log(f"epoch {epoch + 1}/{cfg.epochs} done")
+
     log(f"fine-tuning {base.name} for {cfg.epochs} epochs on {len(mx)} MNIST + {len(hx)} homemade digits "
         f"(oversampled to {n_home} per epoch)")
-    for epoch in range(cfg.epochs):
-        x, y = data.get()
-        if epoch + 1 < cfg.epochs:
-            data.prefetch()
-        targets = {"digit": y, "reconstruction": x} if "reconstruction" in losses else {"digit": y}
-        model.fit(x, targets, batch_size=cfg.batch_size, epochs=epoch + 1, initial_epoch=epoch,
-                  callbacks=[_Progress(epoch)], verbose=0, shuffle=True)
-        if cancelled():
-            raise DigitPadError("fine-tuning cancelled; nothing was saved")
-        log(f"epoch {epoch + 1}/{cfg.epochs} done")
+    model.fit(batches, epochs=cfg.epochs, callbacks=[_Progress()], verbose=0)
+    if cancelled():
+        raise DigitPadError("fine-tuning cancelled; nothing was saved")
 
     info = ModelInfo(name=Path(cfg.output).stem, architecture=base.info.architecture, preprocessing=settings,
                      training={**base.info.training, "finetuned_from": str(cfg.base_model),
@@ -164,7 +157,7 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
                      created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                      digitpad_version=__version__)
     rec = Recognizer(model, info)
-    metrics, thresholds = measure(rec, mnist, x_val, y_val, strokes[-n_val:] if strokes is not None else None)
+    metrics, thresholds = measure(rec, mnist, x_val, y_val, strokes.validation)
     after = _scores(rec, hx_test, hy_test, mnist)
     report.after = {k: v.to_dict() for k, v in after.items()}
     metrics["homemade_test_accuracy"] = round(after["homemade_test"].accuracy, 6)
