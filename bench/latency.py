@@ -5,10 +5,10 @@ Reports median and p95 over --runs repetitions for
   * picture -> to_mnist -> Recognizer.predict   (opened or pasted images)
   * baseline: Keras ``model.predict`` on the same prepared input, measured in the same run.
 
-TensorFlow runs with the app's interactive thread settings (``ml.runtime.prefer_low_latency``,
-as the GUI's worker does); ``--tf-threads default`` measures TensorFlow's default pools instead.
+A single picture runs through the Recognizer's numpy forward pass when the model allows it
+(``--tensorflow`` forces the TensorFlow path, to compare).
 
-    python bench/latency.py [--model models/digitpad-default.keras] [--runs 300] [--tf-threads app|default]
+    python bench/latency.py [--model models/digitpad-default.keras] [--runs 300] [--tensorflow]
 """
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ from digitpad.core.preprocess import to_mnist  # noqa: E402
 from digitpad.core.skeleton import digit_skeletons  # noqa: E402
 from digitpad.core.stroke_digits import segments_to_ink  # noqa: E402
 from digitpad.ml.recognizer import Recognizer  # noqa: E402
-from digitpad.ml.runtime import prefer_low_latency  # noqa: E402
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -55,11 +54,9 @@ def main() -> None:
     ap.add_argument("--model", default=str(shipped_model()))
     ap.add_argument("--runs", type=int, default=300)
     ap.add_argument("--mnist")
-    ap.add_argument("--tf-threads", choices=["app", "default"], default="app")
+    ap.add_argument("--tensorflow", action="store_true", help="skip the numpy forward pass")
     args = ap.parse_args()
-    if args.tf_threads == "app" and not prefer_low_latency():
-        sys.exit("could not apply the app's thread settings")
-    rec = Recognizer.load(args.model)
+    rec = Recognizer.load(args.model, numpy_forward=not args.tensorflow)
     data = mnist_data.load(args.mnist)
     x = data.x_test[:50]
     inks = [segments_to_ink(s, canvas=280) for s in digit_skeletons(x)]
@@ -88,7 +85,7 @@ def main() -> None:
     base = results["baseline_keras_model_predict"]["median_ms"]
     results["speedup_vs_model_predict_median"] = round(base / results["ink_end_to_end"]["median_ms"], 1)
     results["model"] = args.model
-    results["tf_threads"] = args.tf_threads
+    results["numpy_forward"] = rec.uses_numpy_path
     print(json.dumps(results, indent=2))
 
 

@@ -88,3 +88,14 @@ def test_shipped_model_gives_the_same_answers_one_at_a_time_and_in_batches():
         np.testing.assert_allclose(one.probabilities[0], batch.probabilities[i], atol=1e-5)
         np.testing.assert_allclose(one.reconstructions[0], batch.reconstructions[i], atol=1e-5)
         assert abs(one.reconstruction_errors[0] - batch.reconstruction_errors[i]) < 1e-6
+
+
+def test_a_tensor_feeding_two_branches_is_not_changed_by_either():
+    inp = keras.Input((28, 28, 1))
+    x = layers.Conv2D(4, 3, padding="same")(inp)  # negative values: a ReLU in place would clip them
+    a = layers.Flatten()(layers.Activation("relu")(x))
+    b = layers.Flatten()(x)
+    out = layers.Dense(10, activation="softmax", name="digit")(b)
+    side = layers.Dense(3, name="side")(a)
+    model = keras.Model(inp, {"digit": out, "side": side})
+    _assert_same(model, RNG.normal(size=(2, 28, 28, 1)).astype(np.float32))

@@ -76,9 +76,7 @@ class RecognitionWorker(QObject):
         start = time.perf_counter()
         try:
             from ..ml.recognizer import Recognizer  # TensorFlow is imported here, off the GUI thread
-            from ..ml.runtime import prefer_low_latency
 
-            prefer_low_latency()  # only the first load can still set it; later ones are no-ops
             rec = Recognizer.load(path)
         except DigitPadError as exc:
             self.modelFailed.emit(path, str(exc))

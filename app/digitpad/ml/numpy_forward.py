@@ -29,7 +29,7 @@ def _softmax(x: Array) -> Array:
 
 _ACTIVATIONS: dict[str, Op] = {
     "linear": lambda x: x,
-    "relu": lambda x: np.maximum(x, 0, out=x),
+    "relu": lambda x: np.maximum(x, 0),  # never in place: a tensor may feed two branches
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
     "tanh": np.tanh,
     "softmax": _softmax,

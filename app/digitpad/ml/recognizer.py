@@ -100,18 +100,18 @@ class _SavedModelAdapter:
 class Recognizer:
     """A loaded, validated model plus its sidecar; thread-confined to whoever loaded it."""
 
-    def __init__(self, model, info: ModelInfo, path: Path | None = None):
+    def __init__(self, model, info: ModelInfo, path: Path | None = None, *, numpy_forward: bool = True):
         self.model = model
         self.info = info
         self.path = path
         self._layout = self._inspect()
         self._fn = tf.function(self._forward, input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)],
                                reduce_retracing=True)
-        self._numpy = self._numpy_path()
+        self._numpy = self._numpy_path() if numpy_forward else None
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Recognizer":
+    def load(cls, path: str | os.PathLike, *, numpy_forward: bool = True) -> "Recognizer":
         path = Path(path)
         if not path.exists():
             raise ModelFileError("no such model file", path)
@@ -128,7 +128,7 @@ class Recognizer:
                                  path)
         info = read_info(path)
         try:
-            rec = cls(model, info, path)
+            rec = cls(model, info, path, numpy_forward=numpy_forward)
             rec.predict(np.zeros((1, 28, 28), np.float32))  # warm-up, and a last shape check
         except ModelFileError as exc:
             raise ModelFileError(str(exc).removeprefix(f"{path}: "), path) from None
