@@ -41,10 +41,13 @@ STROKE_REDRAWS = 15000
 PRESETS = {
     "digitnet": {"preprocessing": PreprocessSettings(), "epochs": 15, "lr": 2e-3, "augment": True,
                  "stroke_mix": 0.25, "label_smoothing": 0.05, "reconstruction_weight": 1.0},
-    # The paper trains on cross-entropy alone (section 2.2) with no augmentation; a light
-    # reconstruction term keeps the decoder's output a picture the GUI can show.
-    "paper": {"preprocessing": PreprocessSettings(binarize=True, enhance=True), "epochs": 12, "lr": 1e-3,
-              "augment": False, "stroke_mix": 0.0, "reconstruction_weight": 0.1},
+    # The paper trains on cross-entropy (section 2.2), so the reconstruction term is light; and
+    # 40,000 steps, which two cores cannot afford: mild MNIST-like distortions stand in for the
+    # epochs (without them it overfits: 99.7% train, 99.1% validation after 12 epochs).
+    "paper": {"preprocessing": PreprocessSettings(binarize=True, enhance=True), "epochs": 15, "lr": 1.5e-3,
+              "augment": True, "stroke_mix": 0.0, "reconstruction_weight": 0.1,
+              "augmentation": Augmentation(rotation_deg=8.0, shear=0.15, scale=(0.92, 1.08), aspect=0.08,
+                                           thicken_p=0.05)},
 }
 
 
@@ -255,7 +258,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
     x_tr, y_tr, x_val, y_val = base[:-n_val], labels[:-n_val], base[-n_val:], labels[-n_val:]
     x_extra, y_extra = _load_extra(cfg.extra, settings, log)
     rng = np.random.default_rng(cfg.seed)
-    augmenter = Augmenter(Augmentation(), seed=cfg.seed) if cfg.augment else None
+    augmentation: Augmentation = preset.get("augmentation", Augmentation())
+    augmenter = Augmenter(augmentation, seed=cfg.seed) if cfg.augment else None
 
     def make_epoch():
         x = strokes.apply(x_tr.copy(), rng)
@@ -294,7 +298,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
 
     info = ModelInfo(name=cfg.output.stem, architecture=cfg.architecture, preprocessing=settings,
                      training={"epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
-                               "augmentation": asdict(Augmentation()) if augmenter else None,
+                               "augmentation": asdict(augmentation) if augmenter else None,
                                "stroke_mix": cfg.stroke_mix, "stroke_redraws": STROKE_REDRAWS,
                                "reconstruction_weight": cfg.reconstruction_weight, "label_smoothing": preset.get("label_smoothing", 0.0),
                                "train_digits": int(len(x_tr)),
