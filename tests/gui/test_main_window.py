@@ -261,3 +261,24 @@ def test_model_info_and_about(window):
     assert "parameters" in text and "mnist test accuracy" in text
     about = window.about_text()
     assert "TensorFlow" in about and "OpenCV" in about and "Qt" in about
+
+
+def test_dataset_view_shows_the_models_readings_and_flags_the_misread(qtbot, window, tmp_path, mnist_test_sample):
+    from digitpad.core.sample_store import Sample, SampleStore
+
+    x, y = mnist_test_sample
+    with SampleStore(tmp_path / "mine.sqlite") as store:
+        # 40 real digits, 10 of them given the wrong label: the model should disagree with those
+        store.add_many(Sample(label=int(l) if i >= 10 else (int(l) + 5) % 10, image=img, writer="w")
+                       for i, (img, l) in enumerate(zip(x[:40], y[:40])))
+    window.store_path = str(tmp_path / "mine.sqlite")
+    window.open_dataset()
+    view = window.dataset_window
+    qtbot.waitUntil(lambda: len(view.predictions) == 40, timeout=20000)
+    misread = {s.id for s in view.samples if view.predictions[s.id] != s.label}
+    mislabelled = {s.id for s in view.samples if s.label != int(y[s.id - min(t.id for t in view.samples)])}
+    assert len(mislabelled) == 10 and mislabelled <= misread and len(misread) <= 11
+    view.only_wrong.setChecked(True)
+    assert view.model.rowCount() == len(misread)
+    assert all("→" in view.model.item(r).text() for r in range(view.model.rowCount()))
+    view.close()
