@@ -11,6 +11,10 @@ if [ "${1:-}" != "install-desktop" ] || [ ! -x dist/digitpad/digitpad ]; then
   "$PY" -m pip install --quiet "pyinstaller>=6.10"
   start=$(date +%s)
   "$PY" -m PyInstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/digitpad.spec
+  # TensorFlow's libraries carry ~300 MB of symbol tables the app never needs
+  if command -v strip >/dev/null; then
+    find dist/digitpad/_internal/tensorflow -name "*.so*" -type f -exec strip --strip-unneeded {} +
+  fi
   echo "built dist/digitpad in $(( $(date +%s) - start )) s; size: $(du -sh dist/digitpad | cut -f1)"
   QT_QPA_PLATFORM=offscreen dist/digitpad/digitpad --self-test
 fi

@@ -214,7 +214,7 @@ def cmd_self_test(args) -> int:
         wrong += not ok
         print(f"{Path(name).name}: expected {label}, got {r.digit} ({r.confidence * 100:.1f}%) {'ok' if ok else 'WRONG'}")
     print(f"self-test {'passed' if not wrong else 'FAILED'}: {len(data.labels) - wrong}/{len(data.labels)} "
-          f"recognised with {rec.name}")
+          f"recognised with {rec.name} (DigitPad {__version__}, {model})")
     return 0 if not wrong else EXIT_ERROR
 
 

@@ -129,6 +129,9 @@ def test_self_test_recognises_the_shipped_samples(cli_env, shipped_model, tmp_pa
     out = run_cli(["--self-test"], cli_env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "self-test passed: 20/20" in out.stdout
+    from digitpad import __version__
+
+    assert f"DigitPad {__version__}" in out.stdout and __version__ != "0.0.0+src"  # from the package metadata
     import keras
 
     inp = keras.Input((28, 28, 1))  # a model that always answers 0 must fail the self-test
