@@ -241,7 +241,7 @@ def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray
 
 def ink_to_mnist(ink: Ink, settings: PreprocessSettings = PreprocessSettings(),
                  *, keep_stages: bool = False) -> Preprocessed:
-    """Model input for an ink: normalised-width rendering, then the shared :func:`to_mnist`."""
+    """Model input for an ink: normalised-width rendering, then the shared MNIST recipe."""
     if ink.is_empty:
         return Preprocessed(None, {})
     # The rendering is already white ink on black, so skip to_mnist's polarity detection.

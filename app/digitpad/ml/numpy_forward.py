@@ -22,7 +22,7 @@ class Unsupported(Exception):
     """The model uses something this forward pass does not reproduce exactly."""
 
 
-def _softmax(x: Array) -> Array:
+def softmax(x: Array) -> Array:
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -32,7 +32,7 @@ _ACTIVATIONS: dict[str, Op] = {
     "relu": lambda x: np.maximum(x, 0),  # never in place: a tensor may feed two branches
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
     "tanh": np.tanh,
-    "softmax": _softmax,
+    "softmax": softmax,
 }
 
 

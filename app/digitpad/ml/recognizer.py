@@ -16,7 +16,7 @@ from ..core.errors import ModelFileError
 from ..core.ink import Ink, ink_to_mnist
 from ..core.model_info import ModelInfo, read_info
 from ..core.preprocess import Preprocessed, to_mnist
-from .numpy_forward import NumpyForward, compile_model
+from .numpy_forward import NumpyForward, compile_model, softmax
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
@@ -211,10 +211,9 @@ class Recognizer:
         layout = self._layout
         out = forward(chunk)
         probs = out[layout["digit"]].reshape(len(chunk), -1).astype(np.float32)
-        is_dist = bool((probs >= 0).all() and (np.abs(probs.sum(-1) - 1) < 1e-3).all())
-        if layout["softmax"] is False or (layout["softmax"] is None and not is_dist):
-            e = np.exp(probs - probs.max(-1, keepdims=True))
-            probs = e / e.sum(-1, keepdims=True)
+        if layout["softmax"] is False or (layout["softmax"] is None and not (
+                (probs >= 0).all() and (np.abs(probs.sum(-1) - 1) < 1e-3).all())):
+            probs = softmax(probs)
         result = {"digit": probs}
         if layout["reconstruction"]:
             recon = out[layout["reconstruction"]].reshape(len(chunk), 28, 28).astype(np.float32)

@@ -180,30 +180,6 @@ def _load_extra(paths: list[str], settings: PreprocessSettings, log) -> tuple[np
     return np.concatenate(xs), np.concatenate(ys)
 
 
-class _EpochData:
-    """Builds the next epoch's distorted pictures in a thread while the current epoch trains."""
-
-    def __init__(self, make: Callable[[], tuple[np.ndarray, np.ndarray]]):
-        self._make = make
-        self._next = None
-        self._thread = None
-
-    def _run(self):
-        self._next = self._make()
-
-    def prefetch(self):
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def get(self):
-        if self._thread is None:
-            self._run()
-        else:
-            self._thread.join()
-        data, self._next = self._next, None
-        return data
-
-
 class EpochBatches(keras.utils.PyDataset):
     """Shuffled batches of one epoch's pictures for a single ``fit`` call; each new epoch swaps in
     the pictures built meanwhile in a thread. One ``fit`` for the whole run avoids re-wrapping
@@ -213,19 +189,25 @@ class EpochBatches(keras.utils.PyDataset):
     def __init__(self, make: Callable[[], tuple[np.ndarray, np.ndarray]], epochs: int, batch_size: int,
                  targets: Callable[[np.ndarray, np.ndarray], dict], seed: int = 0):
         super().__init__()
-        self._source = _EpochData(make)
+        self._make = make
         self._left = epochs
         self._batch = batch_size
         self._targets = targets
         self._rng = np.random.default_rng(seed)
+        self._builder: threading.Thread | None = None
+        self._built: tuple[np.ndarray, np.ndarray] | None = None
         self._started = False
-        self._next_epoch()
+        self._use(make())
 
-    def _next_epoch(self) -> None:
-        x, y = self._source.get()
+    def _build(self) -> None:
+        self._built = self._make()
+
+    def _use(self, data: tuple[np.ndarray, np.ndarray]) -> None:
+        x, y = data
         self._left -= 1
-        if self._left > 0:
-            self._source.prefetch()
+        if self._left > 0:  # the next epoch's pictures, built while this one trains
+            self._builder = threading.Thread(target=self._build, daemon=True)
+            self._builder.start()
         self._epoch = (x, y, self._rng.permutation(len(x)))  # one attribute: batches read it whole
 
     def __len__(self) -> int:
@@ -234,11 +216,13 @@ class EpochBatches(keras.utils.PyDataset):
     def __getitem__(self, i: int):
         x, y, order = self._epoch
         take = np.sort(order[i * self._batch:(i + 1) * self._batch])
-        return x[take], self._targets(x[take], y[take])
+        xb = x[take]
+        return xb, self._targets(xb, y[take])
 
     def on_epoch_begin(self) -> None:
         if self._started and self._left > 0:
-            self._next_epoch()
+            self._builder.join()
+            self._use(self._built)
         self._started = True
 
 
