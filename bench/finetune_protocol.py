@@ -1,16 +1,20 @@
 """The seed paper's protocol on data DigitPad can make, through the public commands.
 
-"New writers": MNIST *test* digits redrawn as ink in a consistent back-slanted, wide hand that
-MNIST rarely shows. Digits 0-4999 are the homemade collection (imported, split 80/20 by the
-store), digits 5000-9999 the held-out writers. Steps: import, predict the held-out set with the
-shipped model, ``digitpad finetune`` with default settings, predict again.
+"New writers": MNIST *test* digits redrawn as ink. ``--kind pen`` (default): simulated tablet
+writers (``pen_writers.py``), 30 writers for the collection and 14 others held out, each with
+their own slant, proportions and sampling. ``--kind backslant``: one consistent back-slanted,
+wide hand MNIST rarely shows (``stroke_testset.py``). Digits 0-4999 are the homemade collection
+(imported, split 80/20 by the store), digits 5000-9999 the held-out writers. Steps: import,
+predict the held-out set with the shipped model, ``digitpad finetune`` with default settings,
+predict again.
 
-    python bench/finetune_protocol.py [--count 5000] [--held-out 3500]
+    python bench/finetune_protocol.py [--kind pen] [--count 5000] [--held-out 3500] [--finetune-args '...']
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -36,28 +40,35 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=5000)
     ap.add_argument("--held-out", type=int, default=3500)
-    ap.add_argument("--epochs", type=int, help="default: finetune's own default")
+    ap.add_argument("--finetune-args", default="", help="extra `digitpad finetune` options, e.g. '--variants 0'")
+    ap.add_argument("--kind", choices=["pen", "backslant"], default="pen")
+    ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    gen = [sys.executable, str(ROOT / "bench" / "stroke_testset.py"), "--style", "backslant"]
-    subprocess.run(gen + ["--start", "0", "--stop", "5000", "--count", str(args.count), "--writer", "homemade",
-                          "--out", str(OUT / "homemade")], check=True)
-    subprocess.run(gen + ["--start", "5000", "--stop", "10000", "--count", str(args.held_out), "--seed", "7",
-                          "--out", str(OUT / "heldout")], check=True)
-    store = OUT / "store.sqlite"
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    if args.kind == "pen":
+        gen = [sys.executable, str(ROOT / "bench" / "pen_writers.py")]
+        collect, held = ["--writers", "30", "--seed", "11"], ["--writers", "14", "--seed", "12"]
+    else:
+        gen = [sys.executable, str(ROOT / "bench" / "stroke_testset.py"), "--style", "backslant"]
+        collect, held = ["--writer", "homemade"], ["--seed", "7"]
+    subprocess.run(gen + collect + ["--start", "0", "--stop", "5000", "--count", str(args.count),
+                                    "--out", str(out / "homemade")], check=True)
+    subprocess.run(gen + held + ["--start", "5000", "--stop", "10000", "--count", str(args.held_out),
+                                 "--out", str(out / "heldout")], check=True)
+    store = out / "store.sqlite"
     store.unlink(missing_ok=True)
-    run(["samples", "import", str(OUT / "homemade" / "inks.jsonl"), "--store", str(store)])
-    labels = np.load(OUT / "heldout" / "labels.npy")
-    before = accuracy(run(["predict", str(OUT / "heldout" / "inks.jsonl")]).stdout, labels)
+    run(["samples", "import", str(out / "homemade" / "inks.jsonl"), "--store", str(store)])
+    labels = np.load(out / "heldout" / "labels.npy")
+    before = accuracy(run(["predict", str(out / "heldout" / "inks.jsonl")]).stdout, labels)
     t = time.time()
-    ft = ["finetune", "--store", str(store), "-o", str(OUT / "finetuned.keras"), "--json", str(OUT / "report.json")]
-    if args.epochs:
-        ft += ["--epochs", str(args.epochs)]
+    ft = ["finetune", "--store", str(store), "-o", str(out / "finetuned.keras"), "--json", str(out / "report.json")]
+    ft += shlex.split(args.finetune_args)
     subprocess.run([sys.executable, "-m", "digitpad", *ft], check=False, cwd=ROOT)
     seconds = time.time() - t
-    after = accuracy(run(["predict", "--model", str(OUT / "finetuned.keras"),
-                          str(OUT / "heldout" / "inks.jsonl")]).stdout, labels)
-    report = json.loads((OUT / "report.json").read_text())
+    after = accuracy(run(["predict", "--model", str(out / "finetuned.keras"),
+                          str(out / "heldout" / "inks.jsonl")]).stdout, labels)
+    report = json.loads((out / "report.json").read_text())
     print(json.dumps({"held_out_new_writers": {"before": round(before, 4), "after": round(after, 4),
                                                "count": int(len(labels))},
                       "homemade_test_split": {"before": report["before"]["homemade_test"]["accuracy"],
