@@ -2,20 +2,24 @@
 import json
 
 import keras
+import numpy as np
 import pytest
 
 from digitpad.core.model_info import ModelInfo
 from digitpad.core.preprocess import PreprocessSettings
 from digitpad.core.sample_store import Sample, SampleStore
+from digitpad.core.skeleton import digit_skeletons
+from digitpad.core.stroke_digits import segments_to_ink
 from digitpad.ml.architectures import build
-from digitpad.ml.finetune import FinetuneConfig, NotEnoughSamples, finetune
+from digitpad.ml.finetune import FinetuneConfig, NotEnoughSamples, check_enough, finetune
 from digitpad.ml.recognizer import Recognizer
 from digitpad.ml.training import save
 
 
-def _store(path, x, y, writer="w"):
+def _store(path, x, y, writer="w", inks=()):
+    inks = list(inks) + [None] * (len(x) - len(inks))
     with SampleStore(path) as store:
-        store.add_many(Sample(label=int(l), image=img, writer=writer) for img, l in zip(x, y))
+        store.add_many(Sample(label=int(l), image=img, writer=writer, ink=ink) for img, l, ink in zip(x, y, inks))
 
 
 def _base(tmp_path):
@@ -36,10 +40,21 @@ def test_refuses_when_a_digit_has_too_few_samples(tmp_path, mnist_test_sample):
     assert not (tmp_path / "out.keras").exists()
 
 
+def test_a_collection_put_wholly_in_training_is_tuned_but_a_too_small_one_is_refused():
+    ten = np.repeat(np.arange(10), 10)
+    assert check_enough(ten, np.zeros(0, np.int64)) == list(range(10))  # all assigned to training by the user
+    assert check_enough(ten, np.array([0, 1, 2])) == [3, 4, 5, 6, 7, 8, 9]
+    with pytest.raises(NotEnoughSamples, match="4: 4 train/0 test"):
+        check_enough(np.concatenate([ten[ten != 4], [4] * 4]), np.arange(10)[np.arange(10) != 4])
+    with pytest.raises(NotEnoughSamples, match="9: 1 train"):
+        check_enough(np.concatenate([ten[ten != 9], [9]]), np.arange(10))
+
+
 def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_test_sample, monkeypatch):
     monkeypatch.setenv("DIGITPAD_CACHE", str(tmp_path / "cache"))
     x, y = mnist_test_sample
-    _store(tmp_path / "s.sqlite", x[:200], y[:200])
+    inks = [segments_to_ink(s) for s in digit_skeletons(x[:100])]  # half drawn, half pictures
+    _store(tmp_path / "s.sqlite", x[:200], y[:200], inks=inks)
     ticks = []
     report = finetune(FinetuneConfig(base_model=_base(tmp_path), output=tmp_path / "tuned.keras",
                                      store=tmp_path / "s.sqlite", epochs=1, mnist=str(mnist_file),
@@ -57,6 +72,7 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
     with SampleStore(tmp_path / "s.sqlite") as store:
         n_train = len(store.arrays("train")[1])
     assert side["training"]["finetune"]["homemade_train"] == n_train and 150 < n_train < 170
+    assert 70 < side["training"]["finetune"]["homemade_train_with_ink"] < 90  # their inks were redrawn
     assert side["metrics"]["homemade_test_accuracy"] == pytest.approx(report.after["homemade_test"]["accuracy"])
     assert Recognizer.load(tmp_path / "tuned.keras").info.preprocessing.binarize
 

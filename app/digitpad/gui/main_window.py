@@ -458,8 +458,9 @@ class MainWindow(QMainWindow):
         self.last_finetune = report
         b, a = report.before, report.after
         text = (f"Your held-out samples: {b['homemade_test']['accuracy'] * 100:.2f}% → "
-                f"{a['homemade_test']['accuracy'] * 100:.2f}%\nMNIST test: {b['mnist_test']['accuracy'] * 100:.2f}% → "
-                f"{a['mnist_test']['accuracy'] * 100:.2f}%")
+                f"{a['homemade_test']['accuracy'] * 100:.2f}%\n" if "homemade_test" in a else
+                "Your held-out samples: none (all are in the training split)\n")
+        text += f"MNIST test: {b['mnist_test']['accuracy'] * 100:.2f}% → {a['mnist_test']['accuracy'] * 100:.2f}%"
         if not report.mnist_drop_ok:
             text += f"\n\nWarning: MNIST accuracy fell by {report.mnist_drop * 100:.2f} points (more than 0.2)."
         text += f"\n\nSaved {report.output}. Switching to it now."

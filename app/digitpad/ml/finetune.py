@@ -15,6 +15,7 @@ from .. import __version__
 from ..core import mnist_data
 from ..core.augment import Augmentation, Augmenter
 from ..core.errors import DigitPadError
+from ..core.ink_augment import ink_variants
 from ..core.labelled_sets import LabelledSet
 from ..core.metrics import Scores
 from ..core.model_info import ModelInfo
@@ -45,6 +46,8 @@ class FinetuneConfig:
     seed: int = 0
     mnist: str | None = None
     homemade_share: float = 0.25  # of each epoch, oversampling small collections
+    variants: int = 4  # distorted redrawings of each homemade ink (core.ink_augment)
+    ema: float = 0.998  # momentum of the weights' moving average; 0: keep the last weights
     mnist_limit: int | None = None  # smoke tests
 
 
@@ -58,18 +61,33 @@ class FinetuneReport:
     seconds: float = 0.0
 
 
-def check_enough(y_train: np.ndarray, y_test: np.ndarray) -> None:
-    short = [d for d in range(10) if (y_train == d).sum() < MIN_TRAIN_PER_DIGIT or (y_test == d).sum() < MIN_TEST_PER_DIGIT]
+def check_enough(y_train: np.ndarray, y_test: np.ndarray) -> list[int]:
+    """Refuse when a digit has too few samples to learn from or to split; return the digits with
+    no held-out sample although they have enough (the user put them all in training)."""
+    def n(y, d):
+        return int((y == d).sum())
+
+    short = [d for d in range(10) if n(y_train, d) < MIN_TRAIN_PER_DIGIT or
+             (n(y_test, d) < MIN_TEST_PER_DIGIT and n(y_train, d) + n(y_test, d) < TEST_EVERY)]
     if short:
-        counts = ", ".join(f"{d}: {(y_train == d).sum()} train/{(y_test == d).sum()} test" for d in short)
+        counts = ", ".join(f"{d}: {n(y_train, d)} train/{n(y_test, d)} test" for d in short)
         raise NotEnoughSamples(f"too few samples to fine-tune and test: every digit needs at least "
                                f"{MIN_TRAIN_PER_DIGIT} training and {MIN_TEST_PER_DIGIT} test samples "
                                f"(every {TEST_EVERY}th sample of a digit is kept for testing). Short: {counts}")
+    return [d for d in range(10) if n(y_test, d) == 0]
 
 
 def _scores(rec: Recognizer, x: np.ndarray, y: np.ndarray, mnist: mnist_data.Mnist) -> dict[str, Scores]:
-    return {"homemade_test": evaluate_set(rec, LabelledSet(x, y, "homemade test")),
-            "mnist_test": evaluate_set(rec, LabelledSet(mnist.x_test, mnist.y_test.astype(np.int64), "MNIST test"))}
+    out = {"mnist_test": evaluate_set(rec, LabelledSet(mnist.x_test, mnist.y_test.astype(np.int64), "MNIST test"))}
+    if len(y):
+        out["homemade_test"] = evaluate_set(rec, LabelledSet(x, y, "homemade test"))
+    return out
+
+
+def _summary(scores: dict[str, Scores]) -> str:
+    home = scores.get("homemade_test")
+    return (f"homemade test {home.accuracy * 100:.2f}% ({home.count} samples), " if home else
+            "homemade test: none, ") + f"MNIST test {scores['mnist_test'].accuracy * 100:.2f}%"
 
 
 def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
@@ -77,11 +95,15 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
              cancelled: Callable[[], bool] = lambda: False) -> FinetuneReport:
     started = time.time()
     with SampleStore(cfg.store) as store:
-        hx_train, hy_train = store.arrays("train")
+        train_samples = store.samples(split="train")
         hx_test, hy_test = store.arrays("test")
-        uids = [s.uid for s in store.samples(split="train", with_ink=False)]
         store_path = str(store.path)
-    check_enough(hy_train, hy_test)
+    hy_train = np.array([s.label for s in train_samples], np.int64)
+    uids = [s.uid for s in train_samples]
+    untested = check_enough(hy_train, hy_test)
+    if untested:
+        log(f"note: no held-out samples of digit(s) {', '.join(map(str, untested))} (all are in the training "
+            f"split), so your accuracy on them is not measured")
     keras.utils.set_random_seed(cfg.seed)
     mnist = mnist_data.load(cfg.mnist)
     base = Recognizer.load(cfg.base_model)
@@ -89,8 +111,7 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
     report = FinetuneReport()
     before = _scores(base, hx_test, hy_test, mnist)
     report.before = {k: v.to_dict() for k, v in before.items()}
-    log(f"before: homemade test {before['homemade_test'].accuracy * 100:.2f}% ({len(hy_test)} samples), "
-        f"MNIST test {before['mnist_test'].accuracy * 100:.2f}%")
+    log(f"before: {_summary(before)}")
 
     stroke_mix = float(base.info.training.get("stroke_mix", 0.0) or 0.0)
     prepared = _prepared(mnist, cfg.mnist_limit, stroke_mix, log)
@@ -100,18 +121,30 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
     n_val = validation_size(len(mx))
     x_val, y_val = mx[-n_val:], my[-n_val:]
     mx, my = mx[:-n_val], my[:-n_val]
-    hx = hx_train.astype(np.float32) / 255.0
+    hx = np.stack([s.image for s in train_samples]).astype(np.float32) / 255.0 if train_samples \
+        else np.zeros((0, 28, 28), np.float32)
+    # Samples with strokes are drawn again with distortions (version 0 is the sample as stored);
+    # pictures without strokes get the picture distortions MNIST gets.
+    with_ink = np.array([s.ink is not None and not s.ink.is_empty for s in train_samples], bool)
+    versions = np.repeat(hx[:, None], 1 + cfg.variants, axis=1)
+    if cfg.variants and with_ink.any():
+        log(f"drawing {cfg.variants} distorted versions of {int(with_ink.sum())} homemade inks")
+        drawn = ink_variants([s.ink for s, k in zip(train_samples, with_ink) if k], cfg.variants, seed=cfg.seed)
+        versions[with_ink, 1:] = drawn.astype(np.float32) / 255.0
     # Oversample the homemade digits so they are a fixed share of every epoch, however few.
     n_home = max(len(hx), int(round(cfg.homemade_share / (1 - cfg.homemade_share) * len(mx))))
     rng = np.random.default_rng(cfg.seed)
     augmenter = Augmenter(Augmentation(), seed=cfg.seed)
 
     def make_epoch():
-        x = strokes.apply(mx.copy(), rng)
+        x = augmenter(strokes.apply(mx.copy(), rng))
         take = rng.integers(0, len(hx), n_home)
-        x = np.concatenate([x, hx[take]])
+        home = versions[take, rng.integers(0, versions.shape[1], n_home)]
+        plain = ~with_ink[take]
+        home[plain] = augmenter(home[plain])
+        x = np.concatenate([x, home])
         y = np.concatenate([my, hy_train[take]])
-        return finish(augmenter(x), settings)[..., None], y
+        return finish(x, settings)[..., None], y
 
     model = keras.saving.load_model(cfg.base_model, compile=False)
     steps = int(np.ceil((len(mx) + n_home) / cfg.batch_size)) * cfg.epochs
@@ -120,7 +153,12 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
     losses = {"digit": keras.losses.SparseCategoricalCrossentropy()}
     if "reconstruction" in outputs:
         losses["reconstruction"] = "mse"
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=losses)
+    # Keep the weights' moving average, as training does: the saved model depends less on the
+    # last few batches, so MNIST accuracy swings less from run to run. Short runs average over
+    # their last fifth at most, so the start does not linger in the result.
+    momentum = min(cfg.ema, 1 - 5 / max(steps, 10))
+    model.compile(optimizer=keras.optimizers.Adam(schedule, use_ema=cfg.ema > 0, ema_momentum=momentum),
+                  loss=losses)
 
     batches = EpochBatches(make_epoch, cfg.epochs, cfg.batch_size, seed=cfg.seed,
                            targets=lambda x, y: ({"digit": y, "reconstruction": x} if "reconstruction" in losses
@@ -151,6 +189,7 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
                                "finetune": {**{k: (str(v) if isinstance(v, Path) else v)
                                                for k, v in asdict(cfg).items()},
                                             "store": store_path, "homemade_train": int(len(hx)),
+                                            "homemade_train_with_ink": int(with_ink.sum()),
                                             "homemade_test": int(len(hy_test)),
                                             "sample_uids_sha1": hashlib.sha1("\n".join(uids).encode()).hexdigest(),
                                             "duration_s": round(time.time() - started, 1)}},
@@ -160,8 +199,9 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
     metrics, thresholds = measure(rec, mnist, x_val, y_val, strokes.validation)
     after = _scores(rec, hx_test, hy_test, mnist)
     report.after = {k: v.to_dict() for k, v in after.items()}
-    metrics["homemade_test_accuracy"] = round(after["homemade_test"].accuracy, 6)
-    metrics["homemade_test_accuracy_before"] = round(before["homemade_test"].accuracy, 6)
+    if "homemade_test" in after:
+        metrics["homemade_test_accuracy"] = round(after["homemade_test"].accuracy, 6)
+        metrics["homemade_test_accuracy_before"] = round(before["homemade_test"].accuracy, 6)
     metrics["mnist_test_accuracy_before"] = round(before["mnist_test"].accuracy, 6)
     report.mnist_drop = before["mnist_test"].accuracy - after["mnist_test"].accuracy
     report.mnist_drop_ok = report.mnist_drop <= MAX_MNIST_DROP + 1e-9
@@ -170,8 +210,7 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
     save(model, info, Path(cfg.output))
     report.output = str(cfg.output)
     report.seconds = time.time() - started
-    log(f"after: homemade test {after['homemade_test'].accuracy * 100:.2f}%, MNIST test "
-        f"{after['mnist_test'].accuracy * 100:.2f}%; saved {cfg.output} ({report.seconds:.0f} s)")
+    log(f"after: {_summary(after)}; saved {cfg.output} ({report.seconds:.0f} s)")
     if not report.mnist_drop_ok:
         log(f"WARNING: MNIST test accuracy fell by {report.mnist_drop * 100:.2f} points (more than 0.2)")
     return report
