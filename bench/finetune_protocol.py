@@ -71,8 +71,8 @@ def main() -> None:
     report = json.loads((out / "report.json").read_text())
     print(json.dumps({"held_out_new_writers": {"before": round(before, 4), "after": round(after, 4),
                                                "count": int(len(labels))},
-                      "homemade_test_split": {"before": report["before"]["homemade_test"]["accuracy"],
-                                              "after": report["after"]["homemade_test"]["accuracy"]},
+                      "homemade_test_split": {"before": report["before"].get("homemade_test", {}).get("accuracy"),
+                                              "after": report["after"].get("homemade_test", {}).get("accuracy")},
                       "mnist_test": {"before": report["before"]["mnist_test"]["accuracy"],
                                      "after": report["after"]["mnist_test"]["accuracy"]},
                       "mnist_drop_within_0.2_points": report["mnist_drop_ok"],

@@ -189,6 +189,7 @@ def test_malformed_imports_are_rejected_whole(tmp_path):
         "bad_json.jsonl": good + "\n{nope\n",
         "no_label.jsonl": good + "\n" + json.dumps(INK) + "\n",
         "bad_split.jsonl": json.dumps(dict(INK, label=3, split="dev")) + "\n",
+        "two_digit_label.jsonl": json.dumps(dict(INK, label="12")) + "\n",
         "bad_ink.jsonl": good + "\n" + json.dumps({"width": 5, "label": 2, "strokes": []}) + "\n",
         "empty_ink.jsonl": json.dumps({"width": 5, "height": 5, "label": 2, "strokes": []}) + "\n",
     }
@@ -202,3 +203,8 @@ def test_malformed_imports_are_rejected_whole(tmp_path):
         (tmp_path / "ok.jsonl").write_text(good + "\n")
         assert import_samples(store, tmp_path / "ok.jsonl") == (1, 0)
         assert store.samples()[0].writer == "zoe"
+        # what other tools write: a label as text, a capitalised split, a numeric writer id
+        (tmp_path / "other.jsonl").write_text(json.dumps(dict(INK, label="7", split="Test", writer=12)) + "\n")
+        assert import_samples(store, tmp_path / "other.jsonl") == (1, 0)
+        other = store.samples(label=7)[0]
+        assert (other.split, other.writer) == ("test", "12")

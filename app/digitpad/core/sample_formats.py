@@ -113,9 +113,13 @@ def _read_jsonl(path: Path, writer: str) -> list[Sample]:
         if not isinstance(doc, dict):
             raise InkError("each line must be a JSON object", where)
         label = doc.get("label")
+        if isinstance(label, str) and label.strip() in tuple("0123456789"):
+            label = int(label)  # other tools write "7"
         if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
             raise DataFormatError(f"'label' must be a digit 0-9, got {label!r}", where)
         split = doc.get("split")
+        if isinstance(split, str):
+            split = doc["split"] = split.strip().lower()
         if split not in (None, "train", "test"):
             raise DataFormatError(f"'split' must be 'train' or 'test', got {split!r}", where)
         meta = {k: doc.pop(k, None) for k in ("label", "writer", "split", "uid", "device", "created")}
