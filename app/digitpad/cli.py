@@ -188,7 +188,8 @@ def cmd_finetune(args) -> int:
     base = Path(args.model) if args.model else _default_model()
     out = Path(args.output)
     tuned = {k: v for k, v in (("epochs", args.epochs), ("homemade_share", args.homemade_share),
-                               ("variants", args.variants), ("lr", args.lr)) if v is not None}
+                               ("variants", args.variants), ("lr", args.lr),
+                               ("mnist_per_epoch", args.mnist_per_epoch)) if v is not None}
     cfg = FinetuneConfig(base_model=base, output=out, store=args.store, mnist=args.mnist,
                          batch_size=args.batch_size, seed=args.seed, **tuned)
     report = finetune(cfg, log=lambda m: print(m, flush=True))
@@ -293,9 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--output", "-o", default="finetuned.keras")
     f.add_argument("--store", help=store_help)
     f.add_argument("--epochs", type=int, help="passes over MNIST training (default 3)")
-    f.add_argument("--homemade-share", type=float, help="share of each epoch taken from your samples (default 0.25)")
+    f.add_argument("--homemade-share", type=float, help="share of each epoch taken from your samples (default 0.4)")
     f.add_argument("--variants", type=int, help="distorted redrawings of each of your inks (default 4; 0: none)")
     f.add_argument("--lr", type=float, help="peak learning rate (default 5e-4)")
+    f.add_argument("--mnist-per-epoch", type=int, help="MNIST training digits drawn for each epoch (default 40000 of 55000)")
     f.add_argument("--batch-size", type=int, default=128)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--mnist")

@@ -11,7 +11,7 @@ from digitpad.core.sample_store import Sample, SampleStore
 from digitpad.core.skeleton import digit_skeletons
 from digitpad.core.stroke_digits import segments_to_ink
 from digitpad.ml.architectures import build
-from digitpad.ml.finetune import FinetuneConfig, NotEnoughSamples, check_enough, finetune
+from digitpad.ml.finetune import FinetuneConfig, NotEnoughSamples, base_losses, check_enough, finetune
 from digitpad.ml.recognizer import Recognizer
 from digitpad.ml.training import save
 
@@ -50,21 +50,33 @@ def test_a_collection_put_wholly_in_training_is_tuned_but_a_too_small_one_is_ref
         check_enough(np.concatenate([ten[ten != 9], [9]]), np.arange(10))
 
 
+@pytest.mark.parametrize("model", ["digitpad-default", "paper"])
+def test_finetuning_keeps_the_losses_the_shipped_model_was_trained_with(shipped_model, model):
+    trained = json.loads((shipped_model.parent / f"{model}.json").read_text())["training"]
+    losses, weights = base_losses(trained, ["digit", "reconstruction"])
+    assert losses["digit"].get_config()["label_smoothing"] == pytest.approx(trained["label_smoothing"])
+    assert weights == {"digit": 1.0, "reconstruction": pytest.approx(trained["reconstruction_weight"])}
+    assert base_losses({}, ["digit"])[1] == {"digit": 1.0}  # a classifier-only model without a record
+
+
 def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_test_sample, monkeypatch):
     monkeypatch.setenv("DIGITPAD_CACHE", str(tmp_path / "cache"))
     x, y = mnist_test_sample
     inks = [segments_to_ink(s) for s in digit_skeletons(x[:100])]  # half drawn, half pictures
     _store(tmp_path / "s.sqlite", x[:200], y[:200], inks=inks)
-    ticks = []
+    ticks, logged = [], []
     report = finetune(FinetuneConfig(base_model=_base(tmp_path), output=tmp_path / "tuned.keras",
-                                     store=tmp_path / "s.sqlite", epochs=1, mnist=str(mnist_file),
-                                     mnist_limit=1200, batch_size=32),
-                      log=lambda m: None, progress=lambda done, total: ticks.append((done, total)))
+                                     store=tmp_path / "s.sqlite", epochs=2, mnist=str(mnist_file),
+                                     mnist_limit=1200, mnist_per_epoch=600, batch_size=32),
+                      log=logged.append, progress=lambda done, total: ticks.append((done, total)))
     assert ticks and ticks[-1][0] == ticks[-1][1]
+    # 600 of the 1,000 MNIST training digits per epoch, homemade ones making up the default quarter
+    assert any("each 600 of 1000 MNIST" in m and "oversampled to 200" in m for m in logged), logged
+    assert ticks[-1][1] == 2 * -(-800 // 32)
     for when in ("before", "after"):
         assert set(getattr(report, when)) == {"homemade_test", "mnist_test"}
         assert getattr(report, when)["mnist_test"]["count"] == 10000
-    # an untrained base is at chance; one short epoch must already beat it on both sets
+    # an untrained base is at chance; two short epochs must already beat it on both sets
     assert report.after["homemade_test"]["accuracy"] > report.before["homemade_test"]["accuracy"]
     assert report.after["mnist_test"]["accuracy"] > 0.15  # chance is 0.10
     assert report.mnist_drop_ok  # it improved, so it did not drop

@@ -22,7 +22,7 @@ from ..core.model_info import ModelInfo
 from ..core.sample_store import TEST_EVERY, SampleStore
 from .evaluation import evaluate_set
 from .recognizer import Recognizer
-from .training import EpochBatches, StrokeMix, _prepared, finish, measure, save, validation_size
+from .training import EpochBatches, StrokeMix, one_hot, _prepared, finish, measure, save, validation_size
 
 import keras  # noqa: E402  (TensorFlow is already imported through .recognizer)
 
@@ -45,9 +45,10 @@ class FinetuneConfig:
     lr: float = 5e-4
     seed: int = 0
     mnist: str | None = None
-    homemade_share: float = 0.25  # of each epoch, oversampling small collections
+    homemade_share: float = 0.4  # of each epoch, oversampling small collections
     variants: int = 4  # distorted redrawings of each homemade ink (core.ink_augment)
     ema: float = 0.998  # momentum of the weights' moving average; 0: keep the last weights
+    mnist_per_epoch: int | None = 40_000  # of MNIST's 55,000 training digits; None: all of them
     mnist_limit: int | None = None  # smoke tests
 
 
@@ -88,6 +89,18 @@ def _summary(scores: dict[str, Scores]) -> str:
     home = scores.get("homemade_test")
     return (f"homemade test {home.accuracy * 100:.2f}% ({home.count} samples), " if home else
             "homemade test: none, ") + f"MNIST test {scores['mnist_test'].accuracy * 100:.2f}%"
+
+
+def base_losses(trained: dict, outputs: list[str]) -> tuple[dict, dict]:
+    """The losses the base model was trained with: its label smoothing and reconstruction weight
+    (the paper preset weighs reconstruction 10x less), so fine-tuning does not pull it elsewhere."""
+    smoothing = float(trained.get("label_smoothing") or 0.0)
+    losses = {"digit": keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)}
+    weights = {"digit": 1.0}
+    if "reconstruction" in outputs:
+        losses["reconstruction"] = "mse"
+        weights["reconstruction"] = float(trained.get("reconstruction_weight", 1.0) or 0.0)
+    return losses, weights
 
 
 def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
@@ -131,38 +144,41 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
         log(f"drawing {cfg.variants} distorted versions of {int(with_ink.sum())} homemade inks")
         drawn = ink_variants([s.ink for s, k in zip(train_samples, with_ink) if k], cfg.variants, seed=cfg.seed)
         versions[with_ink, 1:] = drawn.astype(np.float32) / 255.0
-    # Oversample the homemade digits so they are a fixed share of every epoch, however few.
-    n_home = max(len(hx), int(round(cfg.homemade_share / (1 - cfg.homemade_share) * len(mx))))
+    if cancelled():
+        raise DigitPadError("fine-tuning cancelled; nothing was saved")
+    # Each epoch: a random part of MNIST (its size bounds the time), and the homemade digits
+    # oversampled to a fixed share of the epoch, however few.
+    n_mnist = min(len(mx), cfg.mnist_per_epoch or len(mx))
+    n_home = max(len(hx), int(round(cfg.homemade_share / (1 - cfg.homemade_share) * n_mnist)))
     rng = np.random.default_rng(cfg.seed)
     augmenter = Augmenter(Augmentation(), seed=cfg.seed)
 
     def make_epoch():
-        x = augmenter(strokes.apply(mx.copy(), rng))
+        part = np.sort(rng.permutation(len(mx))[:n_mnist])
+        x = augmenter(strokes.apply(mx.copy(), rng)[part])
         take = rng.integers(0, len(hx), n_home)
         home = versions[take, rng.integers(0, versions.shape[1], n_home)]
         plain = ~with_ink[take]
         home[plain] = augmenter(home[plain])
         x = np.concatenate([x, home])
-        y = np.concatenate([my, hy_train[take]])
+        y = np.concatenate([my[part], hy_train[take]])
         return finish(x, settings)[..., None], y
 
     model = keras.saving.load_model(cfg.base_model, compile=False)
-    steps = int(np.ceil((len(mx) + n_home) / cfg.batch_size)) * cfg.epochs
+    steps = int(np.ceil((n_mnist + n_home) / cfg.batch_size)) * cfg.epochs
     schedule = keras.optimizers.schedules.CosineDecay(cfg.lr, decay_steps=max(1, steps), alpha=0.02)
-    outputs = model.output_names
-    losses = {"digit": keras.losses.SparseCategoricalCrossentropy()}
-    if "reconstruction" in outputs:
-        losses["reconstruction"] = "mse"
+    losses, weights = base_losses(base.info.training, model.output_names)
     # Keep the weights' moving average, as training does: the saved model depends less on the
     # last few batches, so MNIST accuracy swings less from run to run. Short runs average over
     # their last fifth at most, so the start does not linger in the result.
     momentum = min(cfg.ema, 1 - 5 / max(steps, 10))
     model.compile(optimizer=keras.optimizers.Adam(schedule, use_ema=cfg.ema > 0, ema_momentum=momentum),
-                  loss=losses)
+                  loss=losses, loss_weights=weights)
 
-    batches = EpochBatches(make_epoch, cfg.epochs, cfg.batch_size, seed=cfg.seed,
-                           targets=lambda x, y: ({"digit": y, "reconstruction": x} if "reconstruction" in losses
-                                                 else {"digit": y}))
+    def targets(x, y):
+        return {"digit": one_hot(y), "reconstruction": x} if "reconstruction" in losses else {"digit": one_hot(y)}
+
+    batches = EpochBatches(make_epoch, cfg.epochs, cfg.batch_size, seed=cfg.seed, targets=targets)
     per_epoch = len(batches)
 
     class _Progress(keras.callbacks.Callback):
@@ -178,8 +194,8 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
         def on_epoch_end(self, epoch, logs=None):
             log(f"epoch {epoch + 1}/{cfg.epochs} done")
 
-    log(f"fine-tuning {base.name} for {cfg.epochs} epochs on {len(mx)} MNIST + {len(hx)} homemade digits "
-        f"(oversampled to {n_home} per epoch)")
+    log(f"fine-tuning {base.name} for {cfg.epochs} epochs, each {n_mnist} of {len(mx)} MNIST digits + "
+        f"{len(hx)} homemade digits oversampled to {n_home}")
     model.fit(batches, epochs=cfg.epochs, callbacks=[_Progress()], verbose=0)
     if cancelled():
         raise DigitPadError("fine-tuning cancelled; nothing was saved")

@@ -144,7 +144,7 @@ class StrokeMix:
         return x
 
 
-def _one_hot(y: np.ndarray) -> np.ndarray:
+def one_hot(y: np.ndarray) -> np.ndarray:
     return np.eye(10, dtype=np.float32)[y]
 
 
@@ -274,9 +274,9 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(cfg.log_dir), update_freq="epoch"))
     verbose = cfg.verbose if cfg.verbose is not None else (1 if sys.stdout.isatty() else 2)
     x_val_in = finish(x_val, settings)[..., None]
-    val_data = (x_val_in, {"digit": _one_hot(y_val), "reconstruction": x_val_in})
+    val_data = (x_val_in, {"digit": one_hot(y_val), "reconstruction": x_val_in})
     batches = EpochBatches(make_epoch, cfg.epochs, cfg.batch_size, seed=cfg.seed,
-                           targets=lambda x, y: {"digit": _one_hot(y), "reconstruction": x})
+                           targets=lambda x, y: {"digit": one_hot(y), "reconstruction": x})
     log(f"training {cfg.architecture} for {cfg.epochs} epochs on {len(x_tr) + len(x_extra)} digits "
         f"(validation {n_val}), batch {cfg.batch_size}, augmentation {'on' if augmenter else 'off'}, "
         f"stroke redraws {cfg.stroke_mix:.0%}")
