@@ -70,9 +70,9 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
                                      mnist_limit=1200, mnist_per_epoch=600, batch_size=32),
                       log=logged.append, progress=lambda done, total: ticks.append((done, total)))
     assert ticks and ticks[-1][0] == ticks[-1][1]
-    # 600 of the 1,000 MNIST training digits per epoch, homemade ones making up the default quarter
-    assert any("each 600 of 1000 MNIST" in m and "oversampled to 200" in m for m in logged), logged
-    assert ticks[-1][1] == 2 * -(-800 // 32)
+    # 600 of the 1,000 MNIST training digits per epoch, homemade ones making up the default 40%
+    assert any("each 600 of 1000 MNIST" in m and "oversampled to 400" in m for m in logged), logged
+    assert ticks[-1][1] == 2 * -(-1000 // 32)
     for when in ("before", "after"):
         assert set(getattr(report, when)) == {"homemade_test", "mnist_test"}
         assert getattr(report, when)["mnist_test"]["count"] == 10000
