@@ -240,10 +240,10 @@ def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray
 
 
 def ink_to_mnist(ink: Ink, settings: PreprocessSettings = PreprocessSettings(),
-                 *, keep_stages: bool = False) -> Preprocessed:
+                 *, keep_stages: bool = False, stroke_ratio: float = MODEL_STROKE_RATIO) -> Preprocessed:
     """Model input for an ink: normalised-width rendering, then the shared MNIST recipe."""
     if ink.is_empty:
         return Preprocessed(None, {})
     # The rendering is already white ink on black, so skip to_mnist's polarity detection.
-    picture = render_normalised(ink).astype(np.float32) * np.float32(1 / 255)
+    picture = render_normalised(ink, stroke_ratio).astype(np.float32) * np.float32(1 / 255)
     return from_ink_intensity(picture, settings, keep_stages=keep_stages)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ink import MODEL_STROKE_RATIO, Ink, render_normalised
-from .preprocess import SIZE, from_ink_intensity
+from .ink import MODEL_STROKE_RATIO, Ink, ink_to_mnist
+from .preprocess import SIZE
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def distort(ink: Ink, rng: np.random.Generator, config: InkDistortion = InkDisto
 
 
 def _render(ink: Ink, ratio: float) -> np.ndarray:
-    pre = from_ink_intensity(render_normalised(ink, ratio).astype(np.float32) * np.float32(1 / 255))
+    pre = ink_to_mnist(ink, stroke_ratio=ratio)
     return np.zeros((SIZE, SIZE), np.float32) if pre.empty else pre.image
 
 

@@ -119,7 +119,7 @@ def _read_jsonl(path: Path, writer: str) -> list[Sample]:
             raise DataFormatError(f"'label' must be a digit 0-9, got {label!r}", where)
         split = doc.get("split")
         if isinstance(split, str):
-            split = doc["split"] = split.strip().lower()
+            split = split.strip().lower()
         if split not in (None, "train", "test"):
             raise DataFormatError(f"'split' must be 'train' or 'test', got {split!r}", where)
         meta = {k: doc.pop(k, None) for k in ("label", "writer", "split", "uid", "device", "created")}

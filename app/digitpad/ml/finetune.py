@@ -22,7 +22,7 @@ from ..core.model_info import ModelInfo
 from ..core.sample_store import TEST_EVERY, SampleStore
 from .evaluation import evaluate_set
 from .recognizer import Recognizer
-from .training import EpochBatches, StrokeMix, one_hot, _prepared, finish, measure, save, validation_size
+from .training import EpochBatches, StrokeMix, _prepared, finish, measure, one_hot, save, validation_size
 
 import keras  # noqa: E402  (TensorFlow is already imported through .recognizer)
 
@@ -134,8 +134,7 @@ def finetune(cfg: FinetuneConfig, log: Callable[[str], None] = print,
     n_val = validation_size(len(mx))
     x_val, y_val = mx[-n_val:], my[-n_val:]
     mx, my = mx[:-n_val], my[:-n_val]
-    hx = np.stack([s.image for s in train_samples]).astype(np.float32) / 255.0 if train_samples \
-        else np.zeros((0, 28, 28), np.float32)
+    hx = np.stack([s.image for s in train_samples]).astype(np.float32) / 255.0  # check_enough: not empty
     # Samples with strokes are drawn again with distortions (version 0 is the sample as stored);
     # pictures without strokes get the picture distortions MNIST gets.
     with_ink = np.array([s.ink is not None and not s.ink.is_empty for s in train_samples], bool)
