@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from digitpad.core import ink as ink_module
 from digitpad.core.errors import InkError
 from digitpad.core.ink import (Ink, default_pen_width, ink_to_mnist, iter_jsonl, parse_ink, read_ink, render,
                                render_normalised, write_ink)
@@ -121,7 +122,23 @@ def test_model_input_is_to_mnist_of_the_normalised_rendering():
 
 
 def test_many_strokes_render_like_one_polyline():
-    points = [[10 + 5 * i, 20 + (i % 3) * 7] for i in range(40)]
+    # densely sampled, so the spline for sparse ink leaves the single stroke alone
+    points = [[10 + 0.5 * i, 20 + (i % 3) * 0.3] for i in range(200)]
     one = Ink(200, 200, (np.array(points, float),))
-    pieces = Ink(200, 200, tuple(np.array(points[i:i + 2], float) for i in range(39)))
+    pieces = Ink(200, 200, tuple(np.array(points[i:i + 2], float) for i in range(199)))
     assert np.array_equal(render_normalised(one), render_normalised(pieces))
+
+
+def _ellipse(n: int) -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, n + 1)
+    return np.c_[100 + 60 * np.cos(t), 100 + 80 * np.sin(t)]
+
+
+def test_sparse_tablet_ink_looks_like_the_dense_drawing(monkeypatch):
+    """Seven samples of an oval (a 10 Hz tablet) must give the model an oval, not a heptagon."""
+    dense = ink_to_mnist(Ink(200, 200, (_ellipse(400),))).image
+    sparse = Ink(200, 200, (_ellipse(7),))
+    curved = np.abs(ink_to_mnist(sparse).image - dense).mean()
+    monkeypatch.setattr(ink_module, "densify", lambda stroke, step: np.asarray(stroke)[:, :2])
+    straight = np.abs(ink_to_mnist(sparse).image - dense).mean()
+    assert curved < 0.5 * straight

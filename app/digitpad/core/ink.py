@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import InkError
 from .preprocess import BOX, PreprocessSettings, Preprocessed, from_ink_intensity
+from .spline import densify
 
 #: Stroke width relative to the longer side of the digit's bounding box when rendering model
 #: input. 0.14 gives 2.5 px strokes in the 20 px MNIST box: the median MNIST stroke width
@@ -28,6 +29,7 @@ from .preprocess import BOX, PreprocessSettings, Preprocessed, from_ink_intensit
 MODEL_STROKE_RATIO = 0.14
 _SUPERSAMPLE = 4
 _SHIFT = 4  # cv2 fixed-point bits: sub-pixel precise line ends
+_SPLINE_STEP_PX = 2  # longest straight piece of a model-input stroke, in supersampled pixels
 
 
 def default_pen_width(width: float, height: float) -> float:
@@ -216,6 +218,10 @@ def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray
     pts = ink.points()
     if len(pts) == 0:
         return np.zeros((0, 0), np.uint8)
+    # curve sparse tablet samples first; the spline may bulge past the points, so measure after
+    step = float((pts.max(axis=0) - pts.min(axis=0)).max()) / (BOX * _SUPERSAMPLE / _SPLINE_STEP_PX)
+    strokes = [densify(s, step) for s in ink.strokes if len(s)]
+    pts = np.concatenate(strokes)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     extent = float((hi - lo).max())
     box = BOX * _SUPERSAMPLE
@@ -228,7 +234,7 @@ def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray
     origin = lo - margin / scale
     # one rounding for all points, then split back into strokes (inks can hold hundreds)
     fixed = np.round((pts - origin) * (scale * k)).astype(np.int32)
-    lengths = [len(s) for s in ink.strokes if len(s)]
+    lengths = [len(s) for s in strokes]
     polys = np.split(fixed, np.cumsum(lengths)[:-1])
     cv2.polylines(canvas, polys, False, 255, 1, cv2.LINE_8, _SHIFT)
     for poly in polys:  # single taps: polylines draws nothing for one point
