@@ -8,13 +8,12 @@ then teach a writer's style without the model learning the samples themselves.
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from .ink import MODEL_STROKE_RATIO, Ink, ink_to_mnist
+from .parallel import map_chunks
 from .preprocess import SIZE
 
 
@@ -78,10 +77,4 @@ def ink_variants(inks: list[Ink], copies: int, seed: int = 0, config: InkDistort
         return np.zeros((len(inks), max(copies, 0), SIZE, SIZE), np.uint8)
     step = 500
     jobs = [(inks[i:i + step], copies, seed * 100_003 + i, config) for i in range(0, len(inks), step)]
-    workers = workers or min(4, os.cpu_count() or 1)
-    if workers <= 1 or len(jobs) <= 1:
-        parts = [_chunk(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            parts = list(pool.map(_chunk, jobs))
-    return np.concatenate(parts)
+    return np.concatenate(map_chunks(_chunk, jobs, workers))

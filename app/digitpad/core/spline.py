@@ -9,6 +9,8 @@ returned unchanged. Near-reversals (a 1's flag, the tip of a 7's stroke) stay sh
 """
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 #: Turns sharper than this (cosine between successive segments, -0.8 is about 143 degrees) are
@@ -58,7 +60,7 @@ def densify(stroke: np.ndarray, step: float, corner_cos: float = CORNER_COS) -> 
     cos = (d[:-1] * d[1:]).sum(axis=1) / (length[:-1] * length[1:])
     bounds = [0, *(np.nonzero(cos < corner_cos)[0] + 1), len(xy) - 1]
     parts = []
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in pairwise(bounds):
         piece = xy[a:b + 1]
         piece = _catmull_rom(piece, step) if len(piece) >= 3 else piece
         parts.append(piece if not parts else piece[1:])

@@ -6,12 +6,10 @@ from MNIST test (writers the training never saw).
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
-
 import numpy as np
 
 from .ink import Ink, ink_to_mnist
+from .parallel import map_chunks
 from .preprocess import SIZE
 from .skeleton import digit_skeletons
 
@@ -49,11 +47,5 @@ def stroke_versions(images: np.ndarray, workers: int | None = None) -> np.ndarra
     Thinning and drawing both run in worker processes, a chunk of digits each.
     """
     images = np.asarray(images)
-    workers = workers or min(4, os.cpu_count() or 1)
-    chunks = [images[i:i + 2000] for i in range(0, len(images), 2000)]
-    if workers <= 1 or len(chunks) <= 1:
-        parts = [_render_chunk(c) for c in chunks]
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            parts = list(pool.map(_render_chunk, chunks))
+    parts = map_chunks(_render_chunk, [images[i:i + 2000] for i in range(0, len(images), 2000)], workers)
     return np.concatenate(parts) if parts else np.zeros((0, SIZE, SIZE), np.uint8)
