@@ -6,9 +6,9 @@ their own slant, proportions and sampling. ``--kind backslant``: one consistent 
 wide hand MNIST rarely shows (``stroke_testset.py``). Digits 0-4999 are the homemade collection
 (imported, split 80/20 by the store), digits 5000-9999 the held-out writers. Steps: import,
 predict the held-out set with the shipped model, ``digitpad finetune`` with default settings,
-predict again.
+predict again. ``--thin K`` keeps every K-th point of each stroke of both groups: a slower tablet.
 
-    python bench/finetune_protocol.py [--kind pen] [--count 5000] [--held-out 3500] [--finetune-args '...']
+    python bench/finetune_protocol.py [--kind pen] [--count 5000] [--held-out 3500] [--thin K] [--finetune-args '...']
 """
 from __future__ import annotations
 
@@ -36,6 +36,16 @@ def accuracy(predictions: str, labels: np.ndarray) -> float:
     return float((np.array([-1 if d is None else d for d in digits]) == labels).mean())
 
 
+def thin_file(path: Path, every: int) -> None:
+    """Rewrite an ink JSON Lines file keeping every ``every``-th point (and each stroke's last)."""
+    lines = []
+    for line in path.read_text().splitlines():
+        doc = json.loads(line)
+        doc["strokes"] = [[p for i, p in enumerate(s) if i % every == 0 or i == len(s) - 1] for s in doc["strokes"]]
+        lines.append(json.dumps(doc))
+    path.write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=5000)
@@ -43,6 +53,7 @@ def main() -> None:
     ap.add_argument("--finetune-args", default="", help="extra `digitpad finetune` options, e.g. '--variants 0'")
     ap.add_argument("--kind", choices=["pen", "backslant"], default="pen")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--thin", type=int, default=1, help="keep every K-th point of each stroke (a slower tablet)")
     args = ap.parse_args()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -56,6 +67,9 @@ def main() -> None:
                                     "--out", str(out / "homemade")], check=True)
     subprocess.run(gen + held + ["--start", "5000", "--stop", "10000", "--count", str(args.held_out),
                                  "--out", str(out / "heldout")], check=True)
+    if args.thin > 1:
+        for group in ("homemade", "heldout"):
+            thin_file(out / group / "inks.jsonl", args.thin)
     store = out / "store.sqlite"
     store.unlink(missing_ok=True)
     run(["samples", "import", str(out / "homemade" / "inks.jsonl"), "--store", str(store)])

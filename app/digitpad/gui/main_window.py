@@ -38,6 +38,8 @@ class MainWindow(QMainWindow):
         self.collection_window = None
         self.dataset_window = None
         self.finetune_job = None
+        self.last_finetune = None  # the latest FinetuneReport
+        self.last_error: str | None = None  # what the latest error dialog said (recorded in tests)
         self.settings = settings or AppSettings()
         self.setWindowTitle("DigitPad")
         self.setAcceptDrops(True)
