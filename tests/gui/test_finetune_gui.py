@@ -70,7 +70,9 @@ def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qt
     assert ticks and ticks[-1][0] == ticks[-1][1] > 0
     assert not dialog.isVisible() and w.finetune_job is None
     assert (tmp_path / "tuned.keras").exists() and (tmp_path / "tuned.json").exists()
-    assert "homemade_test" in w.last_finetune.after
+    held_out = w.last_finetune.after["homemade_test"]["count"]
+    assert 30 < held_out < 50  # every 5th of 200 samples
+    assert f"Your held-out samples ({held_out})" in w.statusBar().currentMessage()
     assert "MNIST test" in w.statusBar().currentMessage()
     qtbot.waitUntil(lambda: Path(w.model.path).name == "tuned.keras", timeout=60000)
 

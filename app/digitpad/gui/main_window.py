@@ -459,8 +459,9 @@ class MainWindow(QMainWindow):
         self.finetune_job = None
         self.last_finetune = report
         b, a = report.before, report.after
-        text = (f"Your held-out samples: {b['homemade_test']['accuracy'] * 100:.2f}% → "
-                f"{a['homemade_test']['accuracy'] * 100:.2f}%\n" if "homemade_test" in a else
+        mine = a.get("homemade_test")
+        text = (f"Your held-out samples ({mine['count']}): {b['homemade_test']['accuracy'] * 100:.2f}% → "
+                f"{mine['accuracy'] * 100:.2f}%\n" if mine else
                 "Your held-out samples: none (all are in the training split)\n")
         text += f"MNIST test: {b['mnist_test']['accuracy'] * 100:.2f}% → {a['mnist_test']['accuracy'] * 100:.2f}%"
         if not report.mnist_drop_ok:
