@@ -40,6 +40,8 @@ def thin(ink: Ink, every: int) -> Ink:
 def accuracy(recognizer, inks: list[Ink], labels: np.ndarray) -> tuple[float, dict]:
     """Accuracy, and median / p95 milliseconds of ``ink_to_mnist`` per ink."""
     settings = recognizer.info.preprocessing
+    for ink in inks[:100]:  # warm up: caches, lazy imports
+        ink_to_mnist(ink, settings)
     images, ms = [], []
     for ink in inks:
         t = time.perf_counter()
