@@ -1,7 +1,9 @@
 """Latency of recognising one drawing: preprocessing + inference, the path the app takes.
 
 Reports median and p95 over --runs repetitions for
-  * ink -> ink_to_mnist -> Recognizer.predict   (what the canvas does)
+  * ink -> ink_to_mnist -> Recognizer.predict   (what the canvas does), for skeleton segments
+    redrawn as two-point strokes, and for tablet-like continuous strokes (``pen_writers.py``,
+    sampled sparsely enough that the spline for sparse strokes runs)
   * picture -> to_mnist -> Recognizer.predict   (opened or pasted images)
   * baseline: Keras ``model.predict`` on the same prepared input, measured in the same run.
 
@@ -31,6 +33,7 @@ from digitpad.core.preprocess import to_mnist  # noqa: E402
 from digitpad.core.skeleton import digit_skeletons  # noqa: E402
 from digitpad.core.stroke_digits import segments_to_ink  # noqa: E402
 from digitpad.ml.recognizer import Recognizer  # noqa: E402
+from pen_writers import pen_ink, writer_style  # noqa: E402
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -60,10 +63,17 @@ def main() -> None:
     data = mnist_data.load(args.mnist)
     x = data.x_test[:50]
     inks = [segments_to_ink(s, canvas=280) for s in digit_skeletons(x)]
+    rng = np.random.default_rng(0)
+    pen = [pen_ink(s, int(label), writer_style(rng), rng) for s, label in zip(digit_skeletons(x), data.y_test[:50])]
+    pen = [ink for ink in pen if ink is not None]
     pictures = [255 - np.kron(img, np.ones((10, 10), np.uint8)) for img in x]  # 280x280 dark-on-light
 
     def ink_path(i):
         pre = ink_to_mnist(inks[i % len(inks)], rec.info.preprocessing)
+        return rec.predict(pre.image[None])
+
+    def pen_path(i):
+        pre = ink_to_mnist(pen[i % len(pen)], rec.info.preprocessing)
         return rec.predict(pre.image[None])
 
     def picture_path(i):
@@ -79,6 +89,7 @@ def main() -> None:
         return rec.predict(prepared[i % len(prepared)][..., 0])
 
     results = {"ink_end_to_end": summary(timed(ink_path, args.runs)),
+               "pen_ink_end_to_end": summary(timed(pen_path, args.runs)),
                "picture_end_to_end": summary(timed(picture_path, args.runs)),
                "inference_only": summary(timed(inference_only, args.runs)),
                "baseline_keras_model_predict": summary(timed(keras_predict, min(args.runs, 200)))}
