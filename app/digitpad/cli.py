@@ -15,6 +15,7 @@ from . import __version__
 from .core.errors import DigitPadError
 
 EXIT_ERROR = 1
+Y_UP_HELP = "the inks' y axis points up (UNIPEN files, some tablets): mirror them to DigitPad's y down"
 EXIT_USAGE = 2
 
 
@@ -67,14 +68,17 @@ def cmd_evaluate(args) -> int:
 
 
 # ----------------------------------------------------------------------------------- predict
-def _inputs(paths: list[str]):
+def _inputs(paths: list[str], y_up: bool = False):
     """(source, kind, payload) in input order; kind is 'image', 'ink' or 'error'."""
     from .core.images import IMAGE_SUFFIXES, read_image
-    from .core.ink import iter_jsonl, read_ink
+    from .core.ink import flip_y, iter_jsonl, read_ink
+
+    def upright(ink):
+        return flip_y(ink) if y_up else ink
 
     def inks(lines, source):
         for name, ink in iter_jsonl(lines, source, keep_going=True):
-            yield (name, "error", str(ink)) if isinstance(ink, DigitPadError) else (name, "ink", ink)
+            yield (name, "error", str(ink)) if isinstance(ink, DigitPadError) else (name, "ink", upright(ink))
 
     for raw in paths:
         path = Path(raw)
@@ -88,7 +92,7 @@ def _inputs(paths: list[str]):
                 except (OSError, UnicodeDecodeError) as exc:
                     raise DigitPadError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None
             elif path.suffix.lower() == ".json":
-                yield raw, "ink", read_ink(path)
+                yield raw, "ink", upright(read_ink(path))
             elif path.suffix.lower() in IMAGE_SUFFIXES or path.is_file():
                 yield raw, "image", read_image(path)
             else:
@@ -134,7 +138,7 @@ def cmd_predict(args) -> int:
         out.flush()
 
     batch = []
-    for source, kind, payload in _inputs(args.paths):
+    for source, kind, payload in _inputs(args.paths, args.y_up):
         if kind != "error":
             try:
                 pre = ink_to_mnist(payload, settings) if kind == "ink" else to_mnist(payload, settings)
@@ -158,7 +162,7 @@ def cmd_samples(args) -> int:
         if args.samples_command == "import":
             total_added = 0
             for path in args.paths:
-                added, present = import_samples(store, path, args.format, writer=args.writer or "")
+                added, present = import_samples(store, path, args.format, writer=args.writer or "", y_up=args.y_up)
                 total_added += added
                 print(f"{path}: imported {added} samples" + (f" ({present} already in the store)" if present else ""))
             print(f"store {store.path}: {store.count()} samples")
@@ -271,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("paths", nargs="+", metavar="PATH", help="image, .json ink, .jsonl inks, or - for JSONL on stdin")
     r.add_argument("--model", dest="model", help="model file (default: the shipped default model)")
     r.add_argument("--batch-size", type=int, default=512)
+    r.add_argument("--y-up", action="store_true", help=Y_UP_HELP)
     r.set_defaults(func=cmd_predict)
     store_help = "sample store (SQLite file; default: the user's data folder)"
     sm = sub.add_parser("samples", help="import, export and count homemade samples")
@@ -279,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     si.add_argument("paths", nargs="+")
     si.add_argument("--format", choices=["jsonl", "npz", "idx", "png"])
     si.add_argument("--writer", help="writer name for samples that do not say")
+    si.add_argument("--y-up", action="store_true", help=Y_UP_HELP)
     si.add_argument("--store", help=store_help)
     se = smsub.add_parser("export", help="write all samples as jsonl, npz, idx (folder) or png (folder)")
     se.add_argument("path")

@@ -141,3 +141,22 @@ def test_self_test_recognises_the_shipped_samples(cli_env, shipped_model, tmp_pa
     model.save(tmp_path / "zero.keras")
     bad = run_cli(["--self-test", "--model", str(tmp_path / "zero.keras")], cli_env)
     assert bad.returncode == 1 and "self-test FAILED" in bad.stdout
+
+
+def test_predict_y_up_inks_with_y_up(cli_env, mnist_test_sample, tmp_path):
+    """Inks from a y-up tablet read upside down; --y-up mirrors them back before recognising."""
+    from digitpad.core.ink import flip_y
+
+    x, y = mnist_test_sample
+    inks = [_ink_from_mnist(img) for img in x[:40]]
+    (tmp_path / "upright.jsonl").write_text("".join(i.to_json() + "\n" for i in inks))
+    (tmp_path / "y_up.jsonl").write_text("".join(flip_y(i).to_json() + "\n" for i in inks))
+
+    def digits(*args):
+        out = run_cli(["predict", *args], cli_env)
+        assert out.returncode == 0, out.stderr
+        return np.array([json.loads(line)["digit"] for line in out.stdout.splitlines()])
+
+    upright = digits(str(tmp_path / "upright.jsonl"))
+    assert np.array_equal(digits("--y-up", str(tmp_path / "y_up.jsonl")), upright)
+    assert (digits(str(tmp_path / "y_up.jsonl")) == y[:40]).sum() < (upright == y[:40]).sum() - 10

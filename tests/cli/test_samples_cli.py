@@ -56,3 +56,21 @@ def test_finetune_refuses_too_few_samples(cli_env, tmp_path, shipped_model):
     out = run_cli(["finetune", "--store", store, "-o", str(tmp_path / "x.keras")], cli_env)
     assert out.returncode == 1 and "too few samples" in out.stderr
     assert not (tmp_path / "x.keras").exists()
+
+
+def test_import_y_up_stores_the_inks_upright_and_only_inks_can_flip(cli_env, tmp_path):
+    _jsonl(tmp_path / "in.jsonl", 1)
+    lines = [json.loads(line) for line in (tmp_path / "in.jsonl").read_text().splitlines()]
+    for doc in lines:
+        doc["strokes"] = [[[px, doc["height"] - py] for px, py in stroke] for stroke in doc["strokes"]]
+    (tmp_path / "up.jsonl").write_text("".join(json.dumps(doc) + "\n" for doc in lines))
+    store = str(tmp_path / "s.sqlite")
+    out = run_cli(["samples", "import", "--y-up", str(tmp_path / "up.jsonl"), "--store", store], cli_env)
+    assert out.returncode == 0, out.stderr
+    run_cli(["samples", "export", str(tmp_path / "out.jsonl"), "--store", store], cli_env)
+    back = sorted((json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()),
+                  key=lambda d: d["label"])
+    assert [d["strokes"] for d in back] == [[[[40, 40], [160, 40], [80 + d, 180]]] for d in range(10)]
+    run_cli(["samples", "export", str(tmp_path / "x.npz"), "--store", store], cli_env)
+    out = run_cli(["samples", "import", "--y-up", str(tmp_path / "x.npz"), "--store", store], cli_env)
+    assert out.returncode == 1 and "only ink" in out.stderr

@@ -5,7 +5,7 @@ import pytest
 
 from digitpad.core import ink as ink_module
 from digitpad.core.errors import InkError
-from digitpad.core.ink import (Ink, default_pen_width, ink_to_mnist, iter_jsonl, parse_ink, read_ink, render,
+from digitpad.core.ink import (Ink, default_pen_width, flip_y, ink_to_mnist, iter_jsonl, parse_ink, read_ink, render,
                                render_normalised, write_ink)
 
 SEVEN = {"width": 280, "height": 280,
@@ -142,3 +142,11 @@ def test_sparse_tablet_ink_looks_like_the_dense_drawing(monkeypatch):
     monkeypatch.setattr(ink_module, "densify", lambda stroke, step: np.asarray(stroke)[:, :2])
     straight = np.abs(ink_to_mnist(sparse).image - dense).mean()
     assert curved < 0.5 * straight
+
+
+def test_flip_y_mirrors_only_the_vertical_axis():
+    ink = Ink(200, 100, (np.array([[10.0, 20.0, 0.5, 0.0], [30.0, 90.0, 0.7, 16.0]]),), pen_width=4)
+    up = flip_y(ink)
+    assert up.strokes[0].tolist() == [[10.0, 80.0, 0.5, 0.0], [30.0, 10.0, 0.7, 16.0]]
+    assert (up.width, up.height, up.pen_width) == (200, 100, 4)
+    assert flip_y(up) == ink and ink.strokes[0][0, 1] == 20.0  # the original is left alone

@@ -80,6 +80,16 @@ class Ink:
         return isinstance(other, Ink) and self.to_dict() == other.to_dict()
 
 
+def flip_y(ink: Ink) -> Ink:
+    """The ink mirrored top to bottom: for tablets and formats (UNIPEN) whose y axis points up."""
+    strokes = []
+    for s in ink.strokes:
+        s = s.copy()
+        s[:, 1] = ink.height - s[:, 1]
+        strokes.append(s)
+    return ink.with_strokes(strokes)
+
+
 def _num(v: float) -> float | int:
     return int(v) if float(v).is_integer() else round(float(v), 4)
 

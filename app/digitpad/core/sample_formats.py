@@ -17,7 +17,7 @@ from .errors import DataFormatError, DigitPadError, InkError
 from .idx import read_idx, write_idx
 from .mnist_data import find_idx_file
 from .images import read_image
-from .ink import ink_from_dict, ink_to_mnist
+from .ink import flip_y, ink_from_dict, ink_to_mnist
 from .labelled_sets import load_labelled
 from .preprocess import to_mnist
 from .sample_store import Sample, SampleStore
@@ -96,7 +96,7 @@ def export(store: SampleStore, path: str | os.PathLike, fmt: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------- import
-def _read_jsonl(path: Path, writer: str) -> list[Sample]:
+def _read_jsonl(path: Path, writer: str, y_up: bool = False) -> list[Sample]:
     out = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -124,6 +124,8 @@ def _read_jsonl(path: Path, writer: str) -> list[Sample]:
             raise DataFormatError(f"'split' must be 'train' or 'test', got {split!r}", where)
         meta = {k: doc.pop(k, None) for k in ("label", "writer", "split", "uid", "device", "created")}
         ink = ink_from_dict(doc, where)
+        if y_up:
+            ink = flip_y(ink)
         pre = ink_to_mnist(ink)
         if pre.empty:
             raise DataFormatError("ink has no strokes", where)
@@ -196,13 +198,16 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> list[Sample]:
     return out
 
 
-def read_samples(path: str | os.PathLike, fmt: str | None = None, writer: str = "") -> list[Sample]:
+def read_samples(path: str | os.PathLike, fmt: str | None = None, writer: str = "", y_up: bool = False) -> list[Sample]:
+    """``y_up``: the inks' y axis points up (UNIPEN, many tablets); they are stored flipped to y down."""
     path = Path(path)
     if not path.exists():
         raise DataFormatError("no such file or folder", path)
     fmt = fmt or guess_format(path)
+    if y_up and fmt != "jsonl":
+        raise DataFormatError("only ink (JSON Lines) has a y axis to flip; pictures are read as they look", path)
     if fmt == "jsonl":
-        return _read_jsonl(path, writer)
+        return _read_jsonl(path, writer, y_up)
     if fmt == "png":
         return _read_png_folder(path, writer)
     if fmt in ("npz", "idx"):
@@ -210,9 +215,10 @@ def read_samples(path: str | os.PathLike, fmt: str | None = None, writer: str = 
     raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
 
 
-def import_samples(store: SampleStore, path: str | os.PathLike, fmt: str | None = None, writer: str = "") -> tuple[int, int]:
+def import_samples(store: SampleStore, path: str | os.PathLike, fmt: str | None = None, writer: str = "",
+                   y_up: bool = False) -> tuple[int, int]:
     """(added, already present). Everything is validated before anything is written."""
-    samples = read_samples(path, fmt, writer)
+    samples = read_samples(path, fmt, writer, y_up)
     try:
         added = store.add_many(samples)
     except (ValueError, DigitPadError) as exc:
