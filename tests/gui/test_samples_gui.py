@@ -1,4 +1,6 @@
-"""Collection mode driven with synthetic strokes; the dataset view's edits and undo."""
+"""Collection mode driven with synthetic strokes; the dataset view's edits, undo, import and export."""
+import json
+
 import pytest
 
 from gui_support import drag
@@ -102,3 +104,54 @@ def test_dataset_view_relabel_delete_and_undo(qtbot, tmp_path, collector):
     assert view.model.rowCount() == 3  # all misread: all highlighted and listed
     view.digit.setCurrentIndex(1 + view.samples[0].label)
     assert all(s.label == view.samples[0].label for s in view.samples)
+
+
+@pytest.fixture
+def dataset_view(qtbot, tmp_path):
+    from digitpad.gui.dataset_view import DatasetView
+
+    store = SampleStore(tmp_path / "view.sqlite")
+    view = DatasetView(store)
+    qtbot.addWidget(view)
+    view.show()
+    yield view
+    if view.transfer is not None:
+        view.transfer.wait(60)
+    store.close()
+
+
+def _ink_lines(n_per_digit: int, flip: bool = False) -> str:
+    lines = []
+    for k in range(n_per_digit):
+        for d in range(10):
+            pts = [[40, 40], [160, 40 + k], [80 + d, 180]]
+            if flip:
+                pts = [[x, 200 - y] for x, y in pts]
+            lines.append(json.dumps({"width": 200, "height": 200, "strokes": [pts], "label": d, "writer": "bo"}))
+    return "\n".join(lines) + "\n"
+
+
+def test_dataset_view_imports_and_exports_in_the_background(qtbot, dataset_view, tmp_path):
+    view = dataset_view
+    (tmp_path / "in.jsonl").write_text(_ink_lines(3, flip=True))
+    view.import_from(str(tmp_path / "in.jsonl"), y_up=True)
+    assert not view.import_button.isEnabled() and view.busy.isVisibleTo(view)
+    qtbot.waitUntil(lambda: view.transfer is None, timeout=60000)
+    assert view.import_button.isEnabled() and not view.busy.isVisibleTo(view)
+    assert "Imported 30 samples" in view.last_message and view.model.rowCount() == 30
+    assert view.store.samples()[0].ink.strokes[0][0].tolist() == [40, 40]  # stored upright
+    for fmt, name in (("jsonl", "out.jsonl"), ("npz", "out.npz"), ("idx", "idx"), ("png", "png")):
+        view.export_to(str(tmp_path / name), fmt)
+        qtbot.waitUntil(lambda: view.transfer is None, timeout=60000)
+        assert "Exported 30 samples" in view.last_message, view.last_message
+    assert (tmp_path / "png" / "labels.csv").exists()
+    assert (tmp_path / "out.jsonl").read_text().count("\n") == 30
+
+
+def test_dataset_view_bad_import_changes_nothing_and_says_why(qtbot, dataset_view, tmp_path):
+    view = dataset_view
+    (tmp_path / "bad.jsonl").write_text(_ink_lines(1) + '{"width": 5, "height": 5, "strokes": [], "label": 3}\n')
+    view.import_from(str(tmp_path / "bad.jsonl"))
+    qtbot.waitUntil(lambda: view.transfer is None, timeout=60000)
+    assert "bad.jsonl:11" in view.last_message and view.store.count() == 0
+    assert view.import_button.isEnabled() and view.model.rowCount() == 0

@@ -1,14 +1,17 @@
 """Browse, filter, relabel and delete homemade samples, with the current model's reading of each."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPixmap, QShortcut, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QListView, QMenu, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QListView, QMenu,
+                               QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from ..core.sample_store import Sample, SampleStore
 from .imaging import to_qimage
+from .samples_io import EXPORTS, SamplesTransfer
 
 ID_ROLE = Qt.UserRole + 1
 
@@ -35,11 +38,31 @@ class DatasetView(QWidget):
         self.only_wrong.toggled.connect(self.refresh)
         self.finetune_button = QPushButton("Fine-tune on these samples…")
         self.finetune_button.clicked.connect(self.finetuneRequested)
+        self.import_button = QPushButton("Import")
+        menu = QMenu(self.import_button)
+        menu.addAction("Ink JSON Lines or .npz file…", lambda: self._choose_import(folder=False))
+        menu.addAction("Folder of IDX files or PNGs + labels.csv…", lambda: self._choose_import(folder=True))
+        self.y_up_action = menu.addAction("Ink's y axis points up (UNIPEN, some tablets)")
+        self.y_up_action.setCheckable(True)
+        self.import_button.setMenu(menu)
+        self.export_button = QPushButton("Export")
+        menu = QMenu(self.export_button)
+        for text, fmt, folder in EXPORTS:
+            menu.addAction(text, lambda fmt=fmt, folder=folder: self._choose_export(fmt, folder))
+        self.export_button.setMenu(menu)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # no count to show: it only says "working"
+        self.busy.setMaximumWidth(120)
+        self.busy.hide()
+        self.transfer: SamplesTransfer | None = None
+        self._transfer_kind = ""
+        self.last_message = ""  # the latest import/export outcome, as told to the user
         filters = QHBoxLayout()
         for w in (QLabel("Show"), self.digit, self.writer, self.split, self.only_wrong):
             filters.addWidget(w)
         filters.addStretch(1)
-        filters.addWidget(self.finetune_button)
+        for w in (self.busy, self.import_button, self.export_button, self.finetune_button):
+            filters.addWidget(w)
         self.model = QStandardItemModel(self)
         self.view = QListView()
         self.view.setViewMode(QListView.IconMode)
@@ -145,6 +168,63 @@ class DatasetView(QWidget):
             for i, label in zip(ids, old):
                 self.store.relabel(i, label)
         self.refresh()
+
+    # -- import / export -------------------------------------------------------------------------
+    def _choose_import(self, folder: bool) -> None:
+        if folder:
+            path = QFileDialog.getExistingDirectory(self, "Import samples from a folder")
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, "Import samples", "",
+                                                  "Ink JSON Lines or NumPy (*.jsonl *.npz);;All files (*)")
+        if path:
+            self.import_from(path, y_up=self.y_up_action.isChecked())
+
+    def _choose_export(self, fmt: str, folder: bool) -> None:
+        if folder:
+            path = QFileDialog.getExistingDirectory(self, "Export samples into a folder")
+        else:
+            path, _ = QFileDialog.getSaveFileName(self, "Export samples", f"samples.{fmt}", f"*.{fmt}")
+        if path:
+            self.export_to(path, fmt)
+
+    def import_from(self, path: str, fmt: str | None = None, y_up: bool = False) -> None:
+        """Import in the background; the view refreshes when it is done. Nothing is half-imported."""
+        if self._begin_transfer("import"):
+            self.transfer.import_from(path, fmt, y_up)
+
+    def export_to(self, path: str, fmt: str) -> None:
+        if self._begin_transfer("export"):
+            self.transfer.export_to(path, fmt)
+
+    def _begin_transfer(self, kind: str) -> bool:
+        if self.transfer is not None:  # one at a time; the buttons are disabled meanwhile
+            return False
+        self._transfer_kind = kind
+        self.transfer = SamplesTransfer(self.store.path, self)
+        self.transfer.done.connect(self._transfer_done)
+        self.transfer.failed.connect(self._transfer_failed)
+        for w in (self.import_button, self.export_button):
+            w.setEnabled(False)
+        self.busy.show()
+        return True
+
+    def _end_transfer(self, message: str) -> None:
+        self.transfer = None
+        self.busy.hide()
+        for w in (self.import_button, self.export_button):
+            w.setEnabled(True)
+        self.last_message = message
+
+    def _transfer_done(self, message: str) -> None:
+        self._end_transfer(message)
+        self.refresh()
+        self.counts.setText(f"{message} {self.counts.text()}")
+
+    def _transfer_failed(self, message: str) -> None:
+        self._end_transfer(message)
+        if not os.environ.get("DIGITPAD_NO_DIALOGS"):
+            after = "Nothing was imported." if self._transfer_kind == "import" else "The store is unchanged."
+            QMessageBox.warning(self, f"Samples not {self._transfer_kind}ed", f"{message}\n\n{after}")
 
     def _menu(self, pos) -> None:
         if not self.selected_ids():

@@ -1,0 +1,65 @@
+"""Import and export of homemade samples from the dataset view, off the GUI thread.
+
+Reading thousands of inks means rendering each one, seconds of work: it runs in a thread with
+its own connection to the store (SQLite's WAL lets the view keep reading meanwhile), and the
+result or the error comes back through a signal. The file formats are core's
+(:mod:`digitpad.core.sample_formats`), the same as ``digitpad samples import/export``.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.errors import DigitPadError
+
+#: (menu text, format, is a folder) for the export menu
+EXPORTS = (("Ink JSON Lines (.jsonl)…", "jsonl", False), ("NumPy arrays, Keras keys (.npz)…", "npz", False),
+           ("MNIST IDX files (folder)…", "idx", True), ("PNG pictures + labels.csv (folder)…", "png", True))
+
+
+class SamplesTransfer(QObject):
+    """One import or export; ``done`` carries a sentence for the user, ``failed`` the reason."""
+    done = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, store_path: Path, parent=None):
+        super().__init__(parent)
+        self.store_path = store_path
+        self._thread: threading.Thread | None = None
+
+    def import_from(self, path: str, fmt: str | None = None, y_up: bool = False) -> None:
+        def work(store) -> str:
+            from ..core.sample_formats import import_samples
+
+            added, present = import_samples(store, path, fmt, y_up=y_up)
+            return (f"Imported {added} samples from {Path(path).name}"
+                    + (f" ({present} were already in the store)." if present else "."))
+        self._start(work)
+
+    def export_to(self, path: str, fmt: str) -> None:
+        def work(store) -> str:
+            from ..core.sample_formats import export
+
+            return f"Exported {export(store, path, fmt)} samples to {path}."
+        self._start(work)
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _start(self, work) -> None:
+        def run() -> None:
+            from ..core.sample_store import SampleStore
+
+            try:
+                with SampleStore(self.store_path) as store:
+                    message = work(store)
+            except (DigitPadError, OSError, ValueError) as exc:
+                self.failed.emit(str(exc))
+                return
+            self.done.emit(message)
+
+        self._thread = threading.Thread(target=run, name="digitpad-samples-io", daemon=True)
+        self._thread.start()
