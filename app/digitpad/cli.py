@@ -197,6 +197,9 @@ def cmd_finetune(args) -> int:
     cfg = FinetuneConfig(base_model=base, output=out, store=args.store, mnist=args.mnist,
                          batch_size=args.batch_size, seed=args.seed, **tuned)
     report = finetune(cfg, log=lambda m: print(m, flush=True))
+    from .core.metrics import format_before_after
+
+    print("\n" + format_before_after(report.before, report.after))
     if args.json:
         from .core.atomic_file import write_text
 

@@ -74,6 +74,8 @@ def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qt
     assert 30 < held_out < 50  # every 5th of 200 samples
     assert f"Your held-out samples ({held_out})" in w.statusBar().currentMessage()
     assert "MNIST test" in w.statusBar().currentMessage()
+    details = w.last_finetune_details  # behind the finished message's "Show Details…"
+    assert "your held-out samples, after" in details and details.count("confusion matrix") == 4
     qtbot.waitUntil(lambda: Path(w.model.path).name == "tuned.keras", timeout=60000)
 
 

@@ -18,6 +18,12 @@ class Scores:
                 "per_class": [None if np.isnan(v) else round(float(v), 6) for v in self.per_class],
                 "confusion": self.confusion.tolist()}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Scores":
+        """Back from :meth:`to_dict` (reports and sidecars keep scores as JSON)."""
+        return cls(float(d["accuracy"]), np.array([np.nan if v is None else v for v in d["per_class"]], float),
+                   np.array(d["confusion"], np.int64), int(d["count"]))
+
 
 def score(labels: np.ndarray, predicted: np.ndarray) -> Scores:
     """``predicted`` holds -1 where the input was blank; that counts as wrong."""
@@ -45,3 +51,17 @@ def format_scores(s: Scores, title: str) -> str:
     for d in range(10):
         lines.append(f"  {d}: " + "".join(f"{v:>6}" for v in s.confusion[d, :ncols]))
     return "\n".join(lines)
+
+
+#: the sets a fine-tuning report scores, as the user knows them
+REPORT_SETS = {"homemade_test": "your held-out samples", "mnist_test": "MNIST test"}
+
+
+def format_before_after(before: dict, after: dict) -> str:
+    """Before-and-after scores of a fine-tuning report, set by set, as ``format_scores`` prints them."""
+    parts = []
+    for key, name in REPORT_SETS.items():
+        if key in after:
+            parts += [format_scores(Scores.from_dict(before[key]), f"{name}, before"),
+                      format_scores(Scores.from_dict(after[key]), f"{name}, after")]
+    return "\n\n".join(parts)

@@ -15,6 +15,7 @@ from .. import __version__
 from ..core.errors import DigitPadError
 from ..core.images import IMAGE_SUFFIXES, read_image
 from ..core.ink import read_ink, write_ink
+from ..core.metrics import format_before_after
 from ..core.model_files import shipped_model
 from ..core.verdict import Thresholds, Verdict, judge
 from .actions import make_actions
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
         self.dataset_window = None
         self.finetune_job = None
         self.last_finetune = None  # the latest FinetuneReport
+        self.last_finetune_details = ""  # its before/after confusion matrices, as shown under "Show Details"
         self.last_error: str | None = None  # what the latest error dialog said (recorded in tests)
         self.settings = settings or AppSettings()
         self.setWindowTitle("DigitPad")
@@ -468,8 +470,11 @@ class MainWindow(QMainWindow):
             text += f"\n\nWarning: MNIST accuracy fell by {report.mnist_drop * 100:.2f} points (more than 0.2)."
         text += f"\n\nSaved {report.output}. Switching to it now."
         self.statusBar().showMessage(text.replace("\n", " "), 15000)
+        self.last_finetune_details = format_before_after(b, a)
         if not os.environ.get("DIGITPAD_NO_DIALOGS"):
-            QMessageBox.information(self, "Fine-tuning finished", text)
+            box = QMessageBox(QMessageBox.Information, "Fine-tuning finished", text, QMessageBox.Ok, self)
+            box.setDetailedText(self.last_finetune_details)  # confusion matrices behind "Show Details…"
+            box.exec()
         self.load_model(report.output)
         if self.dataset_window is not None:
             self.dataset_window.forget_predictions()
