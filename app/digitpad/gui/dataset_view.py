@@ -26,6 +26,7 @@ class DatasetView(QWidget):
         self.samples: list[Sample] = []
         self.predictions: dict[int, int] = {}
         self._undo: list[tuple[str, list, object]] = []
+        self._icons: dict[int, QIcon] = {}
         self.digit = QComboBox()
         self.digit.addItems(["all digits"] + [str(d) for d in range(10)])
         self.writer = QComboBox()
@@ -87,7 +88,8 @@ class DatasetView(QWidget):
 
     # -- data ---------------------------------------------------------------------------------
     def refresh(self) -> None:
-        writers = sorted({s.writer for s in self.store.samples(with_ink=False)})
+        stats = self.store.stats()
+        writers = sorted(stats["per_writer"])
         current = self.writer.currentText()
         self.writer.blockSignals(True)
         self.writer.clear()
@@ -104,14 +106,16 @@ class DatasetView(QWidget):
         self.samples = samples
         self.model.clear()
         for s in samples:
-            item = QStandardItem(QIcon(QPixmap.fromImage(to_qimage(255 - s.image))), self._caption(s))
+            icon = self._icons.get(s.id)
+            if icon is None:  # a sample's picture never changes: draw its thumbnail once
+                icon = self._icons[s.id] = QIcon(QPixmap.fromImage(to_qimage(255 - s.image)))
+            item = QStandardItem(icon, self._caption(s))
             item.setData(s.id, ID_ROLE)
             item.setEditable(False)
             item.setToolTip(f"#{s.id} label {s.label}, {s.writer or 'no name'}, {s.split}, {s.device or 'device?'}")
             if s.id in self.predictions and self.predictions[s.id] != s.label:
                 item.setBackground(QBrush(QColor("#f8d0cc")))
             self.model.appendRow(item)
-        stats = self.store.stats()
         self.counts.setText(f"{stats['total']} samples. Per digit: " +
                             ", ".join(f"{d}: {c['train'] + c['test']}" for d, c in stats["per_digit"].items()) +
                             ". Writers: " + (", ".join(f"{w or '(no name)'} {n}" for w, n in
