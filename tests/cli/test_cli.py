@@ -81,7 +81,7 @@ def test_predict_bad_inputs_are_named_and_the_rest_still_answered(cli_env, shipp
     x, _ = mnist_test_sample
     cv2.imwrite(str(tmp_path / "good.png"), x[0])
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n garbage")
-    (tmp_path / "broken.json").write_text('{"width": 10, "strokes": []}')
+    (tmp_path / "broken.json").write_text('{"width": 10, "height": -3, "strokes": []}')
     (tmp_path / "mixed.jsonl").write_text(_ink_from_mnist(x[1]).to_json() + "\n{oops\n")
     args = ["predict", str(tmp_path / "broken.png"), str(tmp_path / "good.png"), str(tmp_path / "broken.json"),
             str(tmp_path / "mixed.jsonl"), str(tmp_path / "absent.png")]
@@ -91,7 +91,7 @@ def test_predict_bad_inputs_are_named_and_the_rest_still_answered(cli_env, shipp
     errors = _errors(out.stderr)
     assert len(errors) == 4
     assert "broken.png" in errors[0] and "not a readable image" in errors[0]
-    assert "broken.json" in errors[1] and "missing key 'height'" in errors[1]
+    assert "broken.json" in errors[1] and "'height' must be a positive number" in errors[1]
     assert "mixed.jsonl:2" in errors[2] and "absent.png" in errors[3]
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(rows) == 6 and "error" in rows[0] and rows[1]["digit"] == 7 and "digit" in rows[3]

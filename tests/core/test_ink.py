@@ -43,6 +43,7 @@ def test_pen_width_defaults_to_the_gui_default():
     ("[1, 2]", "JSON object"),
     ('{"width": 10, "height": 10}', "missing key 'strokes'"),
     ('{"width": -1, "height": 10, "strokes": []}', "'width' must be a positive number"),
+    ('{"height": "tall", "strokes": []}', "'height' must be a positive number"),
     ('{"width": 10, "height": 10, "strokes": {}}', "'strokes' must be a list"),
     ('{"width": 10, "height": 10, "strokes": [[[1, 2], [1, 2, 3]]]}', "stroke 0"),
     ('{"width": 10, "height": 10, "strokes": [[[1]]]}', "stroke 0"),
@@ -150,3 +151,12 @@ def test_flip_y_mirrors_only_the_vertical_axis():
     assert up.strokes[0].tolist() == [[10.0, 80.0, 0.5, 0.0], [30.0, 10.0, 0.7, 16.0]]
     assert (up.width, up.height, up.pen_width) == (200, 100, 4)
     assert flip_y(up) == ink and ink.strokes[0][0, 1] == 20.0  # the original is left alone
+
+
+def test_a_missing_or_zero_canvas_size_is_taken_from_the_points():
+    one = parse_ink('{"width": 0, "strokes": [[[30, 10], [30.2, 90]]], "label": 1}')
+    assert (one.width, one.height) == (32, 91) and one.extra == {"label": 1}
+    assert ink_to_mnist(one).image.shape == (28, 28)
+    assert "width" in one.to_dict() and parse_ink(one.to_json()) == one
+    empty = parse_ink('{"strokes": []}')
+    assert (empty.width, empty.height) == (1, 1) and empty.is_empty

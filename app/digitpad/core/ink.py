@@ -5,7 +5,8 @@ Format (the contract between the canvas, the sample store and the command line):
     {"width": W, "height": H, "strokes": [[[x, y], ...], ...], "pen_width": P}
 
 Points are canvas pixels (origin top-left, y down), optionally ``[x, y, pressure]`` or
-``[x, y, pressure, t_ms]``. ``pen_width`` is optional; extra keys are kept as they are.
+``[x, y, pressure, t_ms]``. ``pen_width`` is optional; extra keys are kept as they are. A missing
+(or zero) ``width``/``height`` becomes one that holds the points.
 """
 from __future__ import annotations
 
@@ -105,10 +106,12 @@ def ink_from_dict(data: Any, source: str | os.PathLike | None = None) -> Ink:
     src = None if source is None else os.fspath(source)
     if not isinstance(data, dict):
         raise InkError(f"an ink must be a JSON object, got {type(data).__name__}", src)
-    for key in ("width", "height", "strokes"):
-        if key not in data:
-            raise InkError(f"missing key '{key}'", src)
-    width, height = _positive(data["width"], "width", src), _positive(data["height"], "height", src)
+    if "strokes" not in data:
+        raise InkError("missing key 'strokes'", src)
+    # The canvas size only places the drawing on screen (model input is cropped to the ink), so
+    # inks from tools that do not record it, or record 0 for a straight stroke's bounding box, are
+    # given one that holds their points.
+    size = {k: None if data.get(k) in (None, 0) else _positive(data[k], k, src) for k in ("width", "height")}
     pen = data.get("pen_width")
     pen = None if pen is None else _positive(pen, "pen_width", src)
     if not isinstance(data["strokes"], list):
@@ -132,8 +135,13 @@ def ink_from_dict(data: Any, source: str | os.PathLike | None = None) -> Ink:
         if any(isinstance(v, bool) for p in stroke for v in p):
             raise InkError(f"stroke {i} has a boolean where a number belongs", src)
         strokes.append(arr)
+    if None in size.values():
+        reach = np.concatenate(strokes)[:, :2].max(axis=0) if strokes else np.zeros(2)
+        for axis, key in enumerate(("width", "height")):
+            if size[key] is None:
+                size[key] = float(max(1.0, math.ceil(reach[axis]) + 1))
     extra = {k: v for k, v in data.items() if k not in ("width", "height", "strokes", "pen_width")}
-    return Ink(width, height, tuple(strokes), pen, extra)
+    return Ink(size["width"], size["height"], tuple(strokes), pen, extra)
 
 
 def parse_ink(text: str | bytes, source: str | os.PathLike | None = None) -> Ink:
