@@ -42,9 +42,10 @@ def _catmull_rom(p: np.ndarray, step: float) -> np.ndarray:
 
 
 def densify(stroke: np.ndarray, step: float, corner_cos: float = CORNER_COS) -> np.ndarray:
-    """The stroke's xy path with no segment longer than ``step``, curved through its points.
+    """The stroke's xy path curved through its points, in pieces of about ``step`` or less.
 
-    Extra columns (pressure, time) are dropped: the result is for drawing model input.
+    A straight run between two corners stays one segment. Extra columns (pressure, time) are
+    dropped: the result is for drawing model input.
     """
     xy = np.asarray(stroke, np.float64)[:, :2]
     if len(xy) < 3 or step <= 0:
