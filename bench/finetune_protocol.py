@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sparse_ink import kept  # the same thinning as the sparse-ink bench
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "protocol"
 
@@ -41,7 +43,7 @@ def thin_file(path: Path, every: int) -> None:
     lines = []
     for line in path.read_text().splitlines():
         doc = json.loads(line)
-        doc["strokes"] = [[p for i, p in enumerate(s) if i % every == 0 or i == len(s) - 1] for s in doc["strokes"]]
+        doc["strokes"] = [[s[i] for i in kept(len(s), every)] for s in doc["strokes"]]
         lines.append(json.dumps(doc))
     path.write_text("\n".join(lines) + "\n")
 

@@ -27,14 +27,14 @@ from digitpad.core.ink import Ink, ink_from_dict, ink_to_mnist  # noqa: E402
 from digitpad.core.model_files import shipped_model  # noqa: E402
 
 
+def kept(n: int, every: int) -> list[int]:
+    """Which of a stroke's ``n`` points a tablet ``every`` times slower reports: every
+    ``every``-th, and always the last (where the pen lifted)."""
+    return [i for i in range(n) if i % every == 0 or i == n - 1]
+
+
 def thin(ink: Ink, every: int) -> Ink:
-    strokes = []
-    for s in ink.strokes:
-        keep = list(range(0, len(s), every))
-        if keep and keep[-1] != len(s) - 1:
-            keep.append(len(s) - 1)
-        strokes.append(s[keep])
-    return ink.with_strokes(strokes)
+    return ink.with_strokes(s[kept(len(s), every)] for s in ink.strokes)
 
 
 def accuracy(recognizer, inks: list[Ink], labels: np.ndarray) -> tuple[float, dict]:

@@ -15,8 +15,8 @@ from . import __version__
 from .core.errors import DigitPadError
 
 EXIT_ERROR = 1
-Y_UP_HELP = "the inks' y axis points up (UNIPEN files, some tablets): mirror them to DigitPad's y down"
 EXIT_USAGE = 2
+Y_UP_HELP = "the inks' y axis points up (UNIPEN files, some tablets): mirror them to DigitPad's y down"
 
 
 def _err(message: str) -> None:

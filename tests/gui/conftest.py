@@ -31,14 +31,8 @@ def settings(isolated_qsettings, tmp_path):
 
 @pytest.fixture
 def window(qtbot, settings, shipped_model):
-    from digitpad.gui.main_window import MainWindow
+    from gui_support import open_window
 
-    w = MainWindow(settings=settings, model_path=str(shipped_model))
-    qtbot.addWidget(w)
-    w.resize(1000, 640)
-    w.show()
-    qtbot.waitExposed(w)
-    w.start_worker()
-    qtbot.waitUntil(lambda: w.model is not None, timeout=60000)
+    w = open_window(qtbot, settings, shipped_model)
     yield w
     w.close()

@@ -30,3 +30,17 @@ def wait_for_answer(qtbot, window, timeout=5000):
     """Wait until the window shows the result for the latest drawing."""
     qtbot.waitUntil(lambda: window._shown_id >= window._latest_id and window.last_result is not None, timeout=timeout)
     return window.last_result.recognition
+
+
+def open_window(qtbot, settings, model_path, store_path=None):
+    """The main window shown, its worker started and the model loaded."""
+    from digitpad.gui.main_window import MainWindow
+
+    w = MainWindow(settings=settings, model_path=str(model_path), store_path=store_path)
+    qtbot.addWidget(w)
+    w.resize(1000, 640)
+    w.show()
+    qtbot.waitExposed(w)
+    w.start_worker()
+    qtbot.waitUntil(lambda: w.model is not None, timeout=60000)
+    return w

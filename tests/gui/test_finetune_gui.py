@@ -11,7 +11,7 @@ from digitpad.core.sample_store import Sample, SampleStore
 from digitpad.core.skeleton import digit_skeletons
 from digitpad.core.stroke_digits import segments_to_ink
 
-from gui_support import drag, wait_for_answer
+from gui_support import drag, open_window, wait_for_answer
 
 
 @pytest.fixture
@@ -27,20 +27,12 @@ def small_runs(monkeypatch, mnist_file, tmp_path):
 
 @pytest.fixture
 def tuning_window(qtbot, settings, shipped_model, mnist_test_sample, tmp_path, small_runs):
-    from digitpad.gui.main_window import MainWindow
-
     x, y = mnist_test_sample
     inks = [segments_to_ink(s) for s in digit_skeletons(x[:60])]
     with SampleStore(tmp_path / "mine.sqlite") as store:
         store.add_many(Sample(label=int(l), image=img, writer="me", ink=inks[i] if i < len(inks) else None)
                        for i, (img, l) in enumerate(zip(x[:200], y[:200])))
-    w = MainWindow(settings=settings, model_path=str(shipped_model), store_path=str(tmp_path / "mine.sqlite"))
-    qtbot.addWidget(w)
-    w.resize(1000, 640)
-    w.show()
-    qtbot.waitExposed(w)
-    w.start_worker()
-    qtbot.waitUntil(lambda: w.model is not None, timeout=60000)
+    w = open_window(qtbot, settings, shipped_model, str(tmp_path / "mine.sqlite"))
     yield w
     if w.finetune_job is not None:
         w.finetune_job.cancel()

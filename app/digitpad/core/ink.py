@@ -136,7 +136,7 @@ def ink_from_dict(data: Any, source: str | os.PathLike | None = None) -> Ink:
             raise InkError(f"stroke {i} has a boolean where a number belongs", src)
         strokes.append(arr)
     if None in size.values():
-        reach = np.concatenate(strokes)[:, :2].max(axis=0) if strokes else np.zeros(2)
+        reach = np.concatenate([s[:, :2] for s in strokes]).max(axis=0) if strokes else np.zeros(2)
         for axis, key in enumerate(("width", "height")):
             if size[key] is None:
                 size[key] = float(max(1.0, math.ceil(reach[axis]) + 1))

@@ -54,8 +54,8 @@ def densify(stroke: np.ndarray, step: float, corner_cos: float = CORNER_COS) -> 
     length = np.linalg.norm(d, axis=1)
     if length.max() <= step:
         return xy
-    keep = np.concatenate([[True], length > 1e-9])  # repeated points break the knot spacing
-    xy, d, length = xy[keep], d[length > 1e-9], length[length > 1e-9]
+    moved = length > 1e-9  # repeated points break the knot spacing
+    xy, d, length = xy[np.concatenate([[True], moved])], d[moved], length[moved]
     if len(xy) < 3:
         return xy
     cos = (d[:-1] * d[1:]).sum(axis=1) / (length[:-1] * length[1:])

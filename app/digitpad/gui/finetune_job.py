@@ -13,9 +13,9 @@ class FinetuneJob(QObject):
     finished = Signal(object)  # FinetuneReport
     failed = Signal(str)
 
-    def __init__(self, base_model: str, output: str, store: str | None, epochs: int | None = None, parent=None):
+    def __init__(self, base_model: str, output: str, store: str | None, parent=None):
         super().__init__(parent)
-        self.base_model, self.output, self.store, self.epochs = base_model, output, store, epochs
+        self.base_model, self.output, self.store = base_model, output, store
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -34,9 +34,8 @@ class FinetuneJob(QObject):
         try:
             from ..ml.finetune import FinetuneConfig, finetune
 
-            more = {} if self.epochs is None else {"epochs": self.epochs}  # else the config's default
             cfg = FinetuneConfig(base_model=Path(self.base_model), output=Path(self.output),
-                                 store=Path(self.store) if self.store else None, **more)
+                                 store=Path(self.store) if self.store else None)
             report = finetune(cfg, log=self.message.emit, progress=self.progress.emit,
                               cancelled=self._cancel.is_set)
         except Exception as exc:  # shown in the window; the app carries on

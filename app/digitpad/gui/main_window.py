@@ -40,7 +40,6 @@ class MainWindow(QMainWindow):
         self.dataset_window = None
         self.finetune_job = None
         self.last_finetune = None  # the latest FinetuneReport
-        self.last_finetune_details = ""  # its before/after confusion matrices, as shown under "Show Details"
         self.last_error: str | None = None  # what the latest error dialog said (recorded in tests)
         self.settings = settings or AppSettings()
         self.setWindowTitle("DigitPad")
@@ -470,7 +469,6 @@ class MainWindow(QMainWindow):
             text += f"\n\nWarning: MNIST accuracy fell by {report.mnist_drop * 100:.2f} points (more than 0.2)."
         text += f"\n\nSaved {report.output}. Switching to it now."
         self.statusBar().showMessage(text.replace("\n", " "), 15000)
-        self.last_finetune_details = format_before_after(b, a)
         if not os.environ.get("DIGITPAD_NO_DIALOGS"):
             box = QMessageBox(QMessageBox.Information, "Fine-tuning finished", text, QMessageBox.Ok, self)
             box.setDetailedText(self.last_finetune_details)  # confusion matrices behind "Show Details…"
@@ -478,6 +476,12 @@ class MainWindow(QMainWindow):
         self.load_model(report.output)
         if self.dataset_window is not None:
             self.dataset_window.forget_predictions()
+
+    @property
+    def last_finetune_details(self) -> str:
+        """The latest fine-tuning's before/after confusion matrices, as under "Show Details…"."""
+        r = self.last_finetune
+        return "" if r is None else format_before_after(r.before, r.after)
 
     def _finetune_failed(self, message: str, dialog) -> None:
         dialog.reset()
