@@ -33,13 +33,16 @@ def _default_model() -> Path:
 def cmd_train(args) -> int:
     from .ml.training import TrainConfig, train
 
-    cfg = TrainConfig(architecture=args.architecture, output=Path(args.output), epochs=args.epochs,
+    cfg = TrainConfig(architecture=args.architecture, output=Path(args.output), epochs=args.epochs, lr=args.lr,
+                      init_from=Path(args.init_from) if args.init_from else None,
+                      store=Path(args.store) if args.store else None,
                       batch_size=args.batch_size, seed=args.seed, mnist=args.mnist, extra=args.extra or [],
+                      extra_share=args.extra_share, variants=args.variants, habits=args.habits,
                       augment=None if args.augment is None else args.augment == "on",
                       stroke_mix=args.stroke_mix, limit=args.limit,
                       log_dir=None if args.no_tensorboard else Path(args.logdir or f"runs/{Path(args.output).stem}"))
-    info = train(cfg, log=lambda m: print(m, flush=True))
-    print(json.dumps(info["metrics"]))
+    rec = train(cfg, log=lambda m: print(m, flush=True))
+    print(json.dumps(rec.info.metrics))
     return 0
 
 
@@ -187,16 +190,14 @@ def cmd_samples(args) -> int:
 
 
 def cmd_finetune(args) -> int:
-    from .ml.finetune import FinetuneConfig, finetune
+    from .ml.finetune import finetune
+    from .ml.training import TrainConfig
 
     base = Path(args.model) if args.model else _default_model()
-    out = Path(args.output)
-    tuned = {k: v for k, v in (("epochs", args.epochs), ("homemade_share", args.homemade_share),
-                               ("variants", args.variants), ("lr", args.lr),
-                               ("mnist_per_epoch", args.mnist_per_epoch)) if v is not None}
-    cfg = FinetuneConfig(base_model=base, output=out, store=args.store, mnist=args.mnist,
-                         batch_size=args.batch_size, seed=args.seed, **tuned)
-    report = finetune(cfg, log=lambda m: print(m, flush=True))
+    cfg = TrainConfig(init_from=base, output=Path(args.output), mnist=args.mnist, batch_size=args.batch_size,
+                      seed=args.seed, epochs=args.epochs, extra_share=args.homemade_share, variants=args.variants,
+                      lr=args.lr, mnist_per_epoch=args.mnist_per_epoch, extra=args.extra or [])
+    report = finetune(cfg, args.store, log=lambda m: print(m, flush=True))
     from .core.metrics import format_before_after
 
     print("\n" + format_before_after(report.before, report.after))
@@ -239,7 +240,16 @@ def cmd_gui(args) -> int:
     return run(model=args.model, store=args.store)
 
 
+def _per_preset(key: str) -> str:
+    from .core.training_presets import FINETUNE, PRESETS
+
+    text = ", ".join(f"{v[key]:g} for {k}" for k, v in PRESETS.items())
+    return text + (f", {FINETUNE[key]:g} from a model" if key in FINETUNE else ", the base model's from a model")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .core.training_presets import DEFAULT_ARCHITECTURE, FINETUNE, PRESETS
+
     p = argparse.ArgumentParser(prog="digitpad", description="Handwritten digit recognition: draw, recognise, "
                                 "fine-tune. With no command, opens the desktop app.")
     p.add_argument("--version", action="version", version=f"digitpad {__version__}")
@@ -249,18 +259,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="without a window: load the model, recognise the shipped sample digits, exit 0 if all right")
     sub = p.add_subparsers(dest="command")
 
-    t = sub.add_parser("train", help="train a model on MNIST (+ extra labelled data)")
-    t.add_argument("--architecture", "-a", default="digitnet", choices=["digitnet", "paper"])
-    t.add_argument("--epochs", type=int, help="default: 13 for digitnet, 10 for paper")
+    t = sub.add_parser("train", help="train a model on MNIST (+ extra labelled data and ink), from scratch or "
+                                     "from a model")
+    t.add_argument("--architecture", "-a", choices=sorted(PRESETS),
+                   help=f"default: {DEFAULT_ARCHITECTURE} (or the --init-from model's)")
+    t.add_argument("--init-from", metavar="MODEL", help="start from this model instead of from scratch (the "
+                   "fine-tuning defaults then apply, as in 'digitpad finetune')")
+    t.add_argument("--epochs", type=int, help="default: " + _per_preset("epochs"))
+    t.add_argument("--lr", type=float, help="peak learning rate; default: " + _per_preset("lr"))
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--output", "-o", default="models/digitpad-default.keras",
                    help="model file to write (.keras); a .json sidecar goes beside it")
     t.add_argument("--mnist", help="MNIST .npz or folder of IDX files")
     t.add_argument("--extra", action="append", metavar="DATA",
-                   help="extra labelled digits (npz, IDX folder, image folder); repeatable")
+                   help="extra labelled digits: npz, IDX folder, image folder, or ink JSON Lines with a 'label' "
+                        "key, optionally selected by keys: 'unipen.jsonl:part=train'; repeatable")
+    t.add_argument("--store", help="also train on this sample store's training split")
+    t.add_argument("--extra-share", type=float, help="share of each epoch drawn from --extra and --store; default: "
+                   + _per_preset("extra_share"))
+    t.add_argument("--variants", type=int, help="distorted redrawings of each extra ink; default: "
+                   + _per_preset("variants"))
+    t.add_argument("--habits", type=float, help="share of each epoch of synthetic writing habits (slashed zeros, "
+                   "flagged ones, crossed sevens...); default: " + _per_preset("habits"))
     t.add_argument("--augment", choices=["on", "off"], help="default: on")
-    t.add_argument("--stroke-mix", type=float, help="share of each epoch redrawn as ink (0..1)")
+    t.add_argument("--stroke-mix", type=float, help="share of each epoch redrawn as ink (0..1); default: "
+                   + _per_preset("stroke_mix"))
     t.add_argument("--limit", type=int, help="use only the first N MNIST training digits")
     t.add_argument("--logdir", help="TensorBoard log folder (default runs/<model name>)")
     t.add_argument("--no-tensorboard", action="store_true")
@@ -302,11 +326,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--model", dest="model", help="model to start from (default: the shipped default model)")
     f.add_argument("--output", "-o", default="finetuned.keras")
     f.add_argument("--store", help=store_help)
-    f.add_argument("--epochs", type=int, help="passes over MNIST training (default 3)")
-    f.add_argument("--homemade-share", type=float, help="share of each epoch taken from your samples (default 0.4)")
-    f.add_argument("--variants", type=int, help="distorted redrawings of each of your inks (default 4; 0: none)")
-    f.add_argument("--lr", type=float, help="peak learning rate (default 5e-4)")
-    f.add_argument("--mnist-per-epoch", type=int, help="MNIST training digits drawn for each epoch (default 40000 of 55000)")
+    f.add_argument("--epochs", type=int, help=f"passes over the mix (default {FINETUNE['epochs']})")
+    f.add_argument("--homemade-share", type=float,
+                   help=f"share of each epoch taken from your samples (default {FINETUNE['extra_share']})")
+    f.add_argument("--variants", type=int,
+                   help=f"distorted redrawings of each of your inks (default {FINETUNE['variants']}; 0: none)")
+    f.add_argument("--lr", type=float, help=f"peak learning rate (default {FINETUNE['lr']:g})")
+    f.add_argument("--mnist-per-epoch", type=int, help=f"MNIST training digits drawn for each epoch (default "
+                   f"{FINETUNE['mnist_per_epoch']} of 55000)")
+    f.add_argument("--extra", action="append", metavar="DATA", help="more labelled digits or ink, as for 'train'")
     f.add_argument("--batch-size", type=int, default=128)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--mnist")

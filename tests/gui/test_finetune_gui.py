@@ -17,11 +17,11 @@ from gui_support import drag, open_window, wait_for_answer
 @pytest.fixture
 def small_runs(monkeypatch, mnist_file, tmp_path):
     """Every fine-tuning the window starts runs on a small slice of MNIST (the real defaults take minutes)."""
-    from digitpad.ml import finetune
+    from digitpad.ml import training
 
     monkeypatch.setenv("DIGITPAD_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(finetune, "FinetuneConfig", functools.partial(
-        finetune.FinetuneConfig, epochs=1, mnist=str(mnist_file), mnist_limit=1200, mnist_per_epoch=600,
+    monkeypatch.setattr(training, "TrainConfig", functools.partial(
+        training.TrainConfig, epochs=1, mnist=str(mnist_file), limit=1200, mnist_per_epoch=600,
         batch_size=32, variants=1))
 
 

@@ -11,9 +11,9 @@ from digitpad.core.sample_store import Sample, SampleStore
 from digitpad.core.skeleton import digit_skeletons
 from digitpad.core.stroke_digits import segments_to_ink
 from digitpad.ml.architectures import build
-from digitpad.ml.finetune import FinetuneConfig, NotEnoughSamples, base_losses, check_enough, finetune
+from digitpad.ml.finetune import NotEnoughSamples, check_enough, finetune
 from digitpad.ml.recognizer import Recognizer
-from digitpad.ml.training import save
+from digitpad.ml.training import TrainConfig, losses, save
 
 
 def _store(path, x, y, writer="w", inks=()):
@@ -35,8 +35,7 @@ def test_refuses_when_a_digit_has_too_few_samples(tmp_path, mnist_test_sample):
     keep = y != 3
     _store(tmp_path / "s.sqlite", x[keep][:60], y[keep][:60])
     with pytest.raises(NotEnoughSamples, match="3: 0 train/0 test"):
-        finetune(FinetuneConfig(base_model=_base(tmp_path), output=tmp_path / "out.keras",
-                                store=tmp_path / "s.sqlite"))
+        finetune(TrainConfig(init_from=_base(tmp_path), output=tmp_path / "out.keras"), tmp_path / "s.sqlite")
     assert not (tmp_path / "out.keras").exists()
 
 
@@ -52,11 +51,19 @@ def test_a_collection_put_wholly_in_training_is_tuned_but_a_too_small_one_is_ref
 
 @pytest.mark.parametrize("model", ["digitpad-default", "paper"])
 def test_finetuning_keeps_the_losses_the_shipped_model_was_trained_with(shipped_model, model):
-    trained = json.loads((shipped_model.parent / f"{model}.json").read_text())["training"]
-    losses, weights = base_losses(trained, ["digit", "reconstruction"])
-    assert losses["digit"].get_config()["label_smoothing"] == pytest.approx(trained["label_smoothing"])
-    assert weights == {"digit": 1.0, "reconstruction": pytest.approx(trained["reconstruction_weight"])}
-    assert base_losses({}, ["digit"])[1] == {"digit": 1.0}  # a classifier-only model without a record
+    from digitpad.core.training_presets import FINETUNE
+
+    sidecar = json.loads((shipped_model.parent / f"{model}.json").read_text())
+    trained = sidecar["training"]
+    cfg, _ = TrainConfig(init_from=shipped_model.parent / f"{model}.keras").resolved()
+    assert cfg.label_smoothing == pytest.approx(trained.get("label_smoothing", 0.0))
+    assert cfg.reconstruction_weight == pytest.approx(trained["reconstruction_weight"])
+    assert cfg.stroke_mix == pytest.approx(trained["stroke_mix"])
+    assert (cfg.epochs, cfg.lr, cfg.extra_share) == (FINETUNE["epochs"], FINETUNE["lr"], FINETUNE["extra_share"])
+    assert cfg.architecture == sidecar["architecture"]
+    loss, weights = losses(cfg.label_smoothing, cfg.reconstruction_weight, ["digit", "reconstruction"])
+    assert loss["digit"].get_config()["label_smoothing"] == pytest.approx(cfg.label_smoothing)
+    assert losses(0.0, 1.0, ["digit"])[1] == {"digit": 1.0}  # a classifier-only model
 
 
 def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_test_sample, monkeypatch):
@@ -65,10 +72,9 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
     inks = [segments_to_ink(s) for s in digit_skeletons(x[:100])]  # half drawn, half pictures
     _store(tmp_path / "s.sqlite", x[:200], y[:200], inks=inks)
     ticks, logged = [], []
-    report = finetune(FinetuneConfig(base_model=_base(tmp_path), output=tmp_path / "tuned.keras",
-                                     store=tmp_path / "s.sqlite", epochs=2, mnist=str(mnist_file),
-                                     mnist_limit=1200, mnist_per_epoch=600, batch_size=32),
-                      log=logged.append, progress=lambda done, total: ticks.append((done, total)))
+    report = finetune(TrainConfig(init_from=_base(tmp_path), output=tmp_path / "tuned.keras", epochs=2,
+                                  mnist=str(mnist_file), limit=1200, mnist_per_epoch=600, batch_size=32),
+                      tmp_path / "s.sqlite", log=logged.append, progress=lambda done, total: ticks.append((done, total)))
     assert ticks and ticks[-1][0] == ticks[-1][1]
     # 600 of the 1,000 MNIST training digits per epoch, homemade ones making up the default 40%
     assert any("each 600 of 1000 MNIST" in m and "oversampled to 400" in m for m in logged), logged
@@ -83,8 +89,10 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
     side = json.loads((tmp_path / "tuned.json").read_text())
     with SampleStore(tmp_path / "s.sqlite") as store:
         n_train = len(store.arrays("train")[1])
-    assert side["training"]["finetune"]["homemade_train"] == n_train and 150 < n_train < 170
-    assert 70 < side["training"]["finetune"]["homemade_train_with_ink"] < 90  # their inks were redrawn
+    assert side["metrics"]["homemade_train"] == n_train and 150 < n_train < 170
+    store_record, = [d for d in side["training"]["finetune"]["data"] if d["data"] == "sample store"]
+    assert store_record["digits"] == n_train and 70 < store_record["inks"] < 90  # their inks were redrawn
+    assert side["training"]["finetuned_from"] == str(tmp_path / "base.keras")
     assert side["metrics"]["homemade_test_accuracy"] == pytest.approx(report.after["homemade_test"]["accuracy"])
     assert Recognizer.load(tmp_path / "tuned.keras").info.preprocessing.binarize
 
@@ -96,7 +104,7 @@ def test_cancel_saves_nothing(tmp_path, mnist_file, mnist_test_sample, monkeypat
     x, y = mnist_test_sample
     _store(tmp_path / "s.sqlite", x, y)
     with pytest.raises(DigitPadError, match="cancelled"):
-        finetune(FinetuneConfig(base_model=_base(tmp_path), output=tmp_path / "tuned.keras",
-                                store=tmp_path / "s.sqlite", epochs=2, mnist=str(mnist_file), mnist_limit=1200),
+        finetune(TrainConfig(init_from=_base(tmp_path), output=tmp_path / "tuned.keras", epochs=2,
+                             mnist=str(mnist_file), limit=1200), tmp_path / "s.sqlite",
                  log=lambda m: None, cancelled=lambda: True)
     assert not (tmp_path / "tuned.keras").exists()

@@ -1,4 +1,6 @@
-"""A training smoke test on a small subset: the real ``train`` path, end to end."""
+"""The one training run on a small subset, end to end: from scratch with extra pictures, ink JSON
+Lines selected by a key and writing habits; fine-tuning (from a model with a store) is in
+test_finetune.py."""
 import json
 
 import numpy as np
@@ -7,45 +9,72 @@ from digitpad.ml.recognizer import Recognizer
 from digitpad.ml.training import TrainConfig, train
 
 
-def test_training_smoke_writes_a_working_model_with_measured_metrics(tmp_path, mnist_file, monkeypatch):
+def _inks(tmp_path, mnist_file):
+    """Ink JSON Lines of 40 MNIST test digits: 20 marked part=train, 20 part=test."""
+    from digitpad.core.skeleton import digit_skeletons
+    from digitpad.core.stroke_digits import segments_to_ink
+
+    with np.load(mnist_file) as d:
+        x, y = d["x_test"][:40], d["y_test"][:40]
+    path = tmp_path / "inks.jsonl"
+    lines = []
+    for i, (s, label) in enumerate(zip(digit_skeletons(x), y)):
+        doc = segments_to_ink(s).to_dict()
+        doc.update(label=int(label), writer=f"unipen-x-{i % 3}", part="train" if i < 20 else "test")
+        lines.append(json.dumps(doc))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_training_from_scratch_writes_a_working_model_with_measured_metrics(tmp_path, mnist_file, monkeypatch):
     monkeypatch.setenv("DIGITPAD_CACHE", str(tmp_path / "cache"))
     extra = tmp_path / "extra.npz"
     with np.load(mnist_file) as d:
         np.savez(extra, x=d["x_test"][-200:], y=d["y_test"][-200:])
+    inks = _inks(tmp_path, mnist_file)
     out = tmp_path / "smoke.keras"
     cfg = TrainConfig(architecture="paper", output=out, epochs=2, batch_size=32, mnist=str(mnist_file),
-                      limit=1800, stroke_mix=0.3, extra=[str(extra)], log_dir=tmp_path / "tb", verbose=0)
+                      limit=1800, stroke_mix=0.3, extra=[str(extra), f"{inks}:part=train"], variants=2,
+                      habits=0.05, log_dir=tmp_path / "tb", verbose=0)
     logs = []
-    info = train(cfg, log=logs.append)
+    rec = train(cfg, log=logs.append)
     sidecar = json.loads(out.with_suffix(".json").read_text())
-    assert sidecar["metrics"] == info["metrics"]
+    assert sidecar["metrics"] == rec.info.metrics
     # trained on 1,500 digits for 2 epochs: far better than chance, far from finished
     assert 0.3 < sidecar["metrics"]["mnist_test_accuracy"] < 0.995
     assert 0 < sidecar["thresholds"]["confidence"] < 1 and sidecar["thresholds"]["reconstruction_error"] > 0
-    assert sidecar["training"]["extra_digits"] == 200 and sidecar["training"]["train_digits"] == 1500
+    training = sidecar["training"]
+    assert training["extra_digits"] == 220 and training["train_digits"] == 1500
+    # every data set is named, the ink set with its selection and the credit its writers ask for
+    names = [d["data"] for d in training["data"]]
+    assert names[0] == "MNIST" and "extra.npz" in names and "inks.jsonl" in names and "writing habits" in names[-1]
+    ink_record, = [d for d in training["data"] if d["data"] == "inks.jsonl"]
+    assert ink_record["select"] == {"part": "train"} and ink_record["digits"] == ink_record["inks"] == 20
+    assert "UNIPEN" in ink_record["credit"]
+    assert training["epoch_mix"]["habits"] > 0 and training["variants"] == 2
+    assert any("drawing 2 distorted versions of 20 inks" in line for line in logs)
     assert any((tmp_path / "tb").rglob("events.out.tfevents*"))
-    rec = Recognizer.load(out)
-    assert rec.info.architecture == "paper" and rec.info.preprocessing.binarize
+    loaded = Recognizer.load(out)
+    assert loaded.info.architecture == "paper" and loaded.info.preprocessing.binarize
     assert any("prepared" in line for line in logs)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp.keras")]
 
 
-def test_stroke_mix_swaps_in_redraws_of_the_same_digits():
-    from digitpad.ml.training import StrokeMix, validation_size
+def test_saved_models_hold_no_optimizer_state(tmp_path):
+    """What inference needs, not Adam's moments: the file is about a third of a compiled save."""
+    import keras
 
-    n = 60
-    cut = n - validation_size(n)
-    train = np.arange(n, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
-    index = np.concatenate([np.arange(20), np.arange(cut, n)])
-    prepared = {"train": train, "stroke_index": index, "strokes": 255 - train[index]}
-    mix = StrokeMix(prepared, share=0.25)
-    assert np.array_equal(mix.validation, (255 - train[cut:]).astype(np.float32) / 255)
-    base = train[:cut].astype(np.float32) / 255
-    rng = np.random.default_rng(0)
-    swapped = [np.flatnonzero((mix.apply(base.copy(), rng) != base).any(axis=(1, 2))) for _ in range(200)]
-    assert all(s.max() < 20 for s in swapped if len(s))  # only digits that have a redraw
-    share = np.mean([len(s) for s in swapped]) / cut
-    assert 0.2 < share < 0.3
-    x = base.copy()
-    assert StrokeMix({"train": train}, share=0.25).apply(x, rng) is x and mix.validation is not None
-    assert StrokeMix({"train": train}, share=0.25).validation is None
+    from digitpad.core.model_info import ModelInfo
+    from digitpad.ml.architectures import build
+    from digitpad.ml.training import save
+
+    model = build("digitnet")
+    model.compile(optimizer=keras.optimizers.Adam(use_ema=True), loss={"digit": "categorical_crossentropy"})
+    model.train_on_batch(np.zeros((2, 28, 28, 1), np.float32), {"digit": np.eye(10, dtype=np.float32)[:2]})
+    model.save(tmp_path / "full.keras")
+    save(model, ModelInfo(name="lean"), tmp_path / "lean.keras")
+    assert (tmp_path / "lean.keras").stat().st_size < 0.4 * (tmp_path / "full.keras").stat().st_size
+    lean = Recognizer.load(tmp_path / "lean.keras")
+    x = np.random.default_rng(0).random((4, 28, 28)).astype(np.float32)
+    expected = model(x[..., None], training=False)["digit"].numpy()
+    assert np.allclose(lean.predict(x).probabilities, expected, atol=1e-5)

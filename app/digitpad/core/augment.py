@@ -82,3 +82,26 @@ class Augmenter:
     def __call__(self, images: np.ndarray) -> np.ndarray:
         images = np.asarray(images, np.float32)
         return np.stack([self.one(img) for img in images]) if len(images) else images.copy()
+
+
+def as_bitmap(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The digit as a small bitmap and back through the shared preprocessing: forms, old scanners
+    and digit collections store 10-32 px pictures, often binary and stretched to fill the frame
+    (a 1 becomes a thick bar), and the model should read those as well as drawn ones."""
+    from .preprocess import INK_LEVEL, from_ink_intensity
+
+    rows, cols = np.flatnonzero((img > INK_LEVEL).any(1)), np.flatnonzero((img > INK_LEVEL).any(0))
+    if rows.size == 0:
+        return img
+    crop = img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    side = int(rng.integers(10, 33))
+    if rng.random() < 0.5:  # stretched to fill the frame
+        w, h = side, int(np.clip(round(side * rng.uniform(0.9, 1.1)), 8, 40))
+    else:
+        s = side / max(crop.shape)
+        h, w = max(1, round(crop.shape[0] * s)), max(1, round(crop.shape[1] * s))
+    small = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.7:
+        small = (small > rng.uniform(0.25, 0.6)).astype(np.float32)
+    pre = from_ink_intensity(cv2.copyMakeBorder(small, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0))
+    return img if pre.empty else pre.image

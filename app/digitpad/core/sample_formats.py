@@ -96,7 +96,12 @@ def export(store: SampleStore, path: str | os.PathLike, fmt: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------- import
-def _read_jsonl(path: Path, writer: str, y_up: bool = False) -> list[Sample]:
+def _selected(doc: dict, select: dict[str, str]) -> bool:
+    """``select`` compares values as JSON writes them: ``part=train``, ``suspect=false``."""
+    return all((v if isinstance(v := doc.get(k), str) else json.dumps(v)) == want for k, want in select.items())
+
+
+def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, str] | None = None) -> list[Sample]:
     out = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -112,6 +117,8 @@ def _read_jsonl(path: Path, writer: str, y_up: bool = False) -> list[Sample]:
             raise InkError(f"not valid JSON ({exc})", where) from None
         if not isinstance(doc, dict):
             raise InkError("each line must be a JSON object", where)
+        if select and not _selected(doc, select):
+            continue
         label = doc.get("label")
         if isinstance(label, str) and label.strip() in tuple("0123456789"):
             label = int(label)  # other tools write "7"
@@ -198,16 +205,19 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> list[Sample]:
     return out
 
 
-def read_samples(path: str | os.PathLike, fmt: str | None = None, writer: str = "", y_up: bool = False) -> list[Sample]:
-    """``y_up``: the inks' y axis points up (UNIPEN, many tablets); they are stored flipped to y down."""
+def read_samples(path: str | os.PathLike, fmt: str | None = None, writer: str = "", y_up: bool = False,
+                 select: dict[str, str] | None = None) -> list[Sample]:
+    """``y_up``: the inks' y axis points up (some tablets); they are stored flipped to y down.
+    ``select``: only ink lines whose keys have these values (``{"part": "train"}``)."""
     path = Path(path)
     if not path.exists():
         raise DataFormatError("no such file or folder", path)
     fmt = fmt or guess_format(path)
-    if y_up and fmt != "jsonl":
-        raise DataFormatError("only ink (JSON Lines) has a y axis to flip; pictures are read as they look", path)
+    if (y_up or select) and fmt != "jsonl":
+        raise DataFormatError("only ink (JSON Lines) has a y axis to flip or keys to select by; pictures "
+                              "are read as they look", path)
     if fmt == "jsonl":
-        return _read_jsonl(path, writer, y_up)
+        return _read_jsonl(path, writer, y_up, select)
     if fmt == "png":
         return _read_png_folder(path, writer)
     if fmt in ("npz", "idx"):

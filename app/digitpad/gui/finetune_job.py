@@ -32,11 +32,11 @@ class FinetuneJob(QObject):
 
     def _run(self) -> None:
         try:
-            from ..ml.finetune import FinetuneConfig, finetune
+            from ..ml.finetune import finetune
+            from ..ml.training import TrainConfig
 
-            cfg = FinetuneConfig(base_model=Path(self.base_model), output=Path(self.output),
-                                 store=Path(self.store) if self.store else None)
-            report = finetune(cfg, log=self.message.emit, progress=self.progress.emit,
+            cfg = TrainConfig(init_from=Path(self.base_model), output=Path(self.output))
+            report = finetune(cfg, self.store, log=self.message.emit, progress=self.progress.emit,
                               cancelled=self._cancel.is_set)
         except Exception as exc:  # shown in the window; the app carries on
             self.failed.emit(str(exc))

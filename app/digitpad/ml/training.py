@@ -1,14 +1,16 @@
-"""``digitpad train``: MNIST (+ optional homemade samples), augmentation for screen-drawn digits,
-TensorBoard logs, tf.distribute, and a saved model with a sidecar of measured metrics."""
+"""The one training run: from scratch or from a model, on a mix of MNIST, extra labelled sets, ink
+JSON Lines, a sample store and synthetic writing habits. ``digitpad train`` and fine-tuning
+(``digitpad finetune``, the app's job) are configurations of it; every default is in
+:mod:`digitpad.core.training_presets`.
+"""
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
@@ -17,11 +19,13 @@ import numpy as np
 from .. import __version__
 from ..core import mnist_data
 from ..core.atomic_file import atomic_path
-from ..core.augment import Augmentation, Augmenter
-from ..core.labelled_sets import LabelledSet, load_labelled
-from ..core.model_info import ModelInfo, write_info
-from ..core.preprocess import PreprocessSettings, binarize, enhance, to_mnist_batch
-from ..core.stroke_digits import stroke_versions
+from ..core.errors import DigitPadError
+from ..core.labelled_sets import LabelledSet
+from ..core.model_info import ModelInfo, read_info, write_info
+from ..core.sample_store import SampleStore
+from ..core.training_data import (STROKE_REDRAWS, EpochMaker, ExtraSource, Mix, StrokeMix, extra_pool, finish,
+                                  prepared_mnist, validation_size)
+from ..core.training_presets import DEFAULT_ARCHITECTURE, FROM_BASE, preset
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
@@ -31,117 +35,57 @@ from .architectures import build  # noqa: E402
 from .evaluation import evaluate_set  # noqa: E402
 from .recognizer import Recognizer  # noqa: E402
 
-PREP_VERSION = 2
-VALIDATION = 5000
-#: Training digits redrawn as ink (plus every validation digit). A quarter of MNIST gives the
-#: stroke mix plenty of variety at a third of the preparation time of redrawing all of it.
-STROKE_REDRAWS = 15000
 
-#: Per-architecture defaults: the paper's model sees the paper's preprocessing.
-PRESETS = {
-    "digitnet": {"preprocessing": PreprocessSettings(), "epochs": 15, "lr": 2e-3, "augment": True,
-                 "stroke_mix": 0.25, "label_smoothing": 0.05, "reconstruction_weight": 1.0, "ema": 0.998},
-    # The paper trains on cross-entropy (section 2.2), so the reconstruction term is light; and
-    # 40,000 steps, which two cores cannot afford: mild MNIST-like distortions stand in for the
-    # epochs (without them it overfits: 99.7% train, 99.1% validation after 12 epochs).
-    "paper": {"preprocessing": PreprocessSettings(binarize=True, enhance=True), "epochs": 15, "lr": 1.5e-3,
-              "augment": True, "stroke_mix": 0.0, "reconstruction_weight": 0.1,
-              "augmentation": Augmentation(rotation_deg=8.0, shear=0.15, scale=(0.92, 1.08), aspect=0.08,
-                                           thicken_p=0.05)},
-}
+class Cancelled(DigitPadError):
+    pass
 
 
 @dataclass
 class TrainConfig:
-    architecture: str = "digitnet"
+    """``None`` means the preset's value: the architecture's when training from scratch, the
+    fine-tuning preset (and the base model's losses) with ``init_from``."""
+
+    architecture: str | None = None
     output: Path = Path("models/digitpad-default.keras")
+    init_from: Path | None = None  # a model to start from; None: from scratch
+    extra: list[str] = field(default_factory=list)  # labelled sets and ink JSON Lines (PATH[:key=value])
+    store: Path | None = None  # a sample store whose training split joins the extra data
     epochs: int | None = None
+    lr: float | None = None
     batch_size: int = 128
     seed: int = 0
     mnist: str | None = None
-    extra: list[str] = field(default_factory=list)
+    limit: int | None = None  # the first N MNIST training digits (smoke tests)
+    mnist_per_epoch: int | None = None
+    extra_share: float | None = None
+    variants: int | None = None
+    habits: float | None = None
+    bitmaps: float | None = None
     augment: bool | None = None
-    stroke_mix: float | None = None  # share of each epoch drawn as ink (skeleton re-renders)
-    limit: int | None = None  # train on the first N MNIST digits (smoke tests)
-    log_dir: Path | None = None
+    stroke_mix: float | None = None
+    label_smoothing: float | None = None
     reconstruction_weight: float | None = None
+    ema: float | None = None
+    log_dir: Path | None = None
     verbose: int | None = None
 
-    def resolved(self) -> "TrainConfig":
-        preset = PRESETS.get(self.architecture, PRESETS["digitnet"])
-        out = TrainConfig(**{**asdict(self)})
-        out.epochs = self.epochs or preset["epochs"]
-        out.augment = preset["augment"] if self.augment is None else self.augment
-        out.stroke_mix = preset["stroke_mix"] if self.stroke_mix is None else self.stroke_mix
-        out.reconstruction_weight = (preset["reconstruction_weight"] if self.reconstruction_weight is None
-                                     else self.reconstruction_weight)
+    def resolved(self) -> tuple["TrainConfig", dict]:
+        """(config with every ``None`` filled in, the preset it came from)."""
+        base = read_info(self.init_from).training if self.init_from else {}
+        arch = self.architecture or (read_info(self.init_from).architecture if self.init_from
+                                     else DEFAULT_ARCHITECTURE)
+        defaults = preset(arch, from_model=self.init_from is not None)
+        for key, fallback in FROM_BASE.items():
+            if self.init_from:
+                value = base.get(key)
+                defaults[key] = fallback if value is None else value
+        out = TrainConfig(**{f.name: getattr(self, f.name) for f in fields(self)})
+        out.architecture = arch
+        for f in fields(self):
+            if getattr(out, f.name) is None and f.name in defaults:
+                setattr(out, f.name, defaults[f.name])
         out.output = Path(self.output)
-        return out
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("DIGITPAD_CACHE") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "digitpad"
-
-
-def validation_size(n: int) -> int:
-    """The last this-many MNIST training digits are held out for calibration."""
-    return min(VALIDATION, n // 6)
-
-
-def _prepared(mnist: mnist_data.Mnist, limit: int | None, stroke_mix: float, log) -> dict[str, np.ndarray]:
-    """MNIST through the shared preprocessing (and its stroke redraws), cached on disk."""
-    n = len(mnist.x_train) if limit is None else min(limit, len(mnist.x_train))
-    digest = hashlib.sha1(mnist.x_train[:n].tobytes() + mnist.x_test.tobytes()).hexdigest()[:16]
-    path = cache_dir() / f"prepared-v{PREP_VERSION}-{digest}-{n}.npz"
-    if path.is_file():
-        try:
-            with np.load(path) as data:
-                if stroke_mix <= 0 or "strokes" in data.files:
-                    return {k: data[k] for k in data.files}
-        except Exception:
-            pass  # a damaged cache is rebuilt
-    t = time.time()
-    log(f"preparing {n} training digits (first run only; cached in {path.parent})")
-    train, _ = to_mnist_batch(mnist.x_train[:n])
-    out = {"train": np.round(train * 255).astype(np.uint8)}
-    if stroke_mix > 0:
-        cut = n - validation_size(n)
-        index = np.concatenate([np.arange(min(STROKE_REDRAWS, cut)), np.arange(cut, n)])
-        out["stroke_index"] = index
-        out["strokes"] = stroke_versions(out["train"][index])
-    try:
-        with atomic_path(path) as tmp:
-            np.savez(tmp, **out)
-    except OSError as exc:
-        log(f"warning: could not cache prepared data ({exc})")
-    log(f"prepared in {time.time() - t:.0f} s")
-    return out
-
-
-class StrokeMix:
-    """Stroke redraws of MNIST digits, swapped in for their originals in a share of each epoch."""
-
-    def __init__(self, prepared: dict[str, np.ndarray], share: float):
-        n = len(prepared["train"])
-        cut = n - validation_size(n)
-        self.share = share if "strokes" in prepared else 0.0
-        index = prepared.get("stroke_index", np.zeros(0, np.int64))
-        pictures = prepared.get("strokes", np.zeros((0, 28, 28), np.uint8))
-        in_train = index < cut
-        self._index = index[in_train]
-        self._train = pictures[in_train].astype(np.float32) / 255.0
-        # every validation digit is redrawn, in order, so these line up with the validation labels
-        self.validation = (pictures[~in_train].astype(np.float32) / 255.0) if self.share > 0 else None
-
-    def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """``x``: the training digits in MNIST order; a ``share`` of them, on average, redrawn."""
-        if self.share <= 0 or len(self._index) == 0:
-            return x
-        p = min(1.0, self.share * len(x) / len(self._index))
-        pick = rng.random(len(self._index)) < p
-        x[self._index[pick]] = self._train[pick]
-        return x
+        return out, defaults
 
 
 def one_hot(y: np.ndarray) -> np.ndarray:
@@ -151,33 +95,6 @@ def one_hot(y: np.ndarray) -> np.ndarray:
 def _strategy():
     gpus = tf.config.list_logical_devices("GPU")
     return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
-
-
-def finish(batch: np.ndarray, settings: PreprocessSettings) -> np.ndarray:
-    """The paper's optional steps, applied after augmentation so they see the final picture."""
-    if not (settings.binarize or settings.enhance):
-        return batch
-    out = np.empty_like(batch)
-    for i, img in enumerate(batch):
-        if settings.binarize:
-            img = binarize(img)
-        if settings.enhance:
-            img = enhance(img)
-        out[i] = img
-    return out
-
-
-def _load_extra(paths: list[str], settings: PreprocessSettings, log) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = [], []
-    for p in paths:
-        data: LabelledSet = load_labelled(p)
-        x, blank = to_mnist_batch(data.images)
-        xs.append(x[~blank])
-        ys.append(data.labels[~blank])
-        log(f"extra data: {int((~blank).sum())} digits from {p}")
-    if not xs:
-        return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
-    return np.concatenate(xs), np.concatenate(ys)
 
 
 class EpochBatches(keras.utils.PyDataset):
@@ -226,84 +143,138 @@ class EpochBatches(keras.utils.PyDataset):
         self._started = True
 
 
-def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> dict:
-    """Train, evaluate on MNIST test, save model + sidecar atomically; return the sidecar dict."""
-    cfg = cfg.resolved()
-    preset = PRESETS.get(cfg.architecture, PRESETS["digitnet"])
-    settings: PreprocessSettings = preset["preprocessing"]
+def losses(label_smoothing: float, reconstruction_weight: float, outputs: list[str]) -> tuple[dict, dict]:
+    """Cross-entropy on the digit (with label smoothing) plus a weighted reconstruction MSE."""
+    out = {"digit": keras.losses.CategoricalCrossentropy(label_smoothing=float(label_smoothing))}
+    weights = {"digit": 1.0}
+    if "reconstruction" in outputs:
+        out["reconstruction"] = "mse"
+        weights["reconstruction"] = float(reconstruction_weight)
+    return out, weights
+
+
+def _habit_bank(share: float, seed: int, log) -> tuple[np.ndarray, np.ndarray] | None:
+    if share <= 0:
+        return None
+    from ..core.training_data import HABIT_BANK
+    from ..core.writing_habits import habit_pictures
+
+    t = time.time()
+    bank = habit_pictures(HABIT_BANK, seed=seed)
+    log(f"drew {HABIT_BANK} writing-habit digits in {time.time() - t:.0f} s")
+    return bank
+
+
+def train(cfg: TrainConfig, log: Callable[[str], None] = print,
+          progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] = lambda: False,
+          report: Callable[[Recognizer], dict] | None = None) -> Recognizer:
+    """Train, measure, save model + sidecar atomically; return the trained model's recogniser.
+
+    ``report`` adds metrics measured on the trained model to the sidecar before it is written.
+    Raises :class:`Cancelled` (nothing saved) when ``cancelled()`` turns true.
+    """
+    cfg, defaults = cfg.resolved()
     started = time.time()
     keras.utils.set_random_seed(cfg.seed)
+    base = Recognizer.load(cfg.init_from) if cfg.init_from else None
+    settings = base.info.preprocessing if base else defaults["preprocessing"]
     mnist = mnist_data.load(cfg.mnist)
-    prepared = _prepared(mnist, cfg.limit, cfg.stroke_mix, log)
-    base = prepared["train"].astype(np.float32) / 255.0
+    prepared = prepared_mnist(mnist, cfg.limit, cfg.stroke_mix, log)
+    mx = prepared["train"].astype(np.float32) / 255.0
     strokes = StrokeMix(prepared, cfg.stroke_mix)
-    labels = mnist.y_train[:len(base)].astype(np.int64)
-    n_val = validation_size(len(base))
-    x_tr, y_tr, x_val, y_val = base[:-n_val], labels[:-n_val], base[-n_val:], labels[-n_val:]
-    x_extra, y_extra = _load_extra(cfg.extra, settings, log)
-    rng = np.random.default_rng(cfg.seed)
-    augmentation: Augmentation = preset.get("augmentation", Augmentation())
-    augmenter = Augmenter(augmentation, seed=cfg.seed) if cfg.augment else None
+    my = mnist.y_train[:len(mx)].astype(np.int64)
+    n_val = validation_size(len(mx))
+    x_val, y_val, mx, my = mx[-n_val:], my[-n_val:], mx[:-n_val], my[:-n_val]
+    store_samples = None
+    if cfg.store:
+        with SampleStore(cfg.store) as db:
+            store_samples = db.samples(split="train")
+    pool = extra_pool([ExtraSource.parse(e) for e in cfg.extra], store_samples, str(cfg.store or ""), cfg.variants,
+                      cfg.seed, log)
+    habits = _habit_bank(cfg.habits, cfg.seed, log)
+    if cancelled():
+        raise Cancelled("training cancelled; nothing was saved")
+    mix = Mix.of(min(len(mx), cfg.mnist_per_epoch or len(mx)), len(pool), cfg.extra_share,
+                 cfg.habits if habits is not None else 0.0)
+    augmentation = defaults["augmentation"] if cfg.augment else None
+    make_epoch = EpochMaker(mx, my, strokes, pool, habits, mix, augmentation, settings, cfg.seed, cfg.bitmaps)
 
-    def make_epoch():
-        x = strokes.apply(x_tr.copy(), rng)
-        x, y = np.concatenate([x, x_extra]), np.concatenate([y_tr, y_extra])
-        if augmenter is not None:
-            x = augmenter(x)
-        x = finish(x, settings)
-        return x[..., None], y
-
-    steps = int(np.ceil((len(x_tr) + len(x_extra)) / cfg.batch_size)) * cfg.epochs
+    steps = int(np.ceil((mix.mnist + mix.extra + mix.habits) / cfg.batch_size)) * cfg.epochs
     with _strategy().scope():
-        model = build(cfg.architecture)
-        schedule = keras.optimizers.schedules.CosineDecay(
-            preset["lr"] / 10, decay_steps=max(1, steps - steps // cfg.epochs), alpha=0.01,
-            warmup_target=preset["lr"], warmup_steps=max(1, steps // cfg.epochs))
-        smoothing = preset.get("label_smoothing", 0.0)
-        # The weights' moving average over the last ~500 steps, not the last step's weights: the
-        # final accuracy then depends less on where the last batches happened to leave them.
-        ema = preset.get("ema", 0.0)
-        optimizer = keras.optimizers.Adam(schedule, use_ema=ema > 0, ema_momentum=ema or 0.99)
-        model.compile(optimizer=optimizer,
-                      loss={"digit": keras.losses.CategoricalCrossentropy(label_smoothing=smoothing),
-                            "reconstruction": "mse"},
-                      loss_weights={"digit": 1.0, "reconstruction": cfg.reconstruction_weight},
-                      metrics={"digit": "categorical_accuracy"})
-    callbacks = []
+        model = keras.saving.load_model(cfg.init_from, compile=False) if base else build(cfg.architecture)
+        if defaults["warmup"]:
+            schedule = keras.optimizers.schedules.CosineDecay(
+                cfg.lr / 10, decay_steps=max(1, steps - steps // cfg.epochs), alpha=0.01,
+                warmup_target=cfg.lr, warmup_steps=max(1, steps // cfg.epochs))
+        else:
+            schedule = keras.optimizers.schedules.CosineDecay(cfg.lr, decay_steps=max(1, steps), alpha=0.02)
+        # The weights' moving average, not the last step's weights: the result depends less on
+        # where the last batches happened to leave them. Short runs average over their last
+        # fifth at most, so the start does not linger in the result.
+        momentum = min(cfg.ema, 1 - 5 / max(steps, 10)) if cfg.ema else 0.99
+        loss, weights = losses(cfg.label_smoothing, cfg.reconstruction_weight, list(model.output_names))
+        model.compile(optimizer=keras.optimizers.Adam(schedule, use_ema=bool(cfg.ema), ema_momentum=momentum),
+                      loss=loss, loss_weights=weights, metrics={"digit": "categorical_accuracy"})
+
+    def targets(x, y):
+        return {"digit": one_hot(y), "reconstruction": x} if "reconstruction" in loss else {"digit": one_hot(y)}
+
+    batches = EpochBatches(make_epoch, cfg.epochs, cfg.batch_size, seed=cfg.seed, targets=targets)
+    per_epoch = len(batches)
+
+    class _Progress(keras.callbacks.Callback):
+        epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if progress:
+                progress(self.epoch * per_epoch + batch + 1, per_epoch * cfg.epochs)
+            if cancelled():
+                self.model.stop_training = True
+
+    callbacks = [_Progress()]
     if cfg.log_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(cfg.log_dir), update_freq="epoch"))
     verbose = cfg.verbose if cfg.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    start = f"from {base.name}" if base else "from scratch"
+    log(f"training {cfg.architecture} {start} for {cfg.epochs} epochs, each {mix.mnist} of {len(mx)} MNIST digits"
+        + (f" + {len(pool)} extra digits oversampled to {mix.extra}" if mix.extra else "")
+        + (f" + {mix.habits} writing-habit digits" if mix.habits else "")
+        + f" (validation {n_val}), batch {cfg.batch_size}, augmentation {'on' if augmentation else 'off'}, "
+        f"stroke redraws {cfg.stroke_mix:.0%}, bitmaps {cfg.bitmaps:.0%}")
     x_val_in = finish(x_val, settings)[..., None]
-    val_data = (x_val_in, {"digit": one_hot(y_val), "reconstruction": x_val_in})
-    batches = EpochBatches(make_epoch, cfg.epochs, cfg.batch_size, seed=cfg.seed,
-                           targets=lambda x, y: {"digit": one_hot(y), "reconstruction": x})
-    log(f"training {cfg.architecture} for {cfg.epochs} epochs on {len(x_tr) + len(x_extra)} digits "
-        f"(validation {n_val}), batch {cfg.batch_size}, augmentation {'on' if augmenter else 'off'}, "
-        f"stroke redraws {cfg.stroke_mix:.0%}")
+    val_data = None if base else (x_val_in, targets(x_val_in, y_val))
     model.fit(batches, epochs=cfg.epochs, validation_data=val_data, validation_freq=4, callbacks=callbacks,
               verbose=verbose)
-    train_seconds = time.time() - started
+    if cancelled():
+        raise Cancelled("training cancelled; nothing was saved")
 
-    info = ModelInfo(name=cfg.output.stem, architecture=cfg.architecture, preprocessing=settings,
-                     training={"epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
-                               "augmentation": asdict(augmentation) if augmenter else None,
-                               "stroke_mix": cfg.stroke_mix, "stroke_redraws": STROKE_REDRAWS,
-                               "reconstruction_weight": cfg.reconstruction_weight, "weights_ema": preset.get("ema"),
-                               "label_smoothing": preset.get("label_smoothing", 0.0),
-                               "train_digits": int(len(x_tr)),
-                               "validation_digits": int(n_val), "extra_data": list(cfg.extra),
-                               "extra_digits": int(len(x_extra)), "mnist": mnist.source,
-                               "duration_s": round(train_seconds, 1),
-                               "devices": [d.name for d in tf.config.list_logical_devices()]},
+    data = [{"data": "MNIST", "source": mnist.source, "digits": int(len(mx)), "validation_digits": int(n_val)},
+            *pool.records]
+    if mix.habits:
+        data.append({"data": "synthetic writing habits (digitpad.core.writing_habits)", "digits": int(len(habits[1]))})
+    record = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()
+              if k not in ("output", "log_dir", "verbose", "mnist", "architecture")}
+    record.update(augmentation=asdict(augmentation) if augmentation else None, stroke_redraws=STROKE_REDRAWS,
+                  weights_ema=cfg.ema, train_digits=int(len(mx)), extra_digits=int(len(pool)), data=data,
+                  mnist=mnist.source, epoch_mix=asdict(mix), duration_s=round(time.time() - started, 1),
+                  devices=[d.name for d in tf.config.list_logical_devices()])
+    training = {**base.info.training, "finetuned_from": str(cfg.init_from), "finetune": record} if base else record
+    info = ModelInfo(name=cfg.output.stem, architecture=cfg.architecture, preprocessing=settings, training=training,
                      created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                      digitpad_version=__version__)
     rec = Recognizer(model, info)
     metrics, thresholds = measure(rec, mnist, x_val, y_val, strokes.validation)
+    if report:
+        metrics.update(report(rec))
     info = ModelInfo(**{**info.__dict__, "metrics": metrics, "thresholds": thresholds})
     save(model, info, cfg.output)
+    rec = Recognizer(model, info, cfg.output)
     log(f"MNIST test accuracy {metrics['mnist_test_accuracy'] * 100:.2f}%; saved {cfg.output} "
         f"({time.time() - started:.0f} s in all)")
-    return info.to_dict()
+    return rec
 
 
 def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: np.ndarray,
@@ -328,8 +299,16 @@ def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: 
     return metrics, thresholds
 
 
+def inference_copy(model: keras.Model) -> keras.Model:
+    """The same layers and weights without the optimizer: what inference needs, a quarter of the
+    file (Adam's moments and the weights' average are three quarters of a compiled save)."""
+    clone = keras.Model.from_config(model.get_config())  # clone_model would carry the compile state over
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 def save(model: keras.Model, info: ModelInfo, output: Path) -> None:
     """Model then sidecar, each written to a temporary and renamed: no half-written files."""
     with atomic_path(output) as tmp:
-        model.save(tmp)
+        inference_copy(model).save(tmp)
     write_info(output, info)

@@ -1,0 +1,266 @@
+"""What one training run learns from, mixed into epochs: MNIST (prepared once and cached, a share
+redrawn as ink), extra labelled sets, ink JSON Lines, a sample store, and synthetic writing habits.
+
+numpy + OpenCV only: the data side of training and fine-tuning is one piece of code, built in a
+thread beside TensorFlow and tested without it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import mnist_data
+from .atomic_file import atomic_path
+from .augment import Augmentation, Augmenter, as_bitmap
+from .errors import DataFormatError
+from .ink_augment import ink_variants
+from .labelled_sets import load_labelled
+from .preprocess import SIZE, PreprocessSettings, binarize, enhance, to_mnist_batch
+from .sample_formats import read_samples
+from .sample_store import Sample, SampleStore
+from .stroke_digits import stroke_versions
+
+PREP_VERSION = 2
+VALIDATION = 5000
+#: Training digits redrawn as ink (plus every validation digit). A quarter of MNIST gives the
+#: stroke mix plenty of variety at a third of the preparation time of redrawing all of it.
+STROKE_REDRAWS = 15000
+#: Synthetic writing-habit digits drawn once per run, sampled from in every epoch.
+HABIT_BANK = 6000
+#: Where a model trained on UNIPEN must say so (its licence, CC-BY-4.0, asks for the credit).
+UNIPEN_CREDIT = ("UNIPEN train_r01_v07 (International Unipen Foundation), CC-BY-4.0: I. Guyon, L. Schomaker, "
+                 "R. Plamondon, M. Liberman, S. Janet, \"UNIPEN project of on-line data exchange and recognizer "
+                 "benchmarks\", ICPR 1994")
+
+Log = Callable[[str], None]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("DIGITPAD_CACHE") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "digitpad"
+
+
+def validation_size(n: int) -> int:
+    """The last this-many MNIST training digits are held out for calibration."""
+    return min(VALIDATION, n // 6)
+
+
+def prepared_mnist(mnist: mnist_data.Mnist, limit: int | None, stroke_mix: float, log: Log) -> dict[str, np.ndarray]:
+    """MNIST through the shared preprocessing (and its stroke redraws), cached on disk."""
+    n = len(mnist.x_train) if limit is None else min(limit, len(mnist.x_train))
+    digest = hashlib.sha1(mnist.x_train[:n].tobytes() + mnist.x_test.tobytes()).hexdigest()[:16]
+    path = cache_dir() / f"prepared-v{PREP_VERSION}-{digest}-{n}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as data:
+                if stroke_mix <= 0 or "strokes" in data.files:
+                    return {k: data[k] for k in data.files}
+        except Exception:
+            pass  # a damaged cache is rebuilt
+    t = time.time()
+    log(f"preparing {n} training digits (first run only; cached in {path.parent})")
+    train, _ = to_mnist_batch(mnist.x_train[:n])
+    out = {"train": np.round(train * 255).astype(np.uint8)}
+    if stroke_mix > 0:
+        cut = n - validation_size(n)
+        index = np.concatenate([np.arange(min(STROKE_REDRAWS, cut)), np.arange(cut, n)])
+        out["stroke_index"] = index
+        out["strokes"] = stroke_versions(out["train"][index])
+    try:
+        with atomic_path(path) as tmp:
+            np.savez(tmp, **out)
+    except OSError as exc:
+        log(f"warning: could not cache prepared data ({exc})")
+    log(f"prepared in {time.time() - t:.0f} s")
+    return out
+
+
+class StrokeMix:
+    """Stroke redraws of MNIST digits, swapped in for their originals in a share of each epoch."""
+
+    def __init__(self, prepared: dict[str, np.ndarray], share: float):
+        n = len(prepared["train"])
+        cut = n - validation_size(n)
+        self.share = share if "strokes" in prepared else 0.0
+        index = prepared.get("stroke_index", np.zeros(0, np.int64))
+        pictures = prepared.get("strokes", np.zeros((0, 28, 28), np.uint8))
+        in_train = index < cut
+        self._index = index[in_train]
+        self._train = pictures[in_train].astype(np.float32) / 255.0
+        # every validation digit is redrawn, in order, so these line up with the validation labels
+        self.validation = (pictures[~in_train].astype(np.float32) / 255.0) if self.share > 0 else None
+
+    def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``x``: the training digits in MNIST order; a ``share`` of them, on average, redrawn."""
+        if self.share <= 0 or len(self._index) == 0:
+            return x
+        p = min(1.0, self.share * len(x) / len(self._index))
+        pick = rng.random(len(self._index)) < p
+        x[self._index[pick]] = self._train[pick]
+        return x
+
+
+def finish(batch: np.ndarray, settings: PreprocessSettings) -> np.ndarray:
+    """The paper's optional steps, applied after augmentation so they see the final picture."""
+    if not (settings.binarize or settings.enhance):
+        return batch
+    out = np.empty_like(batch)
+    for i, img in enumerate(batch):
+        if settings.binarize:
+            img = binarize(img)
+        if settings.enhance:
+            img = enhance(img)
+        out[i] = img
+    return out
+
+
+# ---------------------------------------------------------------------------------- extra data
+@dataclass(frozen=True)
+class ExtraSource:
+    """``PATH`` or ``PATH:key=value[,key=value]``: the records of an ink JSON Lines file whose keys
+    have these values (``unipen-1a-digits.jsonl:part=train``)."""
+
+    path: str
+    select: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, spec: str) -> "ExtraSource":
+        head, sep, tail = spec.rpartition(":")
+        if not sep or "=" not in tail or not head:
+            return cls(spec)
+        select = {}
+        for pair in tail.split(","):
+            key, eq, value = pair.partition("=")
+            if not eq or not key.strip():
+                raise DataFormatError(f"a selection is key=value[,key=value], got {tail!r}", head)
+            select[key.strip()] = value.strip()
+        return cls(head, select)
+
+    def __str__(self) -> str:
+        return self.path + (":" + ",".join(f"{k}={v}" for k, v in self.select.items()) if self.select else "")
+
+
+@dataclass
+class Pool:
+    """Labelled extra digits. ``versions[i, 0]`` is sample i as stored; ``versions[i, 1:]`` are
+    distorted redrawings of its ink (copies of version 0 when it has none)."""
+
+    versions: np.ndarray  # (N, V, 28, 28) uint8
+    labels: np.ndarray  # (N,) int64
+    drawn: np.ndarray  # (N,) bool: has ink, so its variety comes from redrawing, not picture distortion
+    records: list[dict] = field(default_factory=list)  # what went in, for the sidecar
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def _samples_of(source: ExtraSource) -> list[Sample]:
+    path = Path(source.path)
+    if path.suffix.lower() == ".jsonl":
+        return read_samples(path, "jsonl", select=source.select)
+    if source.select:
+        raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
+    data = load_labelled(path)
+    x, blank = to_mnist_batch(data.images)
+    return [Sample(label=int(l), image=np.round(img * 255).astype(np.uint8))
+            for img, l in zip(x[~blank], data.labels[~blank])]
+
+
+def _record(name: str, samples: list[Sample], **more) -> dict:
+    inks = sum(s.ink is not None for s in samples)
+    rec = {"data": name, "digits": len(samples), "inks": inks, **more}
+    if any(s.writer.startswith("unipen-") for s in samples):
+        rec["credit"] = UNIPEN_CREDIT
+    return rec
+
+
+def extra_pool(sources: list[ExtraSource], store_samples: list[Sample] | None, store_name: str, variants: int,
+               seed: int, log: Log) -> Pool:
+    """Every extra digit with ``variants`` distorted redrawings of its ink."""
+    samples: list[Sample] = []
+    records = []
+    for source in sources:
+        got = _samples_of(source)
+        if not got:
+            raise DataFormatError("no labelled digits" + (f" with {source.select}" if source.select else ""),
+                                  source.path)
+        log(f"extra data: {len(got)} digits from {source}")
+        records.append(_record(Path(source.path).name, got, path=source.path, select=source.select or None))
+        samples += got
+    if store_samples:
+        records.append(_record("sample store", store_samples, path=store_name, split="train"))
+        samples += store_samples
+    if not samples:
+        return Pool(np.zeros((0, 1, SIZE, SIZE), np.uint8), np.zeros(0, np.int64), np.zeros(0, bool), records)
+    labels = np.array([s.label for s in samples], np.int64)
+    drawn = np.array([s.ink is not None and not s.ink.is_empty for s in samples], bool)
+    versions = np.repeat(np.stack([s.image for s in samples])[:, None], 1 + max(variants, 0), axis=1)
+    if variants > 0 and drawn.any():
+        t = time.time()
+        log(f"drawing {variants} distorted versions of {int(drawn.sum())} inks")
+        versions[drawn, 1:] = ink_variants([s.ink for s, k in zip(samples, drawn) if k], variants, seed=seed)
+        log(f"drawn in {time.time() - t:.0f} s")
+    return Pool(versions, labels, drawn, records)
+
+
+# --------------------------------------------------------------------------------------- epochs
+@dataclass
+class Mix:
+    """How many of each kind one epoch holds."""
+
+    mnist: int
+    extra: int
+    habits: int
+
+    @classmethod
+    def of(cls, n_mnist: int, n_extra_pool: int, extra_share: float, habit_share: float) -> "Mix":
+        """MNIST fills what the shares leave; a small extra pool is oversampled to its share, a large
+        one is used whole (each digit at least once per epoch)."""
+        extra_share = extra_share if n_extra_pool else 0.0
+        total = n_mnist / max(1e-9, 1.0 - extra_share - habit_share)
+        n_extra = max(n_extra_pool, int(round(extra_share * total))) if n_extra_pool else 0
+        return cls(n_mnist, n_extra, int(round(habit_share * total)))
+
+
+class EpochMaker:
+    """Builds one epoch's pictures and labels: a fresh draw of MNIST, extras and habits each call."""
+
+    def __init__(self, x_mnist: np.ndarray, y_mnist: np.ndarray, strokes: StrokeMix, pool: Pool,
+                 habits: tuple[np.ndarray, np.ndarray] | None, mix: Mix, augmentation: Augmentation | None,
+                 settings: PreprocessSettings, seed: int, bitmaps: float = 0.0):
+        self.x, self.y, self.strokes, self.pool, self.mix = x_mnist, y_mnist, strokes, pool, mix
+        self.bitmaps = bitmaps
+        self.habits = habits
+        self.settings = settings
+        self.rng = np.random.default_rng(seed)
+        self.augmenter = Augmenter(augmentation, seed=seed) if augmentation is not None else None
+
+    def _augment(self, x: np.ndarray) -> np.ndarray:
+        return self.augmenter(x) if self.augmenter is not None else x
+
+    def __call__(self) -> tuple[np.ndarray, np.ndarray]:
+        rng = self.rng
+        part = np.sort(rng.permutation(len(self.x))[:self.mix.mnist])
+        mnist = self._augment(self.strokes.apply(self.x.copy(), rng)[part])
+        for i in np.flatnonzero(rng.random(len(mnist)) < self.bitmaps):
+            mnist[i] = as_bitmap(mnist[i], rng)
+        xs, ys = [mnist], [self.y[part]]
+        if self.mix.extra:
+            take = rng.integers(0, len(self.pool), self.mix.extra)
+            home = self.pool.versions[take, rng.integers(0, self.pool.versions.shape[1], len(take))]
+            home = home.astype(np.float32) / 255.0
+            plain = ~self.pool.drawn[take]
+            home[plain] = self._augment(home[plain])
+            xs.append(home)
+            ys.append(self.pool.labels[take])
+        if self.mix.habits and self.habits is not None:
+            take = rng.integers(0, len(self.habits[1]), self.mix.habits)
+            xs.append(self.habits[0][take].astype(np.float32) / 255.0)
+            ys.append(self.habits[1][take])
+        return finish(np.concatenate(xs), self.settings)[..., None], np.concatenate(ys)

@@ -1,0 +1,115 @@
+"""The data side of the one training run, without TensorFlow: MNIST stroke mix, extra sources
+and their key selection, and how an epoch is mixed."""
+import json
+
+import numpy as np
+import pytest
+
+from digitpad.core.errors import DataFormatError
+from digitpad.core.training_data import EpochMaker, ExtraSource, Mix, Pool, StrokeMix, extra_pool, validation_size
+from digitpad.core.preprocess import PreprocessSettings
+
+
+def test_stroke_mix_swaps_in_redraws_of_the_same_digits():
+    n = 60
+    cut = n - validation_size(n)
+    train = np.arange(n, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
+    index = np.concatenate([np.arange(20), np.arange(cut, n)])
+    prepared = {"train": train, "stroke_index": index, "strokes": 255 - train[index]}
+    mix = StrokeMix(prepared, share=0.25)
+    assert np.array_equal(mix.validation, (255 - train[cut:]).astype(np.float32) / 255)
+    base = train[:cut].astype(np.float32) / 255
+    rng = np.random.default_rng(0)
+    swapped = [np.flatnonzero((mix.apply(base.copy(), rng) != base).any(axis=(1, 2))) for _ in range(200)]
+    assert all(s.max() < 20 for s in swapped if len(s))  # only digits that have a redraw
+    share = np.mean([len(s) for s in swapped]) / cut
+    assert 0.2 < share < 0.3
+    x = base.copy()
+    assert StrokeMix({"train": train}, share=0.25).apply(x, rng) is x and mix.validation is not None
+    assert StrokeMix({"train": train}, share=0.25).validation is None
+
+
+@pytest.mark.parametrize("spec, path, select", [
+    ("data/unipen.jsonl:part=train", "data/unipen.jsonl", {"part": "train"}),
+    ("u.jsonl:part=tune,suspect=false", "u.jsonl", {"part": "tune", "suspect": "false"}),
+    ("digits.npz", "digits.npz", {}),
+    ("C:/data/x.npz", "C:/data/x.npz", {}),  # a drive letter is not a selection
+])
+def test_extra_sources_parse_a_key_selection(spec, path, select):
+    source = ExtraSource.parse(spec)
+    assert (source.path, source.select) == (path, select)
+    assert str(source) == spec
+
+
+def _unipen_like(tmp_path):
+    lines = []
+    for i in range(30):
+        part = ("train", "tune", "test")[i % 3]
+        lines.append(json.dumps({"width": 100, "height": 100, "strokes": [[[20 + i, 10], [30 + i, 90]]],
+                                 "label": i % 10, "writer": f"unipen-abc-w{i % 4}", "part": part,
+                                 "suspect": i == 0}))
+    path = tmp_path / "u.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_ink_reader_selects_records_by_key(tmp_path):
+    from digitpad.core.sample_formats import read_samples
+
+    path = _unipen_like(tmp_path)
+    train = read_samples(path, select={"part": "train"})
+    assert len(train) == 10 and {s.ink.extra["part"] for s in train} == {"train"}
+    assert len(read_samples(path, select={"part": "train", "suspect": "false"})) == 9
+    assert len(read_samples(path)) == 30
+    with pytest.raises(DataFormatError, match="select"):
+        read_samples(tmp_path, fmt="npz", select={"part": "train"})
+
+
+def test_extra_pool_redraws_inks_and_credits_unipen(tmp_path):
+    path = _unipen_like(tmp_path)
+    logs = []
+    pool = extra_pool([ExtraSource.parse(f"{path}:part=tune")], None, "", variants=2, seed=0, log=logs.append)
+    assert len(pool) == 10 and pool.versions.shape == (10, 3, 28, 28) and pool.drawn.all()
+    assert not np.array_equal(pool.versions[:, 0], pool.versions[:, 1])  # redrawn, not copied
+    assert pool.records[0]["select"] == {"part": "tune"} and "UNIPEN" in pool.records[0]["credit"]
+    with pytest.raises(DataFormatError, match="no labelled digits"):
+        extra_pool([ExtraSource.parse(f"{path}:part=nothing")], None, "", 1, 0, logs.append)
+
+
+def test_an_epoch_holds_each_kind_in_its_share():
+    mix = Mix.of(600, 100, extra_share=0.4, habit_share=0.0)
+    assert (mix.mnist, mix.extra, mix.habits) == (600, 400, 0)
+    assert Mix.of(600, 1000, 0.4, 0.0).extra == 1000  # a large pool is used whole
+    assert Mix.of(600, 0, 0.4, 0.0).extra == 0
+    mix = Mix.of(1300, 50, 0.25, 0.1)  # 2,000 in all
+    assert (mix.extra, mix.habits) == (500, 200)
+
+    x = np.zeros((50, 28, 28), np.float32)
+    y = np.zeros(50, np.int64)
+    versions = np.full((5, 2, 28, 28), 255, np.uint8)
+    pool = Pool(versions, np.full(5, 7), np.ones(5, bool))
+    habits = (np.full((4, 28, 28), 128, np.uint8), np.full(4, 9))
+    make = EpochMaker(x, y, StrokeMix({"train": np.zeros((60, 28, 28), np.uint8)}, 0.0), pool, habits,
+                      Mix(30, 20, 10), None, PreprocessSettings(), seed=0)
+    xe, ye = make()
+    assert xe.shape == (60, 28, 28, 1) and np.bincount(ye, minlength=10)[[0, 7, 9]].tolist() == [30, 20, 10]
+    assert np.allclose(xe[ye == 7], 1.0) and np.allclose(xe[ye == 9], 128 / 255)
+
+
+def test_as_bitmap_gives_model_input_of_a_blocky_small_picture(mnist_test_sample):
+    from digitpad.core.augment import as_bitmap
+    from digitpad.core.preprocess import to_mnist
+
+    x, _ = mnist_test_sample
+    rng = np.random.default_rng(0)
+    img = to_mnist(x[0]).image
+    outs = [as_bitmap(img, rng) for _ in range(40)]
+    assert all(o.shape == (28, 28) and o.dtype == np.float32 and 0 <= o.min() and o.max() <= 1 for o in outs)
+    assert all(o.max() > 0.5 for o in outs)  # the digit is still there
+    assert np.mean([np.abs(o - img).mean() for o in outs]) > 0.02  # and it changed
+    # a thin 1 stretched to fill the frame comes back wide: some of the 40 are much wider
+    one = np.zeros((28, 28), np.float32)
+    one[4:24, 13:15] = 1.0
+    widths = [int((as_bitmap(one, rng) > 0.3).any(0).sum()) for _ in range(40)]
+    assert max(widths) >= 12 and min(widths) <= 4
+    assert as_bitmap(np.zeros((28, 28), np.float32), rng).max() == 0
