@@ -160,3 +160,38 @@ def test_predict_y_up_inks_with_y_up(cli_env, mnist_test_sample, tmp_path):
     upright = digits(str(tmp_path / "upright.jsonl"))
     assert np.array_equal(digits("--y-up", str(tmp_path / "y_up.jsonl")), upright)
     assert (digits(str(tmp_path / "y_up.jsonl")) == y[:40]).sum() < (upright == y[:40]).sum() - 10
+
+
+def test_predict_gives_a_verdict_for_every_input_from_the_signals_the_model_has(cli_env, shipped_model,
+                                                                                 mnist_test_sample, tmp_path):
+    from digitpad.core.scribbles import scribble_ink
+
+    x, y = mnist_test_sample
+    letter_a = {"width": 200, "height": 200, "strokes": [[[20, 190], [100, 10], [180, 190]], [[55, 120], [145, 120]]]}
+    rng = np.random.default_rng(3)
+    lines = [_ink_from_mnist(x[i]).to_json() for i in range(6)] + [json.dumps(letter_a)] + \
+        [scribble_ink(kind, rng).to_json() for kind in ("spiral", "loops", "hash", "random_lines")] + \
+        ['{"strokes": []}']
+    (tmp_path / "mixed.jsonl").write_text("\n".join(lines) + "\n")
+    out = run_cli(["predict", str(tmp_path / "mixed.jsonl")], cli_env)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["verdict"] for r in rows[:6]] == ["digit"] * 6
+    assert [r["digit"] for r in rows[:6]] == [int(v) for v in y[:6]]
+    assert [r["verdict"] for r in rows[6:11]] == ["not a digit"] * 5, rows[6:11]
+    assert all("digit-likeness" in r["reason"] or "reconstruction" in r["reason"] for r in rows[6:11])
+    assert all(0 <= r["digit_likeness"] <= 1 for r in rows[:11])
+    assert rows[11]["verdict"] == "empty"
+
+    # a classifier-only model, without a decoder or a digit-likeness: judged by its confidence alone
+    import keras
+
+    from digitpad.core.model_info import ModelInfo
+    from digitpad.ml.training import save
+
+    plain = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, "softmax")])
+    save(plain, ModelInfo(name="plain"), tmp_path / "plain.keras")
+    out = run_cli(["predict", "--model", str(tmp_path / "plain.keras"), str(tmp_path / "mixed.jsonl")], cli_env)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert {r["verdict"] for r in rows[:11]} <= {"digit", "not sure"} and rows[11]["verdict"] == "empty"
+    assert not any("digit_likeness" in r or "reconstruction_error" in r for r in rows)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from digitpad.core.ink_editing import InkDocument
 from digitpad.core.verdict import Thresholds, Verdict, judge
@@ -48,12 +49,39 @@ def test_eraser_and_clear_are_undoable():
 
 
 def test_verdicts():
-    t = Thresholds(confidence=0.7, reconstruction_error=0.05)
-    sure = np.eye(10)[3] * 0.9 + 0.01
-    unsure = np.full(10, 0.1)
-    assert judge(None, None, t) is Verdict.EMPTY
-    assert judge(sure, 0.01, t) is Verdict.DIGIT
-    assert judge(unsure, 0.01, t) is Verdict.NOT_SURE
-    assert judge(sure, 0.2, t) is Verdict.NOT_A_DIGIT
-    assert judge(sure, None, t) is Verdict.DIGIT  # classifier-only models
+    t = Thresholds(confidence=0.7, reconstruction_error=0.05, digit_likeness=0.4)
+    sure = np.array([0.9] + [0.1 / 9] * 9)
+    unsure = np.array([0.5, 0.4] + [0.1 / 8] * 8)
+    assert judge(None, None, t).verdict is Verdict.EMPTY
+    assert judge(sure, 0.01, t).verdict is Verdict.DIGIT
+    assert judge(unsure, 0.01, t).verdict is Verdict.NOT_SURE
+    assert judge(sure, 0.2, t).verdict is Verdict.NOT_A_DIGIT
+    assert judge(sure, None, t).verdict is Verdict.DIGIT  # classifier-only models
     assert Thresholds.from_sidecar({"confidence": 0.4}).confidence == 0.4
+
+
+def test_a_refusal_names_its_signal_and_a_model_is_judged_by_the_signals_it_has():
+    t = Thresholds(confidence=0.7, reconstruction_error=0.05, digit_likeness=0.4)
+    sure = np.array([0.96] + [0.04 / 9] * 9)
+    letter = judge(sure, 0.01, t, digit_likeness=0.03)  # a confident "4" that is an A
+    assert letter.verdict is Verdict.NOT_A_DIGIT and letter.signal == "digit_likeness"
+    assert letter.reason == "digit-likeness 0.03, below 0.4"
+    assert letter.signals == ("digit_likeness", "reconstruction_error", "confidence")
+    scribble = judge(sure, 0.09, t, digit_likeness=0.9)
+    assert scribble.signal == "reconstruction_error" and scribble.reason == "reconstruction error 0.09, above 0.05"
+    doubt = judge(np.array([0.5, 0.4] + [0.0125] * 8), 0.01, t, 0.9)
+    assert doubt.verdict is Verdict.NOT_SURE and doubt.reason.startswith("confidence 0.5, below 0.7")
+    assert judge(sure, 0.01, t, 0.9).reason == "" and judge(sure, 0.01, t, 0.9).verdict is Verdict.DIGIT
+    # a classifier-only model: confidence alone, and it says so
+    assert judge(sure, None, t).signals == ("confidence",)
+    # a decoder calibrated as "does not draw" (the paper model) is not used, however large its error
+    paper = Thresholds.from_sidecar({"confidence": 0.8, "reconstruction_error": None})
+    assert paper.reconstruction_error is None
+    assert judge(sure, 0.5, paper).verdict is Verdict.DIGIT and judge(sure, 0.5, paper).signals == ("confidence",)
+
+
+@pytest.mark.parametrize("sidecar", [None, "abc", [1, 2], {"confidence": "high"}, {"confidence": float("nan")},
+                                     {"confidence": 7}, {"digit_likeness": True}])
+def test_malformed_thresholds_fall_back_to_the_defaults(sidecar):
+    t = Thresholds.from_sidecar(sidecar)
+    assert 0 < t.confidence < 1 and t.reconstruction_error is not None and 0 < t.digit_likeness < 1

@@ -78,3 +78,33 @@ def test_saved_models_hold_no_optimizer_state(tmp_path):
     x = np.random.default_rng(0).random((4, 28, 28)).astype(np.float32)
     expected = model(x[..., None], training=False)["digit"].numpy()
     assert np.allclose(lean.predict(x).probabilities, expected, atol=1e-5)
+
+
+def test_non_digits_teach_the_is_digit_output_and_its_threshold_is_calibrated(tmp_path, mnist_file, monkeypatch):
+    """digitnet with letters (ink JSON Lines selected by key) and scribbles as non-digits; the
+    threshold comes from validation digits plus a calibration set of real ink."""
+    monkeypatch.setenv("DIGITPAD_CACHE", str(tmp_path / "cache"))
+    inks = _inks(tmp_path, mnist_file)
+    letters = tmp_path / "letters.jsonl"
+    rows = [{"width": 100, "height": 100, "strokes": [[[10, 90], [50, 10], [90, 90]], [[30, 50], [70, 50]]],
+             "char": "A", "writer": "unipen-x-1", "part": part, "looks_like_digit": False}
+            for part in ("train", "train", "tune")]
+    rows.append({**rows[0], "char": "O", "looks_like_digit": True})
+    letters.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "nd.keras"
+    logs = []
+    cfg = TrainConfig(output=out, epochs=1, batch_size=64, mnist=str(mnist_file), limit=1200,
+                      non_digits=[f"{letters}:part=train,looks_like_digit=false"],
+                      calibration=[f"{inks}:part=test"], verbose=0)
+    rec = train(cfg, log=logs.append)
+    assert rec.has_digit_likeness
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert 0 < side["thresholds"]["digit_likeness"] < 1
+    assert side["metrics"]["calibration_digits"] == 20
+    letter_record, = [d for d in side["training"]["data"] if d["data"] == "letters.jsonl"]
+    assert letter_record["non_digits"] and letter_record["pictures"] == 4  # 2 letters, 2 drawings each
+    assert any("scribbles" in d["data"] for d in side["training"]["data"])
+    assert side["training"]["epoch_mix"]["non_digits"] > 0
+    x = np.random.default_rng(0).random((3, 28, 28)).astype(np.float32)
+    likeness = Recognizer.load(out).predict(x).digit_likeness
+    assert likeness.shape == (3,) and ((0 <= likeness) & (likeness <= 1)).all()

@@ -32,6 +32,15 @@ _SUPERSAMPLE = 4
 _SHIFT = 4  # cv2 fixed-point bits: sub-pixel precise line ends
 _SPLINE_STEP_PX = 2  # longest straight piece of a model-input stroke, in supersampled pixels
 
+# What one ink may hold. Beyond these a drawing is not handwriting but an attack or a bug, and
+# answering it would cost memory and time out of all proportion: it is refused with the reason.
+#: Coordinates and canvas sides, in pixels (raw tablet units reach about 10^5).
+MAX_COORDINATE = 1e6
+MAX_POINTS = 100_000
+MAX_STROKES = 10_000
+#: One ink's JSON text (a line of a .jsonl, or a .json file).
+MAX_INK_BYTES = 10_000_000
+
 
 def default_pen_width(width: float, height: float) -> float:
     """The GUI's default brush for a canvas of this size (also the format's default)."""
@@ -96,8 +105,13 @@ def _num(v: float) -> float | int:
 
 
 def _positive(value: Any, key: str, source: str | None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise InkError(f"'{key}' must be a positive number, got {value!r}", source)
+    try:
+        ok = not isinstance(value, bool) and isinstance(value, (int, float)) and 0 < float(value) <= MAX_COORDINATE
+    except OverflowError:  # a 400-digit integer
+        ok = False
+    if not ok:
+        shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "..."
+        raise InkError(f"'{key}' must be a positive number up to {MAX_COORDINATE:,.0f}, got {shown}", source)
     return float(value)
 
 
@@ -116,15 +130,23 @@ def ink_from_dict(data: Any, source: str | os.PathLike | None = None) -> Ink:
     pen = None if pen is None else _positive(pen, "pen_width", src)
     if not isinstance(data["strokes"], list):
         raise InkError("'strokes' must be a list of strokes", src)
+    if len(data["strokes"]) > MAX_STROKES:
+        raise InkError(f"too many strokes ({len(data['strokes']):,}; at most {MAX_STROKES:,})", src)
     strokes = []
+    points = 0
     for i, stroke in enumerate(data["strokes"]):
         if not isinstance(stroke, list):
             raise InkError(f"stroke {i} must be a list of points", src)
         if not stroke:
             continue
+        points += len(stroke)
+        if points > MAX_POINTS:
+            raise InkError(f"too many points (more than {MAX_POINTS:,})", src)
         try:
             lengths = {len(p) for p in stroke}
             arr = np.asarray(stroke, dtype=np.float64)
+        except OverflowError:
+            raise InkError(f"stroke {i} has a number too large for a coordinate", src) from None
         except (TypeError, ValueError):
             raise InkError(f"stroke {i} has a point that is not a list of numbers", src) from None
         if len(lengths) != 1 or arr.ndim != 2 or arr.shape[1] not in (2, 3, 4):
@@ -134,6 +156,8 @@ def ink_from_dict(data: Any, source: str | os.PathLike | None = None) -> Ink:
             raise InkError(f"stroke {i} has a non-finite coordinate", src)
         if any(isinstance(v, bool) for p in stroke for v in p):
             raise InkError(f"stroke {i} has a boolean where a number belongs", src)
+        if np.abs(arr[:, :2]).max() > MAX_COORDINATE:
+            raise InkError(f"stroke {i} has a coordinate beyond ±{MAX_COORDINATE:,.0f} pixels", src)
         strokes.append(arr)
     if None in size.values():
         reach = np.concatenate([s[:, :2] for s in strokes]).max(axis=0) if strokes else np.zeros(2)
@@ -145,15 +169,24 @@ def ink_from_dict(data: Any, source: str | os.PathLike | None = None) -> Ink:
 
 
 def parse_ink(text: str | bytes, source: str | os.PathLike | None = None) -> Ink:
+    src = None if source is None else os.fspath(source)
+    if len(text) > MAX_INK_BYTES:
+        raise InkError(f"ink is too large ({len(text):,} bytes; at most {MAX_INK_BYTES:,})", src)
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InkError(f"not valid JSON ({exc})", None if source is None else os.fspath(source)) from None
+        raise InkError(f"not valid JSON ({exc})", src) from None
+    except RecursionError:
+        raise InkError("not an ink: JSON nested too deeply", src) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InkError(f"not valid JSON ({exc})", src) from None
     return ink_from_dict(data, source)
 
 
 def read_ink(path: str | os.PathLike) -> Ink:
     try:
+        if Path(path).stat().st_size > MAX_INK_BYTES:
+            raise InkError(f"ink file is too large (at most {MAX_INK_BYTES:,} bytes)", path)
         text = Path(path).read_bytes()
     except OSError as exc:
         raise InkError(f"cannot read ({exc.strerror or exc})", path) from None
@@ -166,9 +199,16 @@ def write_ink(path: str | os.PathLike, ink: Ink) -> None:
     write_text(path, ink.to_json() + "\n")
 
 
-def iter_jsonl(lines: Iterable[str | bytes], source: str, *, keep_going: bool = False
-               ) -> Iterator[tuple[str, Ink | InkError]]:
-    """Inks from JSON Lines, each named ``source:line``; blank lines are skipped.
+def matches(record: Mapping[str, Any], select: Mapping[str, str]) -> bool:
+    """Whether a record's keys have the selected values, compared as JSON writes them
+    (``part=train``, ``suspect=false``)."""
+    return all((v if isinstance(v := record.get(k), str) else json.dumps(v)) == want for k, want in select.items())
+
+
+def iter_jsonl(lines: Iterable[str | bytes], source: str, *, keep_going: bool = False,
+               select: Mapping[str, str] | None = None) -> Iterator[tuple[str, Ink | InkError]]:
+    """Inks from JSON Lines, each named ``source:line``; blank lines are skipped, and so are
+    lines whose keys do not :func:`match <matches>` ``select``.
 
     A malformed line raises :class:`InkError`, or with ``keep_going`` is yielded as the error
     in its place, so a batch can report it and carry on.
@@ -178,11 +218,14 @@ def iter_jsonl(lines: Iterable[str | bytes], source: str, *, keep_going: bool = 
             continue
         name = f"{source}:{number}"
         try:
-            yield name, parse_ink(line, name)
+            ink = parse_ink(line, name)
         except InkError as exc:
             if not keep_going:
                 raise
             yield name, exc
+            continue
+        if not select or matches(ink.extra, select):
+            yield name, ink
 
 
 # ----------------------------------------------------------------------------------- rendering
@@ -243,7 +286,8 @@ def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     extent = float((hi - lo).max())
     box = BOX * _SUPERSAMPLE
-    scale = box / extent if extent > 0 else 1.0
+    # A drawing smaller than a millionth of a pixel is a dot: scaling it up would overflow.
+    scale = box / extent if extent > 1e-6 else 1.0
     stroke = max(1, int(round(ratio * box)))
     margin = stroke + 2
     size = np.ceil((hi - lo) * scale + 2 * margin).astype(int)

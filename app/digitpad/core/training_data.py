@@ -19,6 +19,7 @@ from . import mnist_data
 from .atomic_file import atomic_path
 from .augment import Augmentation, Augmenter, as_bitmap
 from .errors import DataFormatError
+from .ink import iter_jsonl
 from .ink_augment import ink_variants
 from .labelled_sets import load_labelled
 from .preprocess import SIZE, PreprocessSettings, binarize, enhance, to_mnist_batch
@@ -33,6 +34,10 @@ VALIDATION = 5000
 STROKE_REDRAWS = 15000
 #: Synthetic writing-habit digits drawn once per run, sampled from in every epoch.
 HABIT_BANK = 6000
+#: Synthetic scribbles and shapes drawn once per run: always among the non-digits.
+SCRIBBLE_BANK = 6000
+#: The label a non-digit carries through an epoch (its digit target is uniform, its is_digit 0).
+NOT_A_DIGIT = -1
 #: Where a model trained on UNIPEN must say so (its licence, CC-BY-4.0, asks for the credit).
 UNIPEN_CREDIT = ("UNIPEN train_r01_v07 (International Unipen Foundation), CC-BY-4.0: I. Guyon, L. Schomaker, "
                  "R. Plamondon, M. Liberman, S. Janet, \"UNIPEN project of on-line data exchange and recognizer "
@@ -172,12 +177,22 @@ def _samples_of(source: ExtraSource) -> list[Sample]:
             for img, l in zip(x[~blank], data.labels[~blank])]
 
 
+def labelled_pictures(sources: list[ExtraSource], log: Log) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) float32 model inputs and labels of labelled sets, as they are (no redrawing)."""
+    samples = []
+    for source in sources:
+        got = _samples_of(source)
+        log(f"calibration data: {len(got)} digits from {source}")
+        samples += got
+    if not samples:
+        return np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.int64)
+    return (np.stack([s.image for s in samples]).astype(np.float32) / 255.0,
+            np.array([s.label for s in samples], np.int64))
+
+
 def _record(name: str, samples: list[Sample], **more) -> dict:
     inks = sum(s.ink is not None for s in samples)
-    rec = {"data": name, "digits": len(samples), "inks": inks, **more}
-    if any(s.writer.startswith("unipen-") for s in samples):
-        rec["credit"] = UNIPEN_CREDIT
-    return rec
+    return {"data": name, "digits": len(samples), "inks": inks, **more, **_credit(s.writer for s in samples)}
 
 
 def extra_pool(sources: list[ExtraSource], store_samples: list[Sample] | None, store_name: str, variants: int,
@@ -209,6 +224,51 @@ def extra_pool(sources: list[ExtraSource], store_samples: list[Sample] | None, s
     return Pool(versions, labels, drawn, records)
 
 
+def _credit(writers) -> dict:
+    return {"credit": UNIPEN_CREDIT} if any(str(w).startswith("unipen-") for w in writers) else {}
+
+
+def non_digit_pool(sources: list[ExtraSource], seed: int, log: Log) -> tuple[np.ndarray, list[dict]]:
+    """(N, 28, 28) uint8 model inputs of things that are not digits: letters and symbols from ink
+    JSON Lines (each drawn twice with distortions) or pictures in an .npz (``x``), plus synthetic
+    scribbles and shapes (``core.scribbles``)."""
+    from .scribbles import scribble_pictures
+
+    parts, records = [], []
+    for source in sources:
+        path = Path(source.path)
+        if path.suffix.lower() == ".jsonl":
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    inks = [ink for _, ink in iter_jsonl(fh, str(path), select=source.select)]
+            except (OSError, UnicodeDecodeError) as exc:
+                raise DataFormatError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None
+            pictures = ink_variants(inks, 2, seed=seed).reshape(-1, SIZE, SIZE)
+            writers = [ink.extra.get("writer", "") for ink in inks]
+        else:
+            if source.select:
+                raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    pictures = np.asarray(data["x"], np.uint8)
+                    writers = [str(data["source"])] if "source" in data.files else []
+            except (OSError, ValueError, KeyError, EOFError) as exc:
+                raise DataFormatError(f"not an .npz of non-digit pictures under 'x' ({exc})", path) from None
+            if pictures.ndim != 3 or pictures.shape[1:] != (SIZE, SIZE):
+                raise DataFormatError(f"expected (N, 28, 28) pictures, got {pictures.shape}", path)
+        if not len(pictures):
+            raise DataFormatError("no non-digits" + (f" with {source.select}" if source.select else ""), path)
+        log(f"non-digits: {len(pictures)} pictures from {source}")
+        parts.append(pictures)
+        records.append({"data": path.name, "pictures": int(len(pictures)), "path": str(path),
+                        "select": source.select or None, **_credit(writers)})
+    t = time.time()
+    parts.append(scribble_pictures(SCRIBBLE_BANK, seed=seed))
+    records.append({"data": "synthetic scribbles and shapes (digitpad.core.scribbles)", "pictures": SCRIBBLE_BANK})
+    log(f"drew {SCRIBBLE_BANK} scribbles in {time.time() - t:.0f} s")
+    return np.concatenate(parts), records
+
+
 # --------------------------------------------------------------------------------------- epochs
 @dataclass
 class Mix:
@@ -217,15 +277,17 @@ class Mix:
     mnist: int
     extra: int
     habits: int
+    non_digits: int = 0
 
     @classmethod
-    def of(cls, n_mnist: int, n_extra_pool: int, extra_share: float, habit_share: float) -> "Mix":
+    def of(cls, n_mnist: int, n_extra_pool: int, extra_share: float, habit_share: float,
+           non_digit_share: float = 0.0) -> "Mix":
         """MNIST fills what the shares leave; a small extra pool is oversampled to its share, a large
         one is used whole (each digit at least once per epoch)."""
         extra_share = extra_share if n_extra_pool else 0.0
-        total = n_mnist / max(1e-9, 1.0 - extra_share - habit_share)
+        total = n_mnist / max(1e-9, 1.0 - extra_share - habit_share - non_digit_share)
         n_extra = max(n_extra_pool, int(round(extra_share * total))) if n_extra_pool else 0
-        return cls(n_mnist, n_extra, int(round(habit_share * total)))
+        return cls(n_mnist, n_extra, int(round(habit_share * total)), int(round(non_digit_share * total)))
 
 
 class EpochMaker:
@@ -233,9 +295,11 @@ class EpochMaker:
 
     def __init__(self, x_mnist: np.ndarray, y_mnist: np.ndarray, strokes: StrokeMix, pool: Pool,
                  habits: tuple[np.ndarray, np.ndarray] | None, mix: Mix, augmentation: Augmentation | None,
-                 settings: PreprocessSettings, seed: int, bitmaps: float = 0.0):
+                 settings: PreprocessSettings, seed: int, bitmaps: float = 0.0,
+                 non_digits: np.ndarray | None = None):
         self.x, self.y, self.strokes, self.pool, self.mix = x_mnist, y_mnist, strokes, pool, mix
         self.bitmaps = bitmaps
+        self.non_digits = non_digits
         self.habits = habits
         self.settings = settings
         self.rng = np.random.default_rng(seed)
@@ -263,4 +327,8 @@ class EpochMaker:
             take = rng.integers(0, len(self.habits[1]), self.mix.habits)
             xs.append(self.habits[0][take].astype(np.float32) / 255.0)
             ys.append(self.habits[1][take])
+        if self.mix.non_digits and self.non_digits is not None and len(self.non_digits):
+            take = rng.integers(0, len(self.non_digits), self.mix.non_digits)
+            xs.append(self._augment(self.non_digits[take].astype(np.float32) / 255.0))
+            ys.append(np.full(len(take), NOT_A_DIGIT, np.int64))
         return finish(np.concatenate(xs), self.settings)[..., None], np.concatenate(ys)

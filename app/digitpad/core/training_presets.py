@@ -14,13 +14,15 @@ from .preprocess import PreprocessSettings
 #: ``extra_share``: share of each epoch drawn from the extra sets and the sample store (small
 #: collections are oversampled); ``variants``: distorted redrawings of each extra ink;
 #: ``habits``: share of each epoch drawn from synthetic writing habits (``core.writing_habits``);
+#: ``non_digit_share``: share of letters, symbols and scribbles, for models with an ``is_digit``
+#: output (the shipped bank ``resources/non-digits.npz``, ``--non-digits`` sets, ``core.scribbles``);
 #: ``bitmaps``: share of MNIST pictures turned into small, often binary, bitmaps and back
 #: (``core.augment.as_bitmap``); ``mnist_per_epoch``: MNIST training digits per epoch (``None``: all).
 PRESETS: dict[str, dict] = {
     "digitnet": {"preprocessing": PreprocessSettings(), "epochs": 15, "lr": 2e-3, "warmup": True,
                  "augment": True, "augmentation": Augmentation(), "stroke_mix": 0.25, "label_smoothing": 0.05,
                  "reconstruction_weight": 1.0, "ema": 0.998, "extra_share": 0.3, "variants": 5,
-                 "habits": 0.03, "bitmaps": 0.06, "mnist_per_epoch": None},
+                 "habits": 0.03, "bitmaps": 0.06, "non_digit_share": 0.1, "mnist_per_epoch": None},
     # The paper trains on cross-entropy (section 2.2), so the reconstruction term is light; and
     # 40,000 steps, which two cores cannot afford: mild MNIST-like distortions stand in for the
     # epochs (without them it overfits: 99.7% train, 99.1% validation after 12 epochs).
@@ -29,16 +31,21 @@ PRESETS: dict[str, dict] = {
               "augmentation": Augmentation(rotation_deg=8.0, shear=0.15, scale=(0.92, 1.08), aspect=0.08,
                                            thicken_p=0.05),
               "stroke_mix": 0.0, "label_smoothing": 0.0, "reconstruction_weight": 0.1, "ema": 0.0,
-              "extra_share": 0.25, "variants": 5, "habits": 0.0, "bitmaps": 0.0, "mnist_per_epoch": None},
+              "extra_share": 0.25, "variants": 5, "habits": 0.0, "bitmaps": 0.0, "non_digit_share": 0.0,
+              "mnist_per_epoch": None},
 }
 DEFAULT_ARCHITECTURE = "digitnet"
+#: Handwritten letters that do not look like digits, as model inputs: always among the
+#: non-digits, so fine-tuning keeps the is_digit output working without the letters' source.
+NON_DIGIT_BANK = "non-digits.npz"
 
 #: Starting from a model: a short run at a lower rate, MNIST kept in the mix so the model does
 #: not forget it, the user's samples oversampled to a fixed share. The base model's own losses
 #: (label smoothing, reconstruction weight), its data recipe for MNIST (stroke redraws, bitmaps)
 #: and its preprocessing are kept.
 FINETUNE: dict = {"epochs": 3, "lr": 5e-4, "warmup": False, "augment": True, "augmentation": Augmentation(),
-                  "ema": 0.998, "extra_share": 0.4, "variants": 4, "habits": 0.0, "mnist_per_epoch": 40_000}
+                  "ema": 0.998, "extra_share": 0.4, "variants": 4, "habits": 0.0, "non_digit_share": 0.08,
+                  "mnist_per_epoch": 40_000}
 
 #: Settings a fine-tuning run takes from the base model's sidecar, with these fallbacks.
 FROM_BASE = {"label_smoothing": 0.0, "reconstruction_weight": 1.0, "stroke_mix": 0.0, "bitmaps": 0.0}

@@ -107,11 +107,14 @@ class ReconstructionPanel(QWidget):
         layout.addWidget(self.note)
 
     def show_result(self, model_input, reconstruction, error, threshold: float | None, has_decoder: bool) -> None:
-        if not has_decoder:
+        if not has_decoder or threshold is None:
             self.strip.show_images({"model input": model_input})
             self.error.setText("")
-            self.note.setText("This model has no decoder, so there is no reconstruction to show "
-                              "and no \"not a digit\" check.")
+            self.note.setText("This model has no decoder, so there is no reconstruction to show." if not has_decoder
+                              else "This model's decoder does not draw the digit back: it was trained to serve "
+                                   "the classifier, not to rebuild the picture (the paper weighs it lightly). "
+                                   "So there is no reconstruction to show, and its error is not used to judge "
+                                   "\"not a digit\".")
             return
         diff = None if reconstruction is None or model_input is None else np.abs(model_input - reconstruction)
         self.strip.show_images({"model input": model_input, "reconstruction": reconstruction, "difference": diff})
@@ -154,7 +157,8 @@ class VerdictLabel(QLabel):
         self.verdict = Verdict.EMPTY
         self.show_verdict(Verdict.EMPTY, None, 0.0)
 
-    def show_verdict(self, verdict: Verdict, digit: int | None, confidence: float, loading: bool = False) -> None:
+    def show_verdict(self, verdict: Verdict, digit: int | None, confidence: float, loading: bool = False,
+                     reason: str = "") -> None:
         self.verdict = verdict
         color = VERDICT_STYLE[verdict]
         if loading:
@@ -165,6 +169,8 @@ class VerdictLabel(QLabel):
             big, small = "?", f"not sure (best guess {digit}, {confidence * 100:.0f}%)"
         elif verdict is Verdict.NOT_A_DIGIT:
             big, small = "✕", "not a digit"
+        if reason and verdict is Verdict.NOT_A_DIGIT:
+            small += f"<br><span style='font-size:11px'>{reason}</span>"
         else:
             big, small = "–", "draw a digit"
         self.setText(f"<div style='font-size:56px; font-weight:600; color:{color}'>{big}</div>"

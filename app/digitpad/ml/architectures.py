@@ -1,5 +1,7 @@
 """One function per architecture. Every model has the same contract: input (28, 28, 1) in 0..1,
-outputs ``reconstruction`` (28, 28, 1) and ``digit`` (10 softmax probabilities)."""
+outputs ``reconstruction`` (28, 28, 1) and ``digit`` (10 softmax probabilities); ``digitnet`` also
+has ``is_digit`` (1 sigmoid: how much the drawing looks like a digit at all), learnt from letters,
+symbols and scribbles."""
 from __future__ import annotations
 
 import keras
@@ -60,10 +62,14 @@ def digitnet(dropout: float = 0.3) -> keras.Model:
                                    name="reconstruction")(d)
     y = layers.Flatten(name="cls_flatten")(code)
     y = layers.Dropout(dropout, name="cls_drop1")(y)
-    y = layers.Dense(256, activation="relu", name="cls_hidden")(y)
-    y = layers.Dropout(dropout, name="cls_drop2")(y)
+    hidden = layers.Dense(256, activation="relu", name="cls_hidden")(y)
+    y = layers.Dropout(dropout, name="cls_drop2")(hidden)
     digit = layers.Dense(10, activation="softmax", name="digit")(y)
-    return keras.Model(inp, {"reconstruction": recon, "digit": digit}, name="digitnet")
+    # "Not a digit" needs its own answer: a letter A gets a confident 4 from the 10 classes and
+    # is rebuilt by the decoder as well as a 4 is.
+    n = layers.Dense(32, activation="relu", name="nd_hidden")(hidden)
+    is_digit = layers.Dense(1, activation="sigmoid", name="is_digit")(n)
+    return keras.Model(inp, {"reconstruction": recon, "digit": digit, "is_digit": is_digit}, name="digitnet")
 
 
 ARCHITECTURES = {"digitnet": digitnet, "paper": paper}

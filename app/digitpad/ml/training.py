@@ -21,15 +21,14 @@ from ..core import mnist_data
 from ..core.atomic_file import atomic_path
 from ..core.errors import DigitPadError
 from ..core.labelled_sets import LabelledSet
-from ..core.model_info import ModelInfo, read_info, write_info
+from ..core.model_info import ModelInfo, read_info, sidecar_path, write_info
 from ..core.sample_store import SampleStore
-from ..core.training_data import (STROKE_REDRAWS, EpochMaker, ExtraSource, Mix, StrokeMix, extra_pool, finish,
-                                  prepared_mnist, validation_size)
-from ..core.training_presets import DEFAULT_ARCHITECTURE, FROM_BASE, preset
+from ..core.training_data import (NOT_A_DIGIT, STROKE_REDRAWS, EpochMaker, ExtraSource, Mix, StrokeMix, extra_pool,
+                                  finish, labelled_pictures, non_digit_pool, prepared_mnist, validation_size)
+from ..core.model_files import resources_dir
+from ..core.training_presets import DEFAULT_ARCHITECTURE, FROM_BASE, NON_DIGIT_BANK, preset
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from .quiet_tensorflow import keras, tf  # noqa: E402
 
 from .architectures import build  # noqa: E402
 from .evaluation import evaluate_set  # noqa: E402
@@ -49,7 +48,10 @@ class TrainConfig:
     output: Path = Path("models/digitpad-default.keras")
     init_from: Path | None = None  # a model to start from; None: from scratch
     extra: list[str] = field(default_factory=list)  # labelled sets and ink JSON Lines (PATH[:key=value])
-    store: Path | None = None  # a sample store whose training split joins the extra data
+    store: Path | None = None  # a sample store: its training split joins the extras, its test split calibrates
+    non_digits: list[str] = field(default_factory=list)  # letters, symbols: ink JSON Lines (PATH[:key=value])
+    #                                                       or .npz pictures, besides the shipped bank
+    calibration: list[str] = field(default_factory=list)  # labelled sets that only calibrate thresholds
     epochs: int | None = None
     lr: float | None = None
     batch_size: int = 128
@@ -61,6 +63,7 @@ class TrainConfig:
     variants: int | None = None
     habits: float | None = None
     bitmaps: float | None = None
+    non_digit_share: float | None = None
     augment: bool | None = None
     stroke_mix: float | None = None
     label_smoothing: float | None = None
@@ -89,7 +92,11 @@ class TrainConfig:
 
 
 def one_hot(y: np.ndarray) -> np.ndarray:
-    return np.eye(10, dtype=np.float32)[y]
+    """Digits as one-hot rows; a non-digit (``NOT_A_DIGIT``) as the uniform row: outlier exposure,
+    so letters and scribbles do not earn a confident digit."""
+    out = np.eye(10, dtype=np.float32)[np.maximum(y, 0)]
+    out[y == NOT_A_DIGIT] = 0.1
+    return out
 
 
 def _strategy():
@@ -144,13 +151,28 @@ class EpochBatches(keras.utils.PyDataset):
 
 
 def losses(label_smoothing: float, reconstruction_weight: float, outputs: list[str]) -> tuple[dict, dict]:
-    """Cross-entropy on the digit (with label smoothing) plus a weighted reconstruction MSE."""
+    """Cross-entropy on the digit (with label smoothing), a weighted reconstruction MSE, and a
+    binary cross-entropy on ``is_digit`` for models that have it."""
     out = {"digit": keras.losses.CategoricalCrossentropy(label_smoothing=float(label_smoothing))}
     weights = {"digit": 1.0}
     if "reconstruction" in outputs:
         out["reconstruction"] = "mse"
         weights["reconstruction"] = float(reconstruction_weight)
+    if "is_digit" in outputs:
+        out["is_digit"] = "binary_crossentropy"
+        weights["is_digit"] = 0.5
     return out, weights
+
+
+def targets_for(outputs) -> Callable[[np.ndarray, np.ndarray], dict]:
+    def targets(x: np.ndarray, y: np.ndarray) -> dict:
+        out = {"digit": one_hot(y)}
+        if "reconstruction" in outputs:
+            out["reconstruction"] = x
+        if "is_digit" in outputs:
+            out["is_digit"] = (y != NOT_A_DIGIT).astype(np.float32)[:, None]
+        return out
+    return targets
 
 
 def _habit_bank(share: float, seed: int, log) -> tuple[np.ndarray, np.ndarray] | None:
@@ -192,16 +214,30 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
     pool = extra_pool([ExtraSource.parse(e) for e in cfg.extra], store_samples, str(cfg.store or ""), cfg.variants,
                       cfg.seed, log)
     habits = _habit_bank(cfg.habits, cfg.seed, log)
+    with _strategy().scope():
+        model = keras.saving.load_model(cfg.init_from, compile=False) if base else build(cfg.architecture)
+    outputs = list(model.output_names)
+    # Non-digits teach the is_digit output; a model without one is left as it is.
+    non_digit_share = cfg.non_digit_share if "is_digit" in outputs else 0.0
+    bank = resources_dir() / NON_DIGIT_BANK
+    sources = ([ExtraSource(str(bank))] if bank.is_file() else []) + [ExtraSource.parse(e) for e in cfg.non_digits]
+    non_digits, non_digit_records = (non_digit_pool(sources, cfg.seed, log) if non_digit_share > 0 else (None, []))
+    calibration = labelled_pictures([ExtraSource.parse(e) for e in cfg.calibration], log)
+    if cfg.store:
+        with SampleStore(cfg.store) as db:
+            held = db.arrays("test")
+        calibration = (np.concatenate([calibration[0], held[0].astype(np.float32) / 255]),
+                       np.concatenate([calibration[1], held[1]]))
     if cancelled():
         raise Cancelled("training cancelled; nothing was saved")
     mix = Mix.of(min(len(mx), cfg.mnist_per_epoch or len(mx)), len(pool), cfg.extra_share,
-                 cfg.habits if habits is not None else 0.0)
+                 cfg.habits if habits is not None else 0.0, non_digit_share)
     augmentation = defaults["augmentation"] if cfg.augment else None
-    make_epoch = EpochMaker(mx, my, strokes, pool, habits, mix, augmentation, settings, cfg.seed, cfg.bitmaps)
+    make_epoch = EpochMaker(mx, my, strokes, pool, habits, mix, augmentation, settings, cfg.seed, cfg.bitmaps,
+                            non_digits)
 
     steps = int(np.ceil((mix.mnist + mix.extra + mix.habits) / cfg.batch_size)) * cfg.epochs
     with _strategy().scope():
-        model = keras.saving.load_model(cfg.init_from, compile=False) if base else build(cfg.architecture)
         if defaults["warmup"]:
             schedule = keras.optimizers.schedules.CosineDecay(
                 cfg.lr / 10, decay_steps=max(1, steps - steps // cfg.epochs), alpha=0.01,
@@ -212,13 +248,11 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
         # where the last batches happened to leave them. Short runs average over their last
         # fifth at most, so the start does not linger in the result.
         momentum = min(cfg.ema, 1 - 5 / max(steps, 10)) if cfg.ema else 0.99
-        loss, weights = losses(cfg.label_smoothing, cfg.reconstruction_weight, list(model.output_names))
+        loss, weights = losses(cfg.label_smoothing, cfg.reconstruction_weight, outputs)
         model.compile(optimizer=keras.optimizers.Adam(schedule, use_ema=bool(cfg.ema), ema_momentum=momentum),
                       loss=loss, loss_weights=weights, metrics={"digit": "categorical_accuracy"})
 
-    def targets(x, y):
-        return {"digit": one_hot(y), "reconstruction": x} if "reconstruction" in loss else {"digit": one_hot(y)}
-
+    targets = targets_for(outputs)
     batches = EpochBatches(make_epoch, cfg.epochs, cfg.batch_size, seed=cfg.seed, targets=targets)
     per_epoch = len(batches)
 
@@ -242,6 +276,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
     log(f"training {cfg.architecture} {start} for {cfg.epochs} epochs, each {mix.mnist} of {len(mx)} MNIST digits"
         + (f" + {len(pool)} extra digits oversampled to {mix.extra}" if mix.extra else "")
         + (f" + {mix.habits} writing-habit digits" if mix.habits else "")
+        + (f" + {mix.non_digits} non-digits" if mix.non_digits else "")
         + f" (validation {n_val}), batch {cfg.batch_size}, augmentation {'on' if augmentation else 'off'}, "
         f"stroke redraws {cfg.stroke_mix:.0%}, bitmaps {cfg.bitmaps:.0%}")
     x_val_in = finish(x_val, settings)[..., None]
@@ -255,6 +290,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
             *pool.records]
     if mix.habits:
         data.append({"data": "synthetic writing habits (digitpad.core.writing_habits)", "digits": int(len(habits[1]))})
+    data += [{**r, "non_digits": True} for r in non_digit_records]
     record = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()
               if k not in ("output", "log_dir", "verbose", "mnist", "architecture")}
     record.update(augmentation=asdict(augmentation) if augmentation else None, stroke_redraws=STROKE_REDRAWS,
@@ -266,7 +302,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
                      created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                      digitpad_version=__version__)
     rec = Recognizer(model, info)
-    metrics, thresholds = measure(rec, mnist, x_val, y_val, strokes.validation)
+    metrics, thresholds = measure(rec, mnist, x_val, y_val, strokes.validation, calibration)
     if report:
         metrics.update(report(rec))
     info = ModelInfo(**{**info.__dict__, "metrics": metrics, "thresholds": thresholds})
@@ -278,25 +314,49 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
 
 
 def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: np.ndarray,
-            s_val: np.ndarray | None) -> tuple[dict, dict]:
-    """Test accuracy through the same path as ``digitpad evaluate``; thresholds from validation."""
+            s_val: np.ndarray | None, calibration: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict, dict]:
+    """Test accuracy through the same path as ``digitpad evaluate``; thresholds from validation
+    digits (MNIST's, their stroke redraws, and ``calibration``: real ink the run did not train on)."""
     test = evaluate_set(rec, LabelledSet(mnist.x_test, mnist.y_test.astype(np.int64), "MNIST test"))
-    val_in = np.concatenate([x_val, s_val]) if s_val is not None else x_val
-    val_y = np.concatenate([y_val, y_val]) if s_val is not None else y_val
-    out = rec.predict(finish(val_in, rec.info.preprocessing))
-    correct = out.probabilities.argmax(1) == val_y
-    conf = out.probabilities.max(1)
-    metrics = {"mnist_test_accuracy": round(test.accuracy, 6),
-               "mnist_test_per_class": [round(float(v), 6) for v in test.per_class],
-               "validation_accuracy": round(float(correct[:len(y_val)].mean()), 6)}
+    sets = [("validation_accuracy", x_val, y_val)]
     if s_val is not None:
-        metrics["validation_stroke_accuracy"] = round(float(correct[len(y_val):].mean()), 6)
-    # Flag as "not sure" what only 1% of correctly read validation digits fall below, and as
-    # "not a digit" what only 0.5% of real digits reconstruct worse than.
-    thresholds = {"confidence": round(float(np.quantile(conf[correct], 0.01)), 4)}
+        sets.append(("validation_stroke_accuracy", s_val, y_val))
+    if calibration is not None and len(calibration[1]):
+        sets.append(("calibration_accuracy", *calibration))
+    out = rec.predict(finish(np.concatenate([x for _, x, _ in sets]), rec.info.preprocessing))
+    truth = np.concatenate([y for _, _, y in sets])
+    correct = out.probabilities.argmax(1) == truth
+    metrics = {"mnist_test_accuracy": round(test.accuracy, 6),
+               "mnist_test_per_class": [round(float(v), 6) for v in test.per_class]}
+    start = 0
+    for name, _, y in sets:
+        metrics[name] = round(float(correct[start:start + len(y)].mean()), 6)
+        start += len(y)
+    if len(sets) > 2:
+        metrics["calibration_digits"] = int(len(calibration[1]))
+    return metrics, calibrate(out, correct, np.concatenate([x for _, x, _ in sets]))
+
+
+#: Shares of validation digits each signal may refuse: "not sure" below what 1% of correctly read
+#: digits fall under; "not a digit" where 0.1% of digits look less like one, or reconstruct worse
+#: (together well under the 1% of real digits a user may see refused).
+NOT_SURE_QUANTILE = 0.01
+REFUSAL_QUANTILE = 0.001
+
+
+def calibrate(out, correct: np.ndarray, inputs: np.ndarray) -> dict:
+    """Thresholds that real digits rarely cross. A decoder that does not draw the digit back (its
+    error is most of the picture's own energy, as with the paper's lightly weighted one) gives no
+    reconstruction threshold: ``None``."""
+    conf = out.probabilities.max(1)
+    thresholds = {"confidence": round(float(np.quantile(conf[correct], NOT_SURE_QUANTILE)), 4)}
     if out.reconstruction_errors is not None:
-        thresholds["reconstruction_error"] = round(float(np.quantile(out.reconstruction_errors, 0.995)), 5)
-    return metrics, thresholds
+        draws = float(np.mean(out.reconstruction_errors)) < 0.5 * float(np.mean(np.square(inputs)))
+        thresholds["reconstruction_error"] = (
+            round(float(np.quantile(out.reconstruction_errors, 1 - REFUSAL_QUANTILE)), 5) if draws else None)
+    if out.digit_likeness is not None:
+        thresholds["digit_likeness"] = round(float(np.quantile(out.digit_likeness, REFUSAL_QUANTILE)), 4)
+    return thresholds
 
 
 def inference_copy(model: keras.Model) -> keras.Model:
@@ -308,7 +368,11 @@ def inference_copy(model: keras.Model) -> keras.Model:
 
 
 def save(model: keras.Model, info: ModelInfo, output: Path) -> None:
-    """Model then sidecar, each written to a temporary and renamed: no half-written files."""
+    """Model then sidecar, each written to a temporary and renamed: no half-written files, and no
+    model left without its sidecar for a reason known beforehand."""
+    for path in (Path(output), sidecar_path(output)):
+        if path.is_dir():
+            raise DigitPadError("cannot write here: a folder of that name exists", path)
     with atomic_path(output) as tmp:
         inference_copy(model).save(tmp)
     write_info(output, info)
