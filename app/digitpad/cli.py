@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from .core.errors import DigitPadError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+TRUST_HELP = ("also open a TensorFlow SavedModel folder: it runs the program stored in it, which can read and write "
+              "your files")
 Y_UP_HELP = "the inks' y axis points up (UNIPEN files, some tablets): mirror them to DigitPad's y down"
 
 
@@ -38,6 +42,7 @@ def cmd_train(args) -> int:
                       store=Path(args.store) if args.store else None,
                       batch_size=args.batch_size, seed=args.seed, mnist=args.mnist, extra=args.extra or [],
                       extra_share=args.extra_share, variants=args.variants, habits=args.habits,
+                      non_digits=args.non_digits or [], calibration=args.calibrate or [],
                       augment=None if args.augment is None else args.augment == "on",
                       stroke_mix=args.stroke_mix, limit=args.limit,
                       log_dir=None if args.no_tensorboard else Path(args.logdir or f"runs/{Path(args.output).stem}"))
@@ -54,8 +59,10 @@ def cmd_evaluate(args) -> int:
     from .ml.recognizer import Recognizer
 
     model = Path(args.model) if args.model else _default_model()
-    rec = Recognizer.load(model)
+    rec = Recognizer.load(model, trust=getattr(args, "trust_model", False))
     data = load_labelled(args.data) if args.data else mnist_test(args.mnist)
+    if len(data.labels) == 0:
+        raise DigitPadError("no labelled digits to evaluate on", args.data)
     scores = evaluate_set(rec, data)
     print(format_scores(scores, f"{rec.name} on {data.source}"))
     if args.plot:
@@ -87,6 +94,8 @@ def _inputs(paths: list[str], y_up: bool = False):
         path = Path(raw)
         try:
             if raw == "-":
+                if sys.stdin is None:
+                    raise DigitPadError("standard input is closed", "-")
                 yield from inks(sys.stdin, "-")
             elif path.suffix.lower() == ".jsonl":
                 try:
@@ -105,15 +114,18 @@ def _inputs(paths: list[str], y_up: bool = False):
 
 
 def cmd_predict(args) -> int:
+    import cv2
     import numpy as np
 
     from .core.ink import ink_to_mnist
     from .core.preprocess import to_mnist
+    from .core.verdict import Thresholds, judge
     from .ml.recognizer import Recognizer
 
     model = Path(args.model) if args.model else _default_model()
-    rec = Recognizer.load(model)
+    rec = Recognizer.load(model, trust=getattr(args, "trust_model", False))
     settings = rec.info.preprocessing
+    thresholds = Thresholds.from_sidecar(rec.info.thresholds)
     out = sys.stdout
     failures = 0
 
@@ -129,15 +141,28 @@ def cmd_predict(args) -> int:
                 record = {"source": source, "error": payload}
             elif kind == "empty":
                 record = {"source": source, "digit": None, "confidence": 0.0, "probabilities": None,
-                          "empty": True}
+                          "empty": True, "verdict": "empty"}
             else:
                 k = slot[i]
                 p = preds.probabilities[k]
+                error = None if preds.reconstruction_errors is None else float(preds.reconstruction_errors[k])
+                likeness = None if preds.digit_likeness is None else float(preds.digit_likeness[k])
+                verdict = judge(p, error, thresholds, likeness)
                 record = {"source": source, "digit": int(p.argmax()), "confidence": round(float(p.max()), 6),
-                          "probabilities": [round(float(v), 6) for v in p]}
-                if preds.reconstruction_errors is not None:
-                    record["reconstruction_error"] = round(float(preds.reconstruction_errors[k]), 6)
-            out.write(json.dumps(record) + "\n")
+                          "probabilities": [round(float(v), 6) for v in p], "verdict": verdict.verdict.value}
+                if verdict.reason:
+                    record["reason"] = verdict.reason
+                if error is not None:
+                    record["reconstruction_error"] = round(error, 6)
+                if likeness is not None:
+                    record["digit_likeness"] = round(likeness, 6)
+            try:
+                line = json.dumps(record, allow_nan=False)
+            except ValueError:  # NaN from a broken model is not JSON: say so instead of printing it
+                failures += 1
+                _err(f"{source}: the model gave a non-finite answer")
+                line = json.dumps({"source": source, "error": "the model gave a non-finite answer"})
+            out.write(line + "\n")
         out.flush()
 
     batch = []
@@ -148,6 +173,8 @@ def cmd_predict(args) -> int:
                 kind, payload = ("empty", None) if pre.empty else ("x", pre.image)
             except (ValueError, DigitPadError) as exc:
                 kind, payload = "error", f"{source}: {exc}"
+            except (MemoryError, ArithmeticError, IndexError, cv2.error) as exc:  # a last line of defence
+                kind, payload = "error", f"{source}: cannot process this input ({type(exc).__name__})"
         batch.append((source, kind, payload))
         if len(batch) >= args.batch_size:
             flush(batch)
@@ -216,7 +243,7 @@ def cmd_self_test(args) -> int:
     from .ml.recognizer import Recognizer
 
     model = Path(args.model) if args.model else _default_model()
-    rec = Recognizer.load(model)
+    rec = Recognizer.load(model, trust=getattr(args, "trust_model", False))
     data = load_labelled(samples_dir())
     wrong = 0
     for name, image, label in zip(data.names, data.images, data.labels):
@@ -282,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
                    + _per_preset("variants"))
     t.add_argument("--habits", type=float, help="share of each epoch of synthetic writing habits (slashed zeros, "
                    "flagged ones, crossed sevens...); default: " + _per_preset("habits"))
+    t.add_argument("--non-digits", action="append", metavar="DATA",
+                   help="letters, symbols and other non-digits that teach the model's is_digit output: ink JSON "
+                        "Lines (selected by keys as for --extra) or an .npz of 28x28 pictures under 'x'; added to "
+                        "the shipped resources/non-digits.npz and synthetic scribbles; repeatable")
+    t.add_argument("--calibrate", action="append", metavar="DATA",
+                   help="labelled digits, as for --extra, used only to calibrate the verdict thresholds; repeatable")
     t.add_argument("--augment", choices=["on", "off"], help="default: on")
     t.add_argument("--stroke-mix", type=float, help="share of each epoch redrawn as ink (0..1); default: "
                    + _per_preset("stroke_mix"))
@@ -296,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--mnist", help="where MNIST is, when --data is not given")
     e.add_argument("--plot", metavar="PNG", help="also save the confusion matrix as a PNG")
     e.add_argument("--json", metavar="FILE", help="also save the scores as JSON")
+    e.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
     e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("predict", help="recognise images, ink .json files or .jsonl ink lists")
@@ -303,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--model", dest="model", help="model file (default: the shipped default model)")
     r.add_argument("--batch-size", type=int, default=512)
     r.add_argument("--y-up", action="store_true", help=Y_UP_HELP)
+    r.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
     r.set_defaults(func=cmd_predict)
     store_help = "sample store (SQLite file; default: the user's data folder)"
     sm = sub.add_parser("samples", help="import, export and count homemade samples")
@@ -343,10 +378,30 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _on_sigterm(signum, frame) -> None:
+    """Leave as Ctrl-C does, through every ``finally``: a save in progress removes its temporary file."""
+    raise SystemExit(128 + signum)
+
+
+def _silence_stdout() -> None:
+    """After a failed write, point stdout at /dev/null so the exit flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", cmd_self_test if args.self_test else cmd_gui)
+    if func is not cmd_gui:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    if sys.stdout is None or sys.stderr is None:  # started with >&- or 2>&-
+        if sys.stderr is not None:
+            _err("standard output is closed")
+        return EXIT_ERROR
     try:
         return func(args)
     except DigitPadError as exc:
@@ -356,7 +411,13 @@ def main(argv: list[str] | None = None) -> int:
         _err("interrupted")
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         return 0
+    except OSError as exc:  # output that cannot be written: a full disk, /dev/full, a read-only folder
+        _silence_stdout()
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        _err(f"{where}cannot write ({exc.strerror or exc})")
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

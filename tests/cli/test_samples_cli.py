@@ -54,7 +54,7 @@ def test_finetune_refuses_too_few_samples(cli_env, tmp_path, shipped_model):
     store = str(tmp_path / "s.sqlite")
     run_cli(["samples", "import", str(tmp_path / "in.jsonl"), "--store", store], cli_env)
     out = run_cli(["finetune", "--store", store, "-o", str(tmp_path / "x.keras")], cli_env)
-    assert out.returncode == 1 and "too few samples" in out.stderr
+    assert out.returncode == 1 and "too few samples" in out.stderr.lower()
     assert not (tmp_path / "x.keras").exists()
 
 
@@ -74,3 +74,50 @@ def test_import_y_up_stores_the_inks_upright_and_only_inks_can_flip(cli_env, tmp
     run_cli(["samples", "export", str(tmp_path / "x.npz"), "--store", store], cli_env)
     out = run_cli(["samples", "import", "--y-up", str(tmp_path / "x.npz"), "--store", store], cli_env)
     assert out.returncode == 1 and "only ink" in out.stderr
+
+
+def test_store_faults_are_one_line_naming_the_place(cli_env, tmp_path):
+    import sqlite3
+
+    _jsonl(tmp_path / "in.jsonl", 1)
+    notes = tmp_path / "notes.sqlite"
+    sqlite3.connect(notes).execute("CREATE TABLE notes (body TEXT)").connection.close()
+    before = notes.read_bytes()
+    out = run_cli(["samples", "import", str(tmp_path / "in.jsonl"), "--store", str(notes)], cli_env)
+    assert out.returncode == 1 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert "notes.sqlite: not a DigitPad sample store" in out.stderr and notes.read_bytes() == before
+    with open(tmp_path / "in.jsonl", "a") as fh:
+        fh.write(json.dumps(dict(INK, label=3))[:-1] + ', "created": NaN}\n')
+    store = str(tmp_path / "s.sqlite")
+    out = run_cli(["samples", "import", str(tmp_path / "in.jsonl"), "--store", store], cli_env)
+    assert out.returncode == 1 and out.stderr.count("\n") == 1 and "in.jsonl:11: 'created'" in out.stderr
+
+
+def test_sigterm_during_an_export_leaves_no_folder_and_no_temporary(cli_env, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+
+    from support import ROOT
+    from digitpad.core.sample_store import Sample, SampleStore
+
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        store.add_many([Sample(label=i % 10, image=np.full((28, 28), i % 256, np.uint8)) for i in range(6000)])
+    proc = subprocess.Popen([sys.executable, "-m", "digitpad", "samples", "export", str(tmp_path / "png"), "--format",
+                             "png", "--store", str(tmp_path / "s.sqlite")], env=cli_env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        hidden = list(tmp_path.glob(".png.*.tmp/images"))
+        if hidden and len(os.listdir(hidden[0])) > 200:  # well into the export
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the export ended before it could be interrupted"
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite"]  # no half export, no hidden temporary

@@ -90,7 +90,7 @@ def test_not_a_store_and_newer_schema(tmp_path):
     db.execute("PRAGMA user_version=99")
     db.commit()
     db.close()
-    with pytest.raises(StoreError, match="newer"):
+    with pytest.raises(StoreError, match="schema 99 is newer"):
         SampleStore(tmp_path / "future.sqlite")
 
 

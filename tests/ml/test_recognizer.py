@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from digitpad.core.errors import ModelFileError  # noqa: E402
 from digitpad.core.model_info import ModelInfo  # noqa: E402
@@ -76,7 +77,11 @@ def test_bad_model_files_are_clear_errors(tmp_path):
     (tmp_path / "empty.keras").write_bytes(b"")
     _expect_error(tmp_path / "empty.keras", "empty")
     (tmp_path / "junk.keras").write_bytes(b"PK\x03\x04 definitely not a model" * 10)
-    _expect_error(tmp_path / "junk.keras", "not a loadable Keras model")
+    _expect_error(tmp_path / "junk.keras", "not a zip archive")
+    (tmp_path / "text.keras").write_text("a text file renamed")
+    _expect_error(tmp_path / "text.keras", "not a .keras file")
+    (tmp_path / "text.h5").write_text("a text file renamed")
+    _expect_error(tmp_path / "text.h5", "not an HDF5")
     (tmp_path / "model.txt").write_text("hello")
     _expect_error(tmp_path / "model.txt", "unsupported model type")
     (tmp_path / "folder").mkdir()
@@ -88,7 +93,7 @@ def test_truncated_model_file(tmp_path):
     model.save(tmp_path / "full.keras")
     data = (tmp_path / "full.keras").read_bytes()
     (tmp_path / "cut.keras").write_bytes(data[: len(data) // 2])
-    _expect_error(tmp_path / "cut.keras", "not a loadable Keras model")
+    _expect_error(tmp_path / "cut.keras", "truncated")
 
 
 def test_wrong_shapes_and_class_counts(tmp_path):
@@ -100,11 +105,43 @@ def test_wrong_shapes_and_class_counts(tmp_path):
     _expect_error(tmp_path / "letters.keras", "no 10-class output")
 
 
-def test_savedmodel_folder_loads(tmp_path):
+def test_savedmodel_folder_loads_only_when_trusted(tmp_path):
     inp = keras.Input((28, 28, 1))
     model = keras.Model(inp, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inp)))
     model.export(str(tmp_path / "exported"), verbose=False)
-    rec = Recognizer.load(tmp_path / "exported")
+    _expect_error(tmp_path / "exported", "--trust-model")
+    rec = Recognizer.load(tmp_path / "exported", trust=True)
     x = np.random.default_rng(2).random((2, 28, 28)).astype(np.float32)
     assert np.allclose(rec.predict(x).probabilities, np.asarray(model(x[..., None])), atol=1e-5)
     assert not rec.has_reconstruction
+
+
+def _file_writing_savedmodel(folder, target):
+    """A SavedModel whose serving function writes ``target`` whenever it runs: what a hostile
+    author can ship."""
+    class Hostile(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32, name="image")])
+        def serve(self, image):
+            tf.io.write_file(str(target), "written by the model's author")
+            return {"digit": tf.nn.softmax(tf.zeros([tf.shape(image)[0], 10]))}
+
+    module = Hostile()
+    tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve})
+
+
+def test_a_savedmodel_that_writes_a_file_is_refused_unless_trusted(tmp_path):
+    target = tmp_path / "pwned.txt"
+    _file_writing_savedmodel(tmp_path / "hostile", target)
+    _expect_error(tmp_path / "hostile", "can read and write your files")
+    assert not target.exists()
+    Recognizer.load(tmp_path / "hostile", trust=True)  # the user said yes: it runs, as they were warned
+    assert target.read_text() == "written by the model's author"
+
+
+def test_a_model_with_nan_weights_is_refused(tmp_path):
+    model = build("paper")
+    weights = model.get_weights()
+    weights[-1] = np.full_like(weights[-1], np.nan)
+    model.set_weights(weights)
+    model.save(tmp_path / "nan.keras")
+    _expect_error(tmp_path / "nan.keras", "non-finite")

@@ -1,11 +1,38 @@
-"""Write-then-rename, so a failed or interrupted save never leaves a half-written file."""
+"""Write-then-rename, so a failed or interrupted save never leaves a half-written file.
+
+Cleanup runs on any exception, including ``KeyboardInterrupt``; a process killed by a signal
+Python does not turn into an exception (SIGTERM's default, SIGKILL) leaves its hidden
+``.NAME.*.tmp`` behind, never a half-written ``NAME``.
+"""
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
+
+from .errors import WriteError
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (``os.umask`` would race with other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_error(exc: OSError, target: str | os.PathLike) -> WriteError:
+    """``exc`` as the one line a user sees: which file, and the system's reason."""
+    return WriteError(f"cannot write ({exc.strerror or exc})", target)
 
 
 @contextlib.contextmanager
@@ -13,29 +40,89 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target``.
 
     The temporary keeps the target's suffix so libraries that dispatch on it (Keras, OpenCV)
-    still work. On any exception the temporary is removed and ``target`` is untouched.
+    still work. On any exception the temporary is removed and ``target`` is untouched. The file
+    gets the mode any new file gets (0644 under umask 022), not ``mkstemp``'s private 0600.
+    Failing to create or rename the temporary raises :class:`WriteError`.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp" + "".join(target.suffixes),
-                               dir=target.parent)
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp" + "".join(target.suffixes),
+                                   dir=target.parent)
+    except OSError as exc:
+        raise write_error(exc, target) from None
     tmp_path = Path(tmp)
     try:
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())
+        finally:
+            os.close(fd)
         yield tmp_path
-        os.replace(tmp_path, target)
+        try:
+            os.replace(tmp_path, target)
+        except OSError as exc:
+            raise write_error(exc, target) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
 
 
+@contextlib.contextmanager
+def atomic_folder(target: str | os.PathLike, last: str | None = None) -> Iterator[Path]:
+    """Yield an empty temporary folder; on success its entries appear in ``target``.
+
+    A new ``target`` is the temporary renamed, whole. Into an existing folder (one picked in a
+    dialog) each entry is moved in, an entry of the same name replaced; ``last`` (the file that
+    says the folder is complete, such as ``labels.csv``) goes in last. On any exception the
+    temporary is removed and ``target`` is as it was; an ``OSError`` becomes :class:`WriteError`.
+    """
+    target = Path(target)
+    exists = target.is_dir()
+    try:
+        if not exists:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        # beside a new target, inside an existing one: either way on target's file system
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp",
+                                    dir=target if exists else target.parent))
+    except OSError as exc:
+        raise write_error(exc, target) from None
+    try:
+        yield tmp
+        if exists:
+            for entry in sorted(tmp.iterdir(), key=lambda p: p.name == last):
+                _move_in(entry, target / entry.name)
+            tmp.rmdir()
+        else:
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's folder is private (0700)
+            os.rename(tmp, target)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise write_error(exc, target) from None
+        raise
+
+
+def _move_in(entry: Path, dest: Path) -> None:
+    """Put ``entry`` at ``dest``: a file replaces a file; a folder takes the place of the old one."""
+    if entry.is_dir() and dest.is_dir():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+        os.rename(dest, old / dest.name)
+        os.rename(entry, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(entry, dest)
+
+
 def write_bytes(target: str | os.PathLike, data: bytes) -> None:
     with atomic_path(target) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise write_error(exc, target) from None
 
 
 def write_text(target: str | os.PathLike, text: str) -> None:

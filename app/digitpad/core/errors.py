@@ -30,3 +30,8 @@ class ImageReadError(DigitPadError):
 
 class ModelFileError(DigitPadError):
     """A model file is missing, corrupt, or does not fit DigitPad (shapes, class count)."""
+
+
+class WriteError(DigitPadError, OSError):
+    """An output could not be written (full disk, read-only folder, no permission). Also an
+    ``OSError``, so code that already catches those (saving a drawing) keeps working."""

@@ -1,20 +1,60 @@
-"""Reading picture files with one clear error instead of OpenCV's silent ``None``."""
+"""Reading picture files with one clear error instead of OpenCV's silent ``None`` or traceback."""
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
-import cv2
-import numpy as np
+#: A digit needs far fewer pixels; a 20000x20000 PNG of 0.5 MB would take gigabytes to decode.
+#: OpenCV is told too (read when it first decodes), for formats whose header is not read here.
+MAX_PIXELS = 40_000_000
+MAX_FILE_BYTES = 200_000_000
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 
-from .errors import ImageReadError
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .errors import ImageReadError  # noqa: E402
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG, GIF, BMP or JPEG header, without decoding; None if unknown."""
+    try:
+        if data[:8] == b"\x89PNG\r\n\x1a\n":
+            return struct.unpack(">II", data[16:24])
+        if data[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", data[6:10])
+        if data[:2] == b"BM":
+            w, h = struct.unpack("<ii", data[18:26])
+            return abs(w), abs(h)
+        if data[:2] == b"\xff\xd8":
+            i = 2
+            while i + 9 < len(data):
+                if data[i] != 0xFF:
+                    return None
+                marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+                if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+                    h, w = struct.unpack(">HH", data[i + 5:i + 9])
+                    return w, h
+                i += 2 + length
+    except struct.error:
+        return None
+    return None
+
+
 def decode_image(data: bytes, source: str | os.PathLike | None = None) -> np.ndarray:
     """Gray, BGR or BGRA array (alpha kept: transparent backgrounds matter for polarity)."""
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    size = header_size(data) if data else None
+    if size and size[0] * size[1] > MAX_PIXELS:
+        raise ImageReadError(f"picture is too large ({size[0]:,} x {size[1]:,} pixels; at most "
+                             f"{MAX_PIXELS // 1_000_000} megapixels)", source)
+    try:
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    except cv2.error as exc:  # OpenCV refuses what passes its own size limit with an exception
+        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else "decoder error"
+        raise ImageReadError(f"not a readable image ({msg[:160]})", source) from None
     if arr is None or arr.size == 0:
         raise ImageReadError("not a readable image (unknown format or corrupt data)", source)
     if arr.ndim == 3 and arr.shape[2] >= 3:
@@ -25,6 +65,9 @@ def decode_image(data: bytes, source: str | os.PathLike | None = None) -> np.nda
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
     try:
+        if Path(path).stat().st_size > MAX_FILE_BYTES:
+            raise ImageReadError(f"file is too large for a picture of a digit (over {MAX_FILE_BYTES // 1_000_000} MB)",
+                                 path)
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ImageReadError(f"cannot read ({exc.strerror or exc})", path) from None

@@ -29,17 +29,14 @@ class LabelledSet:
 
 
 def _from_npz(path: Path) -> LabelledSet:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            for xk, yk in (("x_test", "y_test"), ("x", "y"), ("images", "labels"), ("x_train", "y_train")):
-                if xk in data.files and yk in data.files:
-                    x, y = data[xk], data[yk]
-                    break
-            else:
-                raise DataFormatError(f"no image/label arrays (looked for x_test/y_test, x/y, images/labels, "
-                                      f"x_train/y_train; found {data.files})", path)
-    except (OSError, ValueError, EOFError) as exc:
-        raise DataFormatError(f"not a readable .npz file ({exc})", path) from None
+    with mnist_data.open_npz(path) as data:
+        for xk, yk in (("x_test", "y_test"), ("x", "y"), ("images", "labels"), ("x_train", "y_train")):
+            if xk in data.files and yk in data.files:
+                x, y = data[xk], data[yk]
+                break
+        else:
+            raise DataFormatError(f"no image/label arrays (looked for x_test/y_test, x/y, images/labels, "
+                                  f"x_train/y_train; found {data.files})", path)
     return _checked(x, y, path)
 
 

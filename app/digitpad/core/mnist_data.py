@@ -4,10 +4,14 @@ Everything returns uint8 arrays with the Keras keys (x_train, y_train, x_test, y
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import urllib.request
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -57,16 +61,27 @@ def _check(arrays: dict[str, np.ndarray], where: Path) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.uint8) for k, v in arrays.items()}
 
 
-def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+@contextlib.contextmanager
+def open_npz(path: str | os.PathLike) -> Iterator[np.lib.npyio.NpzFile]:
+    """An .npz opened for its arrays (never unpickling anything); any failure to read it, there or
+    in the ``with`` body, is a :class:`DataFormatError` naming the file."""
     path = Path(path)
+    if not zipfile.is_zipfile(path):  # else numpy guesses a pickle and says "contains pickled data"
+        raise DataFormatError("not a valid .npz file (an .npz is a zip archive of arrays; this is not one)", path)
     try:
         with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in KEYS if k not in data.files]
-            if missing:
-                raise DataFormatError(f"missing keys {missing}; an MNIST .npz needs {list(KEYS)}", path)
-            arrays = {k: data[k] for k in KEYS}
-    except (OSError, ValueError, EOFError) as exc:
+            yield data
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise DataFormatError(f"not a readable .npz file ({exc})", path) from None
+
+
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    path = Path(path)
+    with open_npz(path) as data:
+        missing = [k for k in KEYS if k not in data.files]
+        if missing:
+            raise DataFormatError(f"missing keys {missing}; an MNIST .npz needs {list(KEYS)}", path)
+        arrays = {k: data[k] for k in KEYS}
     return _check(arrays, path)
 
 

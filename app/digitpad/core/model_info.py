@@ -45,6 +45,14 @@ class ModelInfo:
 
     @classmethod
     def from_dict(cls, data: dict, name: str) -> "ModelInfo":
+        """Raises :class:`ModelFileError` (without a path: :func:`read_info` adds it) for a field
+        of the wrong type, so a hand-edited sidecar is one clear line, not a traceback."""
+        for key in ("preprocessing", "metrics", "thresholds", "training"):
+            if data.get(key) is not None and not isinstance(data[key], dict):
+                raise ModelFileError(f"model sidecar: '{key}' must be a JSON object, got {type(data[key]).__name__}")
+        for key in ("name", "architecture", "created", "digitpad_version"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise ModelFileError(f"model sidecar: '{key}' must be a string, got {type(data[key]).__name__}")
         known = {"format", "name", "architecture", "preprocessing", "metrics", "thresholds", "training",
                  "created", "digitpad_version"}
         return cls(name=str(data.get("name") or name), architecture=str(data.get("architecture", "unknown")),
@@ -63,11 +71,16 @@ def read_info(model_path: str | os.PathLike) -> ModelInfo:
         return ModelInfo(name=stem)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ModelFileError("model sidecar is nested too deeply to be a sidecar", path) from None
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"model sidecar is not valid JSON ({exc})", path) from None
     if not isinstance(data, dict):
         raise ModelFileError("model sidecar must hold a JSON object", path)
-    return ModelInfo.from_dict(data, stem)
+    try:
+        return ModelInfo.from_dict(data, stem)
+    except ModelFileError as exc:
+        raise ModelFileError(str(exc), path) from None
 
 
 def write_info(model_path: str | os.PathLike, info: ModelInfo) -> Path:

@@ -7,22 +7,26 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .atomic_file import atomic_path
-from .errors import DataFormatError, DigitPadError, InkError
+from .atomic_file import atomic_folder, atomic_path, write_error
+from .errors import DataFormatError, InkError, WriteError
 from .idx import read_idx, write_idx
-from .mnist_data import find_idx_file
+from .mnist_data import find_idx_file, open_npz
 from .images import read_image
-from .ink import flip_y, ink_from_dict, ink_to_mnist
+from .ink import flip_y, ink_from_dict, ink_to_mnist, matches
 from .labelled_sets import load_labelled
 from .preprocess import to_mnist
-from .sample_store import Sample, SampleStore
+from .sample_store import Sample, SampleError, SampleStore
 
 FORMATS = ("idx", "npz", "png", "jsonl")
+#: A sample and where it was read (``file:line``), so the store's verdict on it can name the place.
+Located = list[tuple[str, Sample]]
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 IDX_NAMES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
              "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 
@@ -49,9 +53,25 @@ def _model_view(image: np.ndarray) -> np.ndarray | None:
 
 # ---------------------------------------------------------------------------------------- export
 def export(store: SampleStore, path: str | os.PathLike, fmt: str) -> int:
-    """Write every live sample; returns how many were written."""
+    """Write every live sample; returns how many were written.
+
+    All or nothing: a file is written beside its name and renamed, a folder (IDX, PNG) is
+    filled while hidden and appears whole, ``labels.csv`` last. A failure to write raises
+    :class:`WriteError` and leaves what was there before.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
     path = Path(path)
     samples = store.samples(with_ink=fmt == "jsonl")
+    try:
+        return _write(samples, path, fmt)
+    except WriteError:
+        raise
+    except OSError as exc:
+        raise write_error(exc, path) from None
+
+
+def _write(samples: list[Sample], path: Path, fmt: str) -> int:
     if fmt == "jsonl":
         lines = []
         for s in samples:
@@ -73,35 +93,30 @@ def export(store: SampleStore, path: str | os.PathLike, fmt: str) -> int:
                 np.savez_compressed(fh, x_train=arrays["train"][0], y_train=arrays["train"][1],
                                     x_test=arrays["test"][0], y_test=arrays["test"][1])
     elif fmt == "idx":
-        path.mkdir(parents=True, exist_ok=True)
-        for sp, (images_name, labels_name) in IDX_NAMES.items():
-            write_idx(path / images_name, arrays[sp][0])
-            write_idx(path / labels_name, arrays[sp][1])
-    elif fmt == "png":
-        (path / "images").mkdir(parents=True, exist_ok=True)
-        rows = io.StringIO()
-        writer = csv.writer(rows)
-        writer.writerow(["file", "label", "writer", "split", "uid", "device"])
-        for s in samples:
-            name = f"images/{s.uid}.png"
-            ok, data = cv2.imencode(".png", s.image)
-            with atomic_path(path / name) as tmp:
-                tmp.write_bytes(data.tobytes())
-            writer.writerow([name, s.label, s.writer, s.split, s.uid, s.device])
-        with atomic_path(path / "labels.csv") as tmp:
-            tmp.write_text(rows.getvalue(), encoding="utf-8")
+        with atomic_folder(path) as tmp:
+            for sp, (images_name, labels_name) in IDX_NAMES.items():
+                write_idx(tmp / images_name, arrays[sp][0])
+                write_idx(tmp / labels_name, arrays[sp][1])
     else:
-        raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
+        with atomic_folder(path, last="labels.csv") as tmp:
+            (tmp / "images").mkdir()
+            rows = io.StringIO()
+            writer = csv.writer(rows)
+            writer.writerow(["file", "label", "writer", "split", "uid", "device"])
+            for s in samples:
+                # a uid from another tool may hold "/" or ".."; the row id is always a safe name
+                name = f"images/{s.uid if _SAFE_NAME.fullmatch(s.uid) else f'sample-{s.id}'}.png"
+                ok, data = cv2.imencode(".png", s.image)
+                if not ok:
+                    raise OSError(f"cannot encode sample {s.id} as PNG")
+                (tmp / name).write_bytes(data.tobytes())
+                writer.writerow([name, s.label, s.writer, s.split, s.uid, s.device])
+            (tmp / "labels.csv").write_text(rows.getvalue(), encoding="utf-8")
     return len(samples)
 
 
 # ---------------------------------------------------------------------------------------- import
-def _selected(doc: dict, select: dict[str, str]) -> bool:
-    """``select`` compares values as JSON writes them: ``part=train``, ``suspect=false``."""
-    return all((v if isinstance(v := doc.get(k), str) else json.dumps(v)) == want for k, want in select.items())
-
-
-def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, str] | None = None) -> list[Sample]:
+def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, str] | None = None) -> Located:
     out = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -117,7 +132,7 @@ def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, s
             raise InkError(f"not valid JSON ({exc})", where) from None
         if not isinstance(doc, dict):
             raise InkError("each line must be a JSON object", where)
-        if select and not _selected(doc, select):
+        if select and not matches(doc, select):
             continue
         label = doc.get("label")
         if isinstance(label, str) and label.strip() in tuple("0123456789"):
@@ -137,15 +152,15 @@ def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, s
         if pre.empty:
             raise DataFormatError("ink has no strokes", where)
         kwargs = {"uid": str(meta["uid"])} if meta["uid"] else {}
-        if isinstance(meta["created"], (int, float)):
-            kwargs["created"] = float(meta["created"])
-        out.append(Sample(label=label, image=np.round(pre.image * 255).astype(np.uint8), ink=ink,
-                          writer=str(meta["writer"] or writer), device=str(meta["device"] or ""),
-                          split=split, source=str(path), **kwargs))
+        if meta["created"] is not None:
+            kwargs["created"] = meta["created"]  # checked by the store, as every stored value is
+        out.append((where, Sample(label=label, image=np.round(pre.image * 255).astype(np.uint8), ink=ink,
+                                  writer=str(meta["writer"] or writer), device=str(meta["device"] or ""),
+                                  split=split, source=str(path), **kwargs)))
     return out
 
 
-def _read_png_folder(path: Path, writer: str) -> list[Sample]:
+def _read_png_folder(path: Path, writer: str) -> Located:
     out = []
     try:
         with open(path / "labels.csv", newline="", encoding="utf-8") as fh:
@@ -167,20 +182,17 @@ def _read_png_folder(path: Path, writer: str) -> list[Sample]:
         if image is None:
             raise DataFormatError(f"{row['file']} is blank", where)
         kwargs = {"uid": row["uid"]} if row.get("uid") else {}
-        out.append(Sample(label=label, image=image, writer=row.get("writer") or writer,
-                          device=row.get("device") or "", split=split, source=str(path), **kwargs))
+        out.append((where, Sample(label=label, image=image, writer=row.get("writer") or writer,
+                                  device=row.get("device") or "", split=split, source=str(path), **kwargs)))
     return out
 
 
-def _read_arrays(path: Path, writer: str, fmt: str) -> list[Sample]:
+def _read_arrays(path: Path, writer: str, fmt: str) -> Located:
     out = []
     if fmt == "npz":
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                pairs = [(sp, data[f"x_{sp}"], data[f"y_{sp}"]) for sp in ("train", "test")
-                         if f"x_{sp}" in data.files and f"y_{sp}" in data.files]
-        except (OSError, ValueError, EOFError) as exc:
-            raise DataFormatError(f"not a readable .npz file ({exc})", path) from None
+        with open_npz(path) as data:
+            pairs = [(sp, data[f"x_{sp}"], data[f"y_{sp}"]) for sp in ("train", "test")
+                     if f"x_{sp}" in data.files and f"y_{sp}" in data.files]
         if not pairs:
             data = load_labelled(path)
             pairs = [(None, np.asarray(data.images), data.labels)]
@@ -196,12 +208,14 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> list[Sample]:
     for split, x, y in pairs:
         if x.ndim != 3 or len(x) != len(y):
             raise DataFormatError(f"expected N pictures and N labels, got {x.shape} and {y.shape}", path)
-        for img, label in zip(x, y):
+        for i, (img, label) in enumerate(zip(x, y)):
+            where = f"{path}: picture {i} of {'x_' + split if split else 'the set'}"
             if not 0 <= int(label) <= 9:
-                raise DataFormatError(f"label {int(label)} is not a digit 0-9", path)
+                raise DataFormatError(f"label {int(label)} is not a digit 0-9", where)
             image = _model_view(img)
             if image is not None:
-                out.append(Sample(label=int(label), image=image, writer=writer, split=split, source=str(path)))
+                out.append((where, Sample(label=int(label), image=image, writer=writer, split=split,
+                                          source=str(path))))
     return out
 
 
@@ -209,7 +223,10 @@ def read_samples(path: str | os.PathLike, fmt: str | None = None, writer: str = 
                  select: dict[str, str] | None = None) -> list[Sample]:
     """``y_up``: the inks' y axis points up (some tablets); they are stored flipped to y down.
     ``select``: only ink lines whose keys have these values (``{"part": "train"}``)."""
-    path = Path(path)
+    return [s for _, s in _read(Path(path), fmt, writer, y_up, select)]
+
+
+def _read(path: Path, fmt: str | None, writer: str, y_up: bool, select: dict[str, str] | None) -> Located:
     if not path.exists():
         raise DataFormatError("no such file or folder", path)
     fmt = fmt or guess_format(path)
@@ -227,10 +244,11 @@ def read_samples(path: str | os.PathLike, fmt: str | None = None, writer: str = 
 
 def import_samples(store: SampleStore, path: str | os.PathLike, fmt: str | None = None, writer: str = "",
                    y_up: bool = False) -> tuple[int, int]:
-    """(added, already present). Everything is validated before anything is written."""
-    samples = read_samples(path, fmt, writer, y_up)
+    """(added, already present). Everything is validated before anything is written: a sample
+    the store refuses is reported where it was read (``file:line``), and nothing is added."""
+    located = _read(Path(path), fmt, writer, y_up, None)
     try:
-        added = store.add_many(samples)
-    except (ValueError, DigitPadError) as exc:
-        raise DataFormatError(str(exc), path) from None
-    return added, len(samples) - added
+        added = store.add_many(s for _, s in located)
+    except SampleError as exc:
+        raise DataFormatError(exc.reason, located[exc.index][0]) from None
+    return added, len(located) - added

@@ -4,25 +4,35 @@ Every accepted sample is committed (and fsynced: ``synchronous=FULL``) before ``
 so killing the app at any moment loses no accepted sample and never corrupts the store. Several
 windows and a CLI export can use one store at once: writers take SQLite's write lock
 (``BEGIN IMMEDIATE``) and each sample carries a unique id, so imports never duplicate it.
+
+Every row passes one check before it is written (:func:`_row`): the store holds only what it can
+read back. Every SQLite failure becomes a :class:`StoreError` that says what happened.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
+import math
 import os
 import sqlite3
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 
-from .errors import DigitPadError
+from .errors import DigitPadError, InkError
 from .ink import Ink, parse_ink
 
 SCHEMA_VERSION = 1
 TEST_EVERY = 5  # every 5th sample of each digit goes to the test split: 80/20, balanced per digit
+#: PRAGMA application_id of a DigitPad store ("DPad"): another program's database is refused.
+APPLICATION_ID = 0x44506164
+_COLUMNS = {"id", "uid", "label", "writer", "device", "split", "created", "ink", "image", "source", "deleted"}
+_IMAGE_BYTES = 28 * 28
 
 _MIGRATIONS = {
     1: """
@@ -46,7 +56,50 @@ _MIGRATIONS = {
 
 
 class StoreError(DigitPadError):
-    """The store file cannot be opened, is not a DigitPad store, or is newer than this app."""
+    """The store cannot be opened or used: not a DigitPad store, newer than this app, busy, full,
+    read-only, damaged, or holding a row it cannot read (named by its id)."""
+
+
+class SampleError(ValueError):
+    """A sample's values cannot be stored; ``index`` is its place in the batch given to ``add_many``."""
+
+    def __init__(self, reason: str, index: int = 0):
+        super().__init__(reason)
+        self.reason, self.index = reason, index
+
+
+#: What a user can do about each SQLite failure (by primary result code).
+_FAILURES = {
+    sqlite3.SQLITE_BUSY: "the store is busy (locked by another program); try again when it has finished",
+    sqlite3.SQLITE_LOCKED: "the store is busy (locked by another program); try again when it has finished",
+    sqlite3.SQLITE_FULL: "database or disk is full; nothing was written (free some space and try again)",
+    sqlite3.SQLITE_READONLY: "the store is read-only: it can be read but nothing can be added or changed",
+    sqlite3.SQLITE_CORRUPT: "the store is damaged; restore it from a copy",
+    sqlite3.SQLITE_NOTADB: "not a DigitPad sample store",
+    sqlite3.SQLITE_CANTOPEN: "cannot open the store",
+    sqlite3.SQLITE_IOERR: "cannot read or write the store",
+    sqlite3.SQLITE_PERM: "cannot read or write the store",
+}
+
+
+def _store_error(exc: sqlite3.Error, path: Path) -> StoreError:
+    """One line naming the failure in the user's terms, with SQLite's own words when they add any."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    meaning = _FAILURES.get(code & 0xFF if code is not None else None,
+                            "the store does not work as a DigitPad sample store")
+    said = str(exc)
+    return StoreError(meaning if said in meaning else f"{meaning} ({said})", path)
+
+
+def _translated(method):
+    """SQLite's exceptions leave the store as :class:`StoreError`, never as a traceback."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -74,14 +127,21 @@ class SampleStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open ({getattr(exc, 'strerror', None) or exc})", self.path) from None
+        try:
+            version = self._identify()  # before anything is written: another program's file stays as it is
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"not a usable sample store ({exc})", self.path) from None
-        except OSError as exc:
-            raise StoreError(f"cannot open ({exc.strerror or exc})", self.path) from None
+            if version < SCHEMA_VERSION:
+                self._migrate()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _store_error(exc, self.path) from None
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -92,70 +152,101 @@ class SampleStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    @contextmanager
+    @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # SQLite has already rolled back after some failures (a full disk): rolling back again
+            # would replace "database or disk is full" with "no transaction is active".
+            if self._db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+
+    def _identify(self) -> int:
+        """The store's schema version, after checking that the file is an empty database or a
+        DigitPad store (marked by ``application_id``, or from before the mark: a ``samples``
+        table and a ``user_version``) whose tables have every column this version reads."""
+        db = self._db
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' "
+                                           "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        before_the_mark = app_id == 0 and version >= 1 and "samples" in tables
+        if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables and not before_the_mark):
+            held = (f"it holds {', '.join(tables[:5])}{', ...' if len(tables) > 5 else ''}" if tables
+                    else f"application_id {app_id:#x}")
+            raise StoreError(f"not a DigitPad sample store: another program's database ({held}); "
+                             f"choose a new file for the store", self.path)
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"store schema {version} is newer than this DigitPad understands "
+                             f"({SCHEMA_VERSION}); update DigitPad", self.path)
+        if version >= 1:
+            missing = sorted(_COLUMNS - {r[1] for r in db.execute("PRAGMA table_info(samples)")})
+            if missing:
+                lacks = "its samples table" if "samples" not in tables else "columns " + ", ".join(missing)
+                raise StoreError(f"not a usable sample store: schema {version} but {lacks} missing", self.path)
+        return version
 
     def _migrate(self) -> None:
         with self._write() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(f"store schema {version} is newer than this DigitPad understands "
-                                 f"({SCHEMA_VERSION}); update DigitPad", self.path)
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
             for v in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _statements(_MIGRATIONS[v]):  # executescript would COMMIT early
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version={v}")
+            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
 
     # -- writing ------------------------------------------------------------------------------
-    def _assign_split(self, db, label: int) -> str:
-        n = db.execute("SELECT COUNT(*) FROM samples WHERE label=? AND split IS NOT NULL", (label,)).fetchone()[0]
-        return "test" if n % TEST_EVERY == TEST_EVERY - 1 else "train"
+    def _insert(self, db, rows: list[tuple]) -> list[int | None]:
+        """Insert checked rows; a row without a split gets one from its digit's running count
+        (one count per digit per transaction, so an import's lock time grows linearly)."""
+        counts = dict(db.execute("SELECT label, COUNT(*) FROM samples GROUP BY label").fetchall())
+        ids = []
+        for row in rows:
+            label, split = row[1], row[4]
+            n = counts.get(label, 0)
+            if split is None:
+                split = "test" if n % TEST_EVERY == TEST_EVERY - 1 else "train"
+                row = row[:4] + (split,) + row[5:]
+            # ON CONFLICT(uid) ignores only a sample already stored; any other failure is an error
+            cur = db.execute("INSERT INTO samples (uid, label, writer, device, split, created, ink, image, source) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(uid) DO NOTHING", row)
+            if cur.rowcount:
+                counts[label] = n + 1
+            ids.append(cur.lastrowid if cur.rowcount else None)
+        return ids
 
-    def _insert(self, db, s: Sample) -> int | None:
-        if not 0 <= int(s.label) <= 9:
-            raise ValueError(f"label must be a digit 0-9, got {s.label!r}")
-        image = np.asarray(s.image)
-        if image.shape != (28, 28):
-            raise ValueError(f"sample image must be 28x28, got {image.shape}")
-        if image.dtype != np.uint8:
-            image = np.clip(np.round(np.asarray(image, np.float64) * 255), 0, 255).astype(np.uint8)
-        split = s.split or self._assign_split(db, int(s.label))
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-        cur = db.execute(
-            "INSERT OR IGNORE INTO samples (uid, label, writer, device, split, created, ink, image, source) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (s.uid, int(s.label), s.writer, s.device, split, float(s.created),
-             None if s.ink is None else s.ink.to_json(), image.tobytes(), s.source))
-        return cur.lastrowid if cur.rowcount else None
-
+    @_translated
     def add(self, sample: Sample) -> int:
         """Commit one sample durably; returns its id (an existing uid is not added twice)."""
+        row = _row(sample)
         with self._write() as db:
-            new_id = self._insert(db, sample)
+            new_id, = self._insert(db, [row])
             if new_id is None:
                 return db.execute("SELECT id FROM samples WHERE uid=?", (sample.uid,)).fetchone()[0]
             return new_id
 
+    @_translated
     def add_many(self, samples: Iterable[Sample]) -> int:
-        """All or nothing: one transaction; returns how many were new."""
-        added = 0
+        """All or nothing: one transaction; returns how many were new. Every sample is checked
+        (and its ink serialised) before the write lock is taken; a bad one raises :class:`SampleError`."""
+        rows = []
+        for i, s in enumerate(samples):
+            try:
+                rows.append(_row(s))
+            except SampleError as exc:
+                raise SampleError(exc.reason, i) from None
         with self._write() as db:
-            for s in samples:
-                added += self._insert(db, s) is not None
-        return added
+            return sum(i is not None for i in self._insert(db, rows))
 
+    @_translated
     def relabel(self, sample_id: int, label: int) -> int:
         """Returns the old label (for undo)."""
-        if not 0 <= int(label) <= 9:
-            raise ValueError("label must be a digit 0-9")
+        _check_label(label)
         with self._write() as db:
             row = db.execute("SELECT label FROM samples WHERE id=?", (sample_id,)).fetchone()
             if row is None:
@@ -163,6 +254,7 @@ class SampleStore:
             db.execute("UPDATE samples SET label=? WHERE id=?", (int(label), sample_id))
             return int(row[0])
 
+    @_translated
     def set_deleted(self, sample_ids: Iterable[int], deleted: bool = True) -> None:
         """Soft delete, so the dataset view can undo it."""
         ids = [int(i) for i in sample_ids]
@@ -170,6 +262,21 @@ class SampleStore:
             db.executemany("UPDATE samples SET deleted=? WHERE id=?", [(int(deleted), i) for i in ids])
 
     # -- reading ------------------------------------------------------------------------------
+    def _unreadable(self, row_id, reason: str) -> StoreError:
+        return StoreError(f"sample {row_id} in the store cannot be read: {reason}", self.path)
+
+    def _checked(self, row_id, label, split, image) -> np.ndarray:
+        """The row's picture, after checking what another program may have written there."""
+        if isinstance(label, bool) or label not in range(10):
+            raise self._unreadable(row_id, f"its label is {label!r}, not a digit 0-9")
+        if split not in ("train", "test"):
+            raise self._unreadable(row_id, f"its split is {split!r}, not 'train' or 'test'")
+        if not isinstance(image, bytes) or len(image) != _IMAGE_BYTES:
+            size = f"{len(image)} bytes" if isinstance(image, bytes) else f"a {type(image).__name__}"
+            raise self._unreadable(row_id, f"its picture is {size}, not 28x28 ({_IMAGE_BYTES} bytes)")
+        return np.frombuffer(image, np.uint8).reshape(28, 28)
+
+    @_translated
     def samples(self, *, label: int | None = None, writer: str | None = None, split: str | None = None,
                 include_deleted: bool = False, with_ink: bool = True) -> list[Sample]:
         where, args = [], []
@@ -183,37 +290,98 @@ class SampleStore:
                .format(ink="ink" if with_ink else "NULL"))
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
-        return [Sample(id=r[0], uid=r[1], label=r[2], writer=r[3], device=r[4], split=r[5], created=r[6],
-                       ink=None if r[7] is None else parse_ink(r[7]),
-                       image=np.frombuffer(r[8], np.uint8).reshape(28, 28).copy(), source=r[9]) for r in rows]
+        out = []
+        for r in self._db.execute(sql + " ORDER BY id", args).fetchall():
+            image = self._checked(r[0], r[2], r[5], r[8]).copy()
+            try:
+                ink = None if r[7] is None else parse_ink(r[7])
+            except InkError as exc:
+                raise self._unreadable(r[0], f"its ink is not valid ({exc})") from None
+            out.append(Sample(id=r[0], uid=r[1], label=r[2], writer=r[3], device=r[4], split=r[5], created=r[6],
+                              ink=ink, image=image, source=r[9]))
+        return out
 
+    @_translated
     def arrays(self, split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) uint8 images and labels of the live samples, fast (no ink parsing)."""
-        sql = "SELECT label, image FROM samples WHERE deleted=0" + (" AND split=?" if split else "") + " ORDER BY id"
+        sql = ("SELECT id, label, split, image FROM samples WHERE deleted=0" + (" AND split=?" if split else "")
+               + " ORDER BY id")
         rows = self._db.execute(sql, (split,) if split else ()).fetchall()
         if not rows:
             return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
-        x = np.frombuffer(b"".join(r[1] for r in rows), np.uint8).reshape(-1, 28, 28).copy()
-        return x, np.array([r[0] for r in rows], np.int64)
+        for r in rows:
+            self._checked(*r)
+        x = np.frombuffer(b"".join(r[3] for r in rows), np.uint8).reshape(-1, 28, 28).copy()
+        return x, np.array([r[1] for r in rows], np.int64)
 
+    @_translated
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM samples WHERE deleted=0").fetchone()[0]
 
+    @_translated
     def stats(self) -> dict:
-        rows = self._db.execute("SELECT label, writer, split, COUNT(*) FROM samples WHERE deleted=0 "
+        rows = self._db.execute("SELECT label, writer, split, COUNT(*), MIN(id) FROM samples WHERE deleted=0 "
                                 "GROUP BY label, writer, split").fetchall()
         per_digit = {d: {"train": 0, "test": 0} for d in range(10)}
         per_writer: dict[str, int] = {}
-        for label, writer, split, n in rows:
+        for label, writer, split, n, first in rows:
+            if isinstance(label, bool) or label not in range(10) or split not in ("train", "test"):
+                self._checked(first, label, split, b"\0" * _IMAGE_BYTES)  # raises, naming the row
             per_digit[label][split] += n
             per_writer[writer] = per_writer.get(writer, 0) + n
         total = sum(v["train"] + v["test"] for v in per_digit.values())
         return {"store": str(self.path), "total": total, "per_digit": per_digit, "per_writer": per_writer,
                 "schema_version": SCHEMA_VERSION}
 
+    @_translated
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _check_label(label) -> None:
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label <= 9:
+        raise SampleError(f"label must be a digit 0-9, got {label!r}")
+
+
+def _stored_ink(ink: Ink) -> str:
+    """The ink as stored, refused unless it reads back: numbers keep 4 decimals, so a pen
+    width of 0.00004 would come back as 0, which no ink may have; and stored text is plain JSON."""
+    doc = ink.to_dict()
+    if ink.pen_width is not None and not doc.get("pen_width", 0) > 0:
+        raise SampleError(f"'pen_width' {ink.pen_width:g} is too small to store: numbers are kept to 4 decimals, "
+                          f"so it would become 0")
+    try:
+        text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise SampleError("the ink holds NaN or infinity, which JSON cannot store") from None
+    try:
+        parse_ink(text)
+    except InkError as exc:
+        raise SampleError(f"the ink would not read back once stored with 4 decimals: {exc}") from None
+    return text
+
+
+def _row(s: Sample) -> tuple:
+    """The values stored for ``s`` (the split may be None: the store assigns it), or :class:`SampleError`."""
+    _check_label(s.label)
+    image = np.asarray(s.image)
+    if image.shape != (28, 28):
+        raise SampleError(f"sample image must be 28x28, got {image.shape}")
+    if image.dtype != np.uint8:
+        image = np.asarray(image, np.float64)
+        if not np.isfinite(image).all():
+            raise SampleError("sample image has NaN or infinite values")
+        image = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+    if s.split not in (None, "train", "test"):
+        raise SampleError(f"split must be 'train' or 'test', got {s.split!r}")
+    created = s.created
+    if isinstance(created, bool) or not isinstance(created, (int, float, np.number)) or not math.isfinite(created):
+        raise SampleError(f"'created' must be a time in seconds since 1970, got {created!r}")
+    if not isinstance(s.uid, str) or not s.uid:
+        raise SampleError(f"uid must be a non-empty string, got {s.uid!r}")
+    ink = None if s.ink is None else _stored_ink(s.ink)
+    return (s.uid, int(s.label), str(s.writer), str(s.device), s.split, float(created), ink,
+            np.ascontiguousarray(image).tobytes(), str(s.source))
 
 
 def _statements(script: str) -> list[str]:

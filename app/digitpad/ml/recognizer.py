@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +19,7 @@ from ..core.model_info import ModelInfo, read_info
 from ..core.preprocess import Preprocessed, to_mnist
 from .numpy_forward import NumpyForward, compile_model, softmax
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import tensorflow as tf  # noqa: E402
-import keras  # noqa: E402
+from .quiet_tensorflow import keras, tf  # noqa: E402
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 #: Up to this many pictures per call run in numpy (no TensorFlow dispatch); more go to TensorFlow.
@@ -32,6 +31,7 @@ class Predictions:
     probabilities: np.ndarray  # (N, 10)
     reconstructions: np.ndarray | None  # (N, 28, 28)
     reconstruction_errors: np.ndarray | None  # (N,) mean squared error per picture
+    digit_likeness: np.ndarray | None = None  # (N,) the model's "is a digit at all", 0..1
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Recognition:
     probabilities: np.ndarray | None
     reconstruction: np.ndarray | None
     reconstruction_error: float | None
+    digit_likeness: float | None = None
 
     @property
     def empty(self) -> bool:
@@ -60,14 +61,28 @@ def _shape(t) -> tuple:
     return tuple(None if d is None else int(d) for d in t.shape)
 
 
+#: Why a SavedModel folder is refused unless its author is trusted (the CLI's ``--trust-model``,
+#: a confirmation in the app).
+UNTRUSTED_SAVEDMODEL = ("a TensorFlow SavedModel folder runs the TensorFlow program stored in it, which can read "
+                        "and write your files; open it only if you trust its author (--trust-model), or use a "
+                        ".keras file, which loads without running code")
+
+
 def _load_keras(path: Path):
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if path.suffix.lower() == ".keras" and not zipfile.is_zipfile(path):
+        raise ModelFileError("not a .keras file: it is not a zip archive (truncated, or another format renamed)",
+                             path)
+    if path.suffix.lower() in (".h5", ".hdf5") and head != b"\x89HDF\r\n\x1a\n":
+        raise ModelFileError("not an HDF5 (.h5) model file (truncated, or another format renamed)", path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for corrupt/truncated/foreign files
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelFileError(f"not a loadable Keras model ({msg[:200]})", path) from None
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise ModelFileError(f"not a loadable Keras model ({msg[:400]})", path) from None
 
 
 class _SavedModelAdapter:
@@ -111,13 +126,16 @@ class Recognizer:
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike, *, numpy_forward: bool = True) -> "Recognizer":
+    def load(cls, path: str | os.PathLike, *, numpy_forward: bool = True, trust: bool = False) -> "Recognizer":
+        """``trust``: also open SavedModel folders, whose stored program runs when used."""
         path = Path(path)
         if not path.exists():
             raise ModelFileError("no such model file", path)
         if path.is_dir():
             if not (path / "saved_model.pb").exists():
                 raise ModelFileError("folder is not a SavedModel (no saved_model.pb)", path)
+            if not trust:
+                raise ModelFileError(UNTRUSTED_SAVEDMODEL, path)
             model = _SavedModelAdapter(path)
         elif path.suffix.lower() in MODEL_SUFFIXES:
             if path.stat().st_size == 0:
@@ -129,7 +147,12 @@ class Recognizer:
         info = read_info(path)
         try:
             rec = cls(model, info, path, numpy_forward=numpy_forward)
-            rec.predict(np.zeros((1, 28, 28), np.float32))  # warm-up, and a last shape check
+            # warm-up, a last shape check, and no NaN: a model whose weights hold NaN answers nothing
+            probe = np.random.default_rng(0).random((2, 28, 28), dtype=np.float32) * [[[0.0]], [[1.0]]]
+            out = rec.predict(probe)
+            if not all(v is None or np.isfinite(v).all() for v in (out.probabilities, out.reconstruction_errors,
+                                                                   out.digit_likeness)):
+                raise ModelFileError("the model gives non-finite answers (its weights hold NaN or infinity)")
         except ModelFileError as exc:
             raise ModelFileError(str(exc).removeprefix(f"{path}: "), path) from None
         except Exception as exc:
@@ -152,8 +175,9 @@ class Recognizer:
         digit = "digit" if "digit" in classes else classes[0]
         recons = [n for n, s in shapes.items() if s in ((28, 28, 1), (28, 28), (784,)) and n != digit]
         recon = "reconstruction" if "reconstruction" in recons else (recons[0] if recons else None)
+        likeness = "is_digit" if shapes.get("is_digit") == (1,) else None
         return {"input": in_shape, "names": names, "digit": digit, "reconstruction": recon,
-                "softmax": self._ends_in_softmax(digit)}
+                "likeness": likeness, "softmax": self._ends_in_softmax(digit)}
 
     def _ends_in_softmax(self, output_name: str) -> bool | None:
         """True/False when the last layer says so; None means "check the numbers"."""
@@ -189,6 +213,8 @@ class Recognizer:
             recon = tf.reshape(tf.cast(out[layout["reconstruction"]], tf.float32), [-1, 28, 28])
             result["reconstruction"] = recon
             result["error"] = tf.reduce_mean(tf.square(recon - x), axis=[1, 2])
+        if layout["likeness"]:
+            result["likeness"] = tf.reshape(tf.cast(out[layout["likeness"]], tf.float32), [-1])
         return result
 
     def _numpy_path(self) -> NumpyForward | None:
@@ -219,6 +245,8 @@ class Recognizer:
             recon = out[layout["reconstruction"]].reshape(len(chunk), 28, 28).astype(np.float32)
             result["reconstruction"] = recon
             result["error"] = np.mean(np.square(recon - chunk), axis=(1, 2))
+        if layout["likeness"]:
+            result["likeness"] = out[layout["likeness"]].reshape(len(chunk)).astype(np.float32)
         return result
 
     @property
@@ -228,6 +256,10 @@ class Recognizer:
     @property
     def has_reconstruction(self) -> bool:
         return self._layout["reconstruction"] is not None
+
+    @property
+    def has_digit_likeness(self) -> bool:
+        return self._layout["likeness"] is not None
 
     @property
     def name(self) -> str:
@@ -243,7 +275,7 @@ class Recognizer:
     def predict(self, images: np.ndarray, batch_size: int = 1024) -> Predictions:
         """(N, 28, 28) float32 model inputs -> probabilities (and reconstructions)."""
         x = np.asarray(images, np.float32).reshape(-1, 28, 28)
-        probs, recons, errors = [], [], []
+        probs, recons, errors, likeness = [], [], [], []
         for start in range(0, max(len(x), 1), batch_size):
             chunk = x[start:start + batch_size]
             if len(chunk) == 0:
@@ -254,13 +286,16 @@ class Recognizer:
             if "reconstruction" in out:
                 recons.append(out["reconstruction"])
                 errors.append(out["error"])
+            if "likeness" in out:
+                likeness.append(out["likeness"])
         if not probs:
             return Predictions(np.zeros((0, 10), np.float32), None, None)
         p = np.concatenate(probs)
         if p.shape[1:] != (10,):
             raise ModelFileError(f"classifier output has shape {p.shape[1:]}, not (10,)", self.path)
         return Predictions(p, np.concatenate(recons) if recons else None,
-                           np.concatenate(errors) if errors else None)
+                           np.concatenate(errors) if errors else None,
+                           np.concatenate(likeness) if likeness else None)
 
     # -- one picture ----------------------------------------------------------------------
     def _answer(self, pre: Preprocessed) -> Recognition:
@@ -269,7 +304,8 @@ class Recognizer:
         out = self.predict(pre.image[None])
         return Recognition(pre, out.probabilities[0],
                            None if out.reconstructions is None else out.reconstructions[0],
-                           None if out.reconstruction_errors is None else float(out.reconstruction_errors[0]))
+                           None if out.reconstruction_errors is None else float(out.reconstruction_errors[0]),
+                           None if out.digit_likeness is None else float(out.digit_likeness[0]))
 
     def recognise_image(self, image: np.ndarray, keep_stages: bool = False) -> Recognition:
         return self._answer(to_mnist(image, self.info.preprocessing, keep_stages=keep_stages))
