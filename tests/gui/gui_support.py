@@ -28,7 +28,8 @@ def drag(qtbot, widget, points, settle_ms: int = 0):
 
 def wait_for_answer(qtbot, window, timeout=5000):
     """Wait until the window shows the result for the latest drawing."""
-    qtbot.waitUntil(lambda: window._shown_id >= window._latest_id and window.last_result is not None, timeout=timeout)
+    qtbot.waitUntil(lambda: window.worker.is_answered(window.REQUESTER) and window.last_result is not None,
+                    timeout=timeout)
     return window.last_result.recognition
 
 

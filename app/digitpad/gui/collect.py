@@ -30,6 +30,7 @@ def prompt_order(per_digit: int, seed: str) -> list[int]:
 class CollectionWidget(QWidget):
     sampleSaved = Signal(int)  # sample id
     finished = Signal()
+    REQUESTER = "collect"  # this window's key at the recognition worker, apart from the main window's
 
     def __init__(self, store: SampleStore, worker=None, brush: float = 18.0, dark: bool = True, parent=None):
         super().__init__(parent)
@@ -63,6 +64,8 @@ class CollectionWidget(QWidget):
         self.canvas = InkCanvas(brush=brush, dark=dark)
         self.canvas.setEnabled(False)
         self.canvas.inkChanged.connect(self._ink_changed)
+        if worker is not None:
+            worker.results(self.REQUESTER).connect(self.show_prediction_result)
         self.bars = {}
         grid = QGridLayout()
         for d in range(10):
@@ -183,9 +186,11 @@ class CollectionWidget(QWidget):
         if self.canvas._tablet_down:
             self.device = "tablet"
         if self.show_prediction.isChecked() and self.worker is not None and not self.canvas.document.is_empty:
-            self.worker.submit(ink=self.canvas.snapshot())
+            self.worker.submit(self.REQUESTER, ink=self.canvas.snapshot())
         else:
             self.prediction.setText("")
+            if self.worker is not None:
+                self.worker.withdraw(self.REQUESTER)  # a late answer for the old ink must not reappear
 
     def show_prediction_result(self, result) -> None:
         if self.show_prediction.isChecked() and result.recognition is not None and not result.recognition.empty:

@@ -30,6 +30,7 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 class MainWindow(QMainWindow):
     resultShown = Signal(object)  # RecognitionResult, after the views were updated
+    REQUESTER = "main"  # this window's key at the recognition worker
 
     def __init__(self, settings: AppSettings | None = None, model_path: str | None = None,
                  store_path: str | None = None):
@@ -48,9 +49,6 @@ class MainWindow(QMainWindow):
         self.model: ModelSummary | None = None
         self.thresholds = Thresholds()
         self._requested_model = model_path
-        self._latest_id = 0
-        self._shown_id = 0
-        self.stale_dropped = 0
         self.last_result: RecognitionResult | None = None
         self.verdict = Verdict.EMPTY
 
@@ -136,13 +134,23 @@ class MainWindow(QMainWindow):
         self.error_spin.setDecimals(4)
         self.error_spin.setSingleStep(0.005)
         self.error_spin.setToolTip("Above this reconstruction error the app says \"not a digit\"")
+        self.likeness_spin = QDoubleSpinBox()
+        self.likeness_spin.setRange(0.0, 1.0)
+        self.likeness_spin.setDecimals(4)
+        self.likeness_spin.setSingleStep(0.01)
+        self.likeness_spin.setToolTip("Below this digit-likeness (the model's own \"is this a digit at all\", "
+                                      "learnt from letters, symbols and scribbles) the app says \"not a digit\"")
+        self.signals_label = QLabel("")
+        self.signals_label.setWordWrap(True)
         self.reset_thresholds = QPushButton("Reset to calibrated")
         self.reset_thresholds.clicked.connect(self._reset_thresholds)
         form.addRow("Minimum confidence", self.confidence_spin)
+        form.addRow("Minimum digit-likeness", self.likeness_spin)
         form.addRow("Maximum reconstruction error", self.error_spin)
+        form.addRow(self.signals_label)
         form.addRow(self.reset_thresholds)
-        self.confidence_spin.valueChanged.connect(self._thresholds_edited)
-        self.error_spin.valueChanged.connect(self._thresholds_edited)
+        for spin in (self.confidence_spin, self.error_spin, self.likeness_spin):
+            spin.valueChanged.connect(self._thresholds_edited)
         return box
 
     def _build_menus(self) -> None:
@@ -191,7 +199,7 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             return
         self.worker = RecognitionWorker(self)
-        self.worker.resultReady.connect(self._on_result)
+        self.worker.results(self.REQUESTER).connect(self._on_result)
         self.worker.modelLoaded.connect(self._on_model_loaded)
         self.worker.modelFailed.connect(self._on_model_failed)
         self.worker.modelLoading.connect(self._on_model_loading)
@@ -204,7 +212,22 @@ class MainWindow(QMainWindow):
         if self.worker is None:
             self._requested_model = path
             return
-        self.worker.load_model(path)
+        trust = (Path(path) / "saved_model.pb").is_file()
+        if trust and not self._confirm_savedmodel(path):
+            return
+        self.worker.load_model(path, trust=trust)
+
+    def _confirm_savedmodel(self, path: str) -> bool:
+        """A SavedModel runs the TensorFlow program stored in it: open it only if the user trusts it."""
+        text = (f"{Path(path).name} is a TensorFlow SavedModel folder. Opening it runs the TensorFlow program "
+                "stored in it, which can read and write files on this computer.\n\nOpen it only if you trust "
+                "whoever made it. A .keras file loads without running any code.")
+        if os.environ.get("DIGITPAD_NO_DIALOGS"):  # tests: refuse, and record what would have been asked
+            self.last_error = text
+            return False
+        answer = QMessageBox.warning(self, "Open a SavedModel?", text + "\n\nOpen it?",
+                                     QMessageBox.Open | QMessageBox.Cancel, QMessageBox.Cancel)
+        return answer == QMessageBox.Open
 
     def _on_model_loading(self, path: str) -> None:
         self.model_status.setText(f"loading {Path(path).name}…")
@@ -218,8 +241,7 @@ class MainWindow(QMainWindow):
         self.settings.add_recent_model(summary.path)
         self._rebuild_recent_menu()
         saved = self.settings.thresholds_for(summary.path)
-        self._apply_thresholds(Thresholds.from_sidecar(saved or summary.info.thresholds))
-        self.error_spin.setEnabled(summary.has_reconstruction)
+        self._apply_thresholds(Thresholds.from_sidecar({**summary.info.thresholds, **(saved or {})}))
         self.model_status.setText(f"model: {summary.name}")
         self.setWindowTitle(f"DigitPad — {summary.name}")
         if first and self.verdict_label.text():
@@ -245,36 +267,41 @@ class MainWindow(QMainWindow):
         if self.worker is None or self.model is None:
             return
         if self.canvas.image is not None:
-            self._latest_id = self.worker.submit(image=self.canvas.image)
+            self.worker.submit(self.REQUESTER, image=self.canvas.image)
         elif self.canvas.document.is_empty:
-            self._latest_id = self.worker.next_id()
+            self.worker.withdraw(self.REQUESTER)  # a late result for the old drawing will not come
             self._show_empty()
         else:
-            self._latest_id = self.worker.submit(ink=self.canvas.snapshot())
+            self.worker.submit(self.REQUESTER, ink=self.canvas.snapshot())
+
+    @property
+    def stale_dropped(self) -> int:
+        """Results for this window the worker dropped as stale (bench/gui_latency.py reports it)."""
+        return 0 if self.worker is None else self.worker.stale_dropped(self.REQUESTER)
+
+    @property
+    def _latest_id(self) -> int:
+        # bench/gui_latency.py times each request by this id
+        return 0 if self.worker is None else self.worker.latest_id(self.REQUESTER)
 
     def _show_empty(self) -> None:
-        self._shown_id = self._latest_id
         self.verdict = Verdict.EMPTY
         self.verdict_label.show_verdict(Verdict.EMPTY, None, 0)
         self.chart.show_probabilities(None)
-        self.reconstruction.show_result(None, None, None, None, self.model is None or self.model.has_reconstruction)
+        self.reconstruction.show_result(None, None, None, self.thresholds.reconstruction_error,
+                                        self.model is None or self.model.has_reconstruction)
         self.stages.show_stages({})
         self.last_result = None
 
     def _on_result(self, result: RecognitionResult) -> None:
-        if result.request_id <= self._shown_id or result.request_id < self._latest_id_floor():
-            self.stale_dropped += 1
-            return
-        self._shown_id = result.request_id
+        """Show a result the worker found fresh for this window (it keeps the staleness check)."""
         self.last_result = result
         rec = result.recognition
         if result.error:
             self.latency_status.setText(f"error: {result.error}")
             return
         pre = rec.preprocessed
-        self.verdict = judge(rec.probabilities, rec.reconstruction_error, self.thresholds)
-        self.verdict_label.show_verdict(self.verdict, rec.digit, rec.confidence)
-        self.chart.show_probabilities(rec.probabilities, highlight=self.verdict is Verdict.DIGIT)
+        self._show_judgement(rec)
         self.stages.show_stages(pre.stages)
         self.reconstruction.show_result(pre.image, rec.reconstruction, rec.reconstruction_error,
                                         self.thresholds.reconstruction_error, self.model.has_reconstruction)
@@ -282,24 +309,34 @@ class MainWindow(QMainWindow):
         self.latency_status.setText(f"recognised in {result.latency_ms:.1f} ms ({total:.0f} ms end to end)")
         self.resultShown.emit(result)
 
-    def _latest_id_floor(self) -> int:
-        # An empty canvas after the request makes any older result stale.
-        return self._latest_id if self.canvas.is_empty() else 0
-
     # -- thresholds -----------------------------------------------------------------------------
+    def _signals(self) -> tuple[bool, bool]:
+        """Which refusal signals the loaded model has: (digit-likeness, reconstruction error)."""
+        calibrated = Thresholds.from_sidecar(self.model.info.thresholds) if self.model else Thresholds()
+        return (bool(self.model and self.model.has_digit_likeness and calibrated.digit_likeness is not None),
+                bool(self.model and self.model.has_reconstruction and calibrated.reconstruction_error is not None))
+
     def _apply_thresholds(self, t: Thresholds) -> None:
         self.thresholds = t
-        for spin, value in ((self.confidence_spin, t.confidence * 100), (self.error_spin, t.reconstruction_error)):
+        likeness, recon = self._signals()
+        for spin, value, used in ((self.confidence_spin, t.confidence * 100, self.model is not None),
+                                  (self.error_spin, t.reconstruction_error, recon),
+                                  (self.likeness_spin, t.digit_likeness, likeness)):
             spin.blockSignals(True)
-            spin.setValue(value)
+            spin.setEnabled(used)
+            if value is not None:
+                spin.setValue(value)
             spin.blockSignals(False)
+        names = ["confidence"] + (["digit-likeness"] if likeness else []) + (["reconstruction error"] if recon else [])
+        self.signals_label.setText(f"This model is judged by {', '.join(names)}." if self.model else "")
         self._rejudge()
 
     def _thresholds_edited(self) -> None:
-        self.thresholds = Thresholds(self.confidence_spin.value() / 100, self.error_spin.value())
+        likeness, recon = self._signals()
+        self.thresholds = Thresholds(self.confidence_spin.value() / 100, self.error_spin.value() if recon else None,
+                                     self.likeness_spin.value() if likeness else None)
         if self.model:
-            self.settings.set_thresholds_for(self.model.path, {"confidence": self.thresholds.confidence,
-                                                               "reconstruction_error": self.thresholds.reconstruction_error})
+            self.settings.set_thresholds_for(self.model.path, self.thresholds.to_dict())
         self._rejudge()
 
     def _reset_thresholds(self) -> None:
@@ -310,9 +347,12 @@ class MainWindow(QMainWindow):
     def _rejudge(self) -> None:
         if self.last_result is None or self.last_result.recognition is None:
             return
-        rec = self.last_result.recognition
-        self.verdict = judge(rec.probabilities, rec.reconstruction_error, self.thresholds)
-        self.verdict_label.show_verdict(self.verdict, rec.digit, rec.confidence)
+        self._show_judgement(self.last_result.recognition)
+
+    def _show_judgement(self, rec) -> None:
+        self.judgement = judge(rec.probabilities, rec.reconstruction_error, self.thresholds, rec.digit_likeness)
+        self.verdict = self.judgement.verdict
+        self.verdict_label.show_verdict(self.verdict, rec.digit, rec.confidence, reason=self.judgement.reason)
         self.chart.show_probabilities(rec.probabilities, highlight=self.verdict is Verdict.DIGIT)
 
     # -- files -------------------------------------------------------------------------------------
@@ -405,8 +445,6 @@ class MainWindow(QMainWindow):
             self.collection_window = CollectionWidget(store, self.worker, self.canvas.brush, self.canvas.dark)
             self.collection_window.setWindowTitle("DigitPad — collect your handwriting")
             self.collection_window.resize(720, 760)
-            if self.worker is not None:
-                self.worker.resultReady.connect(self.collection_window.show_prediction_result)
             self.collection_window.sampleSaved.connect(lambda _id: self.dataset_window and self.dataset_window.refresh())
         self.collection_window.show()
         self.collection_window.raise_()

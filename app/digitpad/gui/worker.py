@@ -1,22 +1,26 @@
 """The one background worker that owns TensorFlow and the model.
 
-Requests are immutable snapshots with increasing ids. Submitting cancels the request still
-waiting (napari's layer slicer does the same), and the window drops any result older than the one
-it shows, so a burst of pointer events never builds a queue. Loading or swapping a model runs on
-the same thread, so the model is only ever touched there.
+Several windows ask it to recognise drawings (the main window, the Collect window); each is a
+*requester*, named by a key, and keeps its own line to the worker, as napari's layer slicer keys its
+tasks by layer. Requests are immutable snapshots with increasing ids. Submitting cancels only the
+same requester's request still waiting, and a result reaches only its requester, and only if it
+is newer than the last one that requester was given and than the requester's last withdrawal (its
+canvas went empty). That check lives here and nowhere else: windows display what they are given.
+Loading or swapping a model runs on the same thread, so the model is only ever touched there.
 """
 from __future__ import annotations
 
 import itertools
 import threading
 import time
+from collections.abc import Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
 
 from ..core.errors import DigitPadError
 from ..core.ink import Ink
@@ -24,6 +28,7 @@ from ..core.ink import Ink
 
 @dataclass(frozen=True)
 class RecognitionRequest:
+    requester: Hashable
     id: int
     ink: Ink | None = None
     image: np.ndarray | None = None
@@ -32,6 +37,7 @@ class RecognitionRequest:
 
 @dataclass(frozen=True)
 class RecognitionResult:
+    requester: Hashable
     request_id: int
     recognition: Any  # digitpad.ml.recognizer.Recognition, or None on failure
     latency_ms: float
@@ -47,10 +53,31 @@ class ModelSummary:
     info: Any  # core.model_info.ModelInfo
     has_reconstruction: bool
     load_ms: float
+    has_digit_likeness: bool = False
+
+
+class _ResultChannel(QObject):
+    resultReady = Signal(object)  # RecognitionResult, fresh, for this requester only
+
+
+@dataclass
+class _Requester:
+    """One requester's line to the worker; read and written on the GUI thread only."""
+    channel: _ResultChannel
+    pending: Future | None = None  # its request still waiting, the one a new submit replaces
+    latest_id: int = 0  # its newest request or withdrawal
+    delivered_id: int = 0  # the newest result it was given (or its withdrawal)
+    stale_dropped: int = 0
 
 
 class RecognitionWorker(QObject):
-    resultReady = Signal(object)  # RecognitionResult
+    """Recognition on one background thread, for several requesters kept apart.
+
+    ``submit(requester, ink=...)`` queues a snapshot; ``results(requester)`` is the signal that
+    carries that requester's fresh results, on the GUI thread; ``withdraw(requester)`` says its
+    canvas went empty, so whatever it asked for before must not be shown.
+    """
+    _finished = Signal(object)  # RecognitionResult, emitted on the worker thread
     modelLoaded = Signal(object)  # ModelSummary
     modelFailed = Signal(str, str)  # path, message
     modelLoading = Signal(str)  # path
@@ -60,24 +87,26 @@ class RecognitionWorker(QObject):
         super().__init__(parent)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digitpad-recognizer")
         self._lock = threading.Lock()
-        self._pending: Future | None = None
+        self._requesters: dict[Hashable, _Requester] = {}
         self._ids = itertools.count(1)
         self._recognizer = None  # touched only on the worker thread
         self.processed = 0
-        self.dropped = 0
+        self.dropped = 0  # requests replaced while waiting
+        self._finished.connect(self._deliver, Qt.QueuedConnection)
 
     # -- model ---------------------------------------------------------------------------
-    def load_model(self, path: str | Path) -> Future:
+    def load_model(self, path: str | Path, trust: bool = False) -> Future:
+        """``trust``: the user agreed to open a SavedModel folder (it runs the program stored in it)."""
         path = str(path)
         self.modelLoading.emit(path)
-        return self._executor.submit(self._load, path)
+        return self._executor.submit(self._load, path, trust)
 
-    def _load(self, path: str) -> None:
+    def _load(self, path: str, trust: bool = False) -> None:
         start = time.perf_counter()
         try:
             from ..ml.recognizer import Recognizer  # TensorFlow is imported here, off the GUI thread
 
-            rec = Recognizer.load(path)
+            rec = Recognizer.load(path, trust=trust)
         except DigitPadError as exc:
             self.modelFailed.emit(path, str(exc))
             return
@@ -86,26 +115,68 @@ class RecognitionWorker(QObject):
             return
         self._recognizer = rec
         self.modelLoaded.emit(ModelSummary(path, rec.name, rec.describe(), rec.info, rec.has_reconstruction,
-                                           (time.perf_counter() - start) * 1000))
+                                           (time.perf_counter() - start) * 1000, rec.has_digit_likeness))
+
+    def use_recognizer(self, recognizer) -> Future:
+        """Recognise with an object already built (tests pass a fake with ``recognise_ink``/``recognise_image``)."""
+        return self._executor.submit(setattr, self, "_recognizer", recognizer)
 
     # -- recognition -----------------------------------------------------------------------
-    def next_id(self) -> int:
-        return next(self._ids)
+    def _requester(self, key: Hashable) -> _Requester:
+        state = self._requesters.get(key)
+        if state is None:
+            state = self._requesters[key] = _Requester(_ResultChannel(self))
+        return state
 
-    def submit(self, ink: Ink | None = None, image: np.ndarray | None = None) -> int:
-        """Queue a snapshot for recognition, replacing the one still waiting; returns its id."""
-        request = RecognitionRequest(self.next_id(), ink, None if image is None else np.array(image, copy=True))
+    def results(self, requester: Hashable) -> SignalInstance:
+        """The signal that carries ``requester``'s fresh results (a RecognitionResult), on the GUI thread."""
+        return self._requester(requester).channel.resultReady
+
+    def submit(self, requester: Hashable, ink: Ink | None = None, image: np.ndarray | None = None) -> int:
+        """Queue a snapshot for ``requester``, replacing only its own request still waiting; returns its id."""
+        state = self._requester(requester)
+        request = RecognitionRequest(requester, next(self._ids), ink,
+                                     None if image is None else np.array(image, copy=True))
         with self._lock:
-            if self._pending is not None and self._pending.cancel():
-                self.dropped += 1
-            self._pending = self._executor.submit(self._run, request)
+            self._cancel_pending(state)
+            state.pending = self._executor.submit(self._run, request)
+        state.latest_id = request.id
         return request.id
+
+    def withdraw(self, requester: Hashable) -> int:
+        """``requester`` has nothing to recognise any more (its canvas is empty): cancel its waiting
+        request and drop every result it asked for before. Returns the id that marks the withdrawal."""
+        state = self._requester(requester)
+        with self._lock:
+            self._cancel_pending(state)
+        state.latest_id = state.delivered_id = next(self._ids)
+        return state.latest_id
+
+    def _cancel_pending(self, state: _Requester) -> None:
+        if state.pending is not None and state.pending.cancel():
+            self.dropped += 1
+        state.pending = None
+
+    def latest_id(self, requester: Hashable) -> int:
+        """The id of ``requester``'s newest request or withdrawal (0: it never asked)."""
+        return self._requester(requester).latest_id
+
+    def is_answered(self, requester: Hashable) -> bool:
+        """True when ``requester`` was given the result of its newest request (or withdrew)."""
+        state = self._requester(requester)
+        return state.delivered_id >= state.latest_id
+
+    def stale_dropped(self, requester: Hashable | None = None) -> int:
+        """Results dropped as stale, for one requester or (None) for all."""
+        states = self._requesters.values() if requester is None else [self._requester(requester)]
+        return sum(s.stale_dropped for s in states)
 
     def _run(self, request: RecognitionRequest) -> None:
         rec = self._recognizer
         start = time.perf_counter()
         if rec is None:
-            self.resultReady.emit(RecognitionResult(request.id, None, 0.0, request.submitted, "no model loaded"))
+            self._finished.emit(RecognitionResult(request.requester, request.id, None, 0.0, request.submitted,
+                                                  "no model loaded"))
             return
         try:
             if request.ink is not None:
@@ -113,11 +184,27 @@ class RecognitionWorker(QObject):
             else:
                 recognition = rec.recognise_image(request.image, keep_stages=True)
         except Exception as exc:  # a weird picture must not kill the worker
-            self.resultReady.emit(RecognitionResult(request.id, None, 0.0, request.submitted, str(exc)))
+            self._finished.emit(RecognitionResult(request.requester, request.id, None, 0.0, request.submitted,
+                                                  str(exc)))
             return
         self.processed += 1
-        self.resultReady.emit(RecognitionResult(request.id, recognition, (time.perf_counter() - start) * 1000,
-                                                request.submitted))
+        self._finished.emit(RecognitionResult(request.requester, request.id, recognition,
+                                              (time.perf_counter() - start) * 1000, request.submitted))
+
+    @Slot(object)
+    def _deliver(self, result: RecognitionResult) -> None:
+        """On the GUI thread: hand ``result`` to its requester unless something newer came since.
+
+        Stale means no newer than the result the requester was last given, or older than its
+        withdrawal. A result older than a request still waiting is delivered: while a stroke is
+        drawn, the answer for the ink of a moment ago beats no answer until the pen stops.
+        """
+        state = self._requester(result.requester)
+        if result.request_id <= state.delivered_id:
+            state.stale_dropped += 1
+            return
+        state.delivered_id = result.request_id
+        state.channel.resultReady.emit(result)
 
     def predict_batch(self, ids, images: np.ndarray) -> Future:
         """Read many stored 28x28 samples with the current model (the dataset view)."""
@@ -139,6 +226,7 @@ class RecognitionWorker(QObject):
 
     def shutdown(self) -> None:
         with self._lock:
-            if self._pending is not None:
-                self._pending.cancel()
+            for state in self._requesters.values():
+                if state.pending is not None:
+                    state.pending.cancel()
         self._executor.shutdown(wait=True, cancel_futures=True)
