@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from support import ROOT, mnist_path
+from support import ROOT, SHARED_UNIPEN, mnist_path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -27,6 +27,15 @@ def mnist_test_sample(mnist_file):
     """The first 300 MNIST test digits and labels."""
     with np.load(mnist_file) as data:
         return data["x_test"][:300].copy(), data["y_test"][:300].copy()
+
+
+@pytest.fixture(scope="session")
+def unipen_file() -> Path:
+    """Real pen digits by 258 writers (../shared/datasets/unipen); a missing copy fails, never skips."""
+    path = Path(os.environ.get("DIGITPAD_UNIPEN", SHARED_UNIPEN))
+    if not path.is_file():
+        pytest.fail(f"UNIPEN digits are missing at {path}: tests need ../shared/datasets/unipen (or $DIGITPAD_UNIPEN)")
+    return path
 
 
 @pytest.fixture(scope="session")
