@@ -56,10 +56,10 @@ def cmd_evaluate(args) -> int:
     from .core.labelled_sets import load_labelled, mnist_test
     from .core.metrics import format_scores
     from .ml.evaluation import evaluate_set
-    from .ml.recognizer import Recognizer
+    from .ml.numpy_recognizer import load_recognizer
 
     model = Path(args.model) if args.model else _default_model()
-    rec = Recognizer.load(model, trust=getattr(args, "trust_model", False))
+    rec = load_recognizer(model, trust=getattr(args, "trust_model", False))
     data = load_labelled(args.data) if args.data else mnist_test(args.mnist)
     if len(data.labels) == 0:
         raise DigitPadError("no labelled digits to evaluate on", args.data)
@@ -120,12 +120,14 @@ def cmd_predict(args) -> int:
     from .core.ink import ink_to_mnist
     from .core.preprocess import to_mnist
     from .core.verdict import Thresholds, judge
-    from .ml.recognizer import Recognizer
+    from .ml.numpy_recognizer import load_recognizer
 
     model = Path(args.model) if args.model else _default_model()
-    rec = Recognizer.load(model, trust=getattr(args, "trust_model", False))
+    rec = load_recognizer(model, trust=getattr(args, "trust_model", False))
     settings = rec.info.preprocessing
     thresholds = Thresholds.from_sidecar(rec.info.thresholds)
+    if args.number:
+        return _predict_numbers(args, rec, thresholds)
     out = sys.stdout
     failures = 0
 
@@ -180,6 +182,58 @@ def cmd_predict(args) -> int:
             flush(batch)
             batch = []
     flush(batch)
+    return EXIT_ERROR if failures else 0
+
+
+def _number_record(source: str, pieces, rec, thresholds) -> dict:
+    """One input read as a number: its digits left to right, each with its box and verdict."""
+    import numpy as np
+
+    from .core.verdict import Verdict, judge
+
+    if not pieces:
+        return {"source": source, "number": None, "confidence": 0.0, "digits": [], "reason": "empty"}
+    preds = rec.predict(np.stack([p.image for p in pieces]))
+    digits = []
+    for k, piece in enumerate(pieces):
+        p = preds.probabilities[k]
+        verdict = judge(p, None if preds.reconstruction_errors is None else float(preds.reconstruction_errors[k]),
+                        thresholds, None if preds.digit_likeness is None else float(preds.digit_likeness[k]))
+        entry = {"digit": int(p.argmax()), "confidence": round(float(p.max()), 6),
+                 "box": [round(v, 1) for v in piece.box], "verdict": verdict.verdict.value}
+        if verdict.reason:
+            entry["reason"] = verdict.reason
+        digits.append(entry)
+    read = [d for d in digits if d["verdict"] != Verdict.NOT_A_DIGIT.value]
+    if not read:
+        return {"source": source, "number": None, "confidence": 0.0, "digits": digits,
+                "reason": "no digit here (every part was refused as not a digit)"}
+    return {"source": source, "number": "".join(str(d["digit"]) for d in read),
+            "confidence": round(float(np.prod([d["confidence"] for d in read])), 6), "digits": digits}
+
+
+def _predict_numbers(args, rec, thresholds) -> int:
+    """``predict --number``: each input (ink or picture) read as one number."""
+    from .core.numbers import split_ink, split_picture
+
+    def read(images):
+        return rec.predict(images).probabilities
+
+    failures = 0
+    for source, kind, payload in _inputs(args.paths, args.y_up):
+        if kind != "error":
+            try:
+                pieces = (split_ink(payload, read, rec.info.preprocessing) if kind == "ink"
+                          else split_picture(payload, read, rec.info.preprocessing))
+                record = _number_record(source, pieces, rec, thresholds)
+            except (ValueError, DigitPadError) as exc:
+                kind, payload = "error", f"{source}: {exc}"
+        if kind == "error":
+            failures += 1
+            _err(payload)
+            record = {"source": source, "error": payload}
+        sys.stdout.write(json.dumps(record, allow_nan=False) + "\n")
+    sys.stdout.flush()
     return EXIT_ERROR if failures else 0
 
 
@@ -240,10 +294,10 @@ def cmd_self_test(args) -> int:
     """Headless check of an install or bundle: the model recognises the shipped sample digits."""
     from .core.labelled_sets import load_labelled
     from .core.model_files import samples_dir
-    from .ml.recognizer import Recognizer
+    from .ml.numpy_recognizer import load_recognizer
 
     model = Path(args.model) if args.model else _default_model()
-    rec = Recognizer.load(model, trust=getattr(args, "trust_model", False))
+    rec = load_recognizer(model, trust=getattr(args, "trust_model", False))
     data = load_labelled(samples_dir())
     wrong = 0
     for name, image, label in zip(data.names, data.images, data.labels):
@@ -264,7 +318,7 @@ def cmd_gui(args) -> int:
         print(f"DigitPad {__version__}: the desktop window is not available yet ({exc}). "
               "Try 'digitpad --help' for the command-line tools.")
         return 0
-    return run(model=args.model, store=args.store)
+    return run(model=args.model, store=args.store, mnist=args.mnist)
 
 
 def _per_preset(key: str) -> str:
@@ -282,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"digitpad {__version__}")
     p.add_argument("--model", help="model to open in the app (default: the shipped model)")
     p.add_argument("--store", help="sample store the app collects into (default: the user's data folder)")
+    p.add_argument("--mnist", help="MNIST for fine-tuning in the app: an mnist.npz or a folder of the four IDX files "
+                   "(default: the one chosen in the app, then $DIGITPAD_MNIST, the Keras cache, a download)")
     p.add_argument("--self-test", action="store_true",
                    help="without a window: load the model, recognise the shipped sample digits, exit 0 if all right")
     sub = p.add_subparsers(dest="command")
@@ -338,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--batch-size", type=int, default=512)
     r.add_argument("--y-up", action="store_true", help=Y_UP_HELP)
     r.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
+    r.add_argument("--number", action="store_true",
+                   help="read each input as a whole number of several digits: prints the number, its confidence "
+                        "and each digit with its box and verdict")
     r.set_defaults(func=cmd_predict)
     store_help = "sample store (SQLite file; default: the user's data folder)"
     sm = sub.add_parser("samples", help="import, export and count homemade samples")
