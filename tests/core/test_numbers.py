@@ -99,3 +99,14 @@ def test_touching_pictured_digits_are_cut_where_the_reader_reads_best():
     assert len(pieces) == 2
     assert pieces[0].box[2] <= pieces[1].box[0] + 1
     assert split_picture(np.full((40, 40), 255, np.uint8)) == []
+
+
+def test_a_number_written_to_a_prompt_becomes_labelled_digits():
+    from digitpad.core.numbers import digits_of_number
+
+    ink = number_ink("451")
+    digits = digits_of_number(ink, "451")
+    assert [label for _, label in digits] == [4, 5, 1]
+    assert [len(sub.strokes) for sub, _ in digits] == [2, 2, 1]  # each digit keeps its own strokes
+    with pytest.raises(ValueError, match="I see 3 digits, not 4"):
+        digits_of_number(ink, "4510")

@@ -42,7 +42,10 @@ def test_training_from_scratch_writes_a_working_model_with_measured_metrics(tmp_
     assert sidecar["metrics"] == rec.info.metrics
     # trained on 1,500 digits for 2 epochs: far better than chance, far from finished
     assert 0.3 < sidecar["metrics"]["mnist_test_accuracy"] < 0.995
-    assert 0 < sidecar["thresholds"]["confidence"] < 1 and sidecar["thresholds"]["reconstruction_error"] > 0
+    assert 0 < sidecar["thresholds"]["confidence"] < 1
+    # two epochs may leave the paper's lightly weighted decoder not drawing yet: then it is not used
+    error = sidecar["thresholds"]["reconstruction_error"]
+    assert error is None or error > 0
     training = sidecar["training"]
     assert training["extra_digits"] == 220 and training["train_digits"] == 1500
     # every data set is named, the ink set with its selection and the credit its writers ask for

@@ -168,19 +168,24 @@ def ink_from_dict(data: Any, source: str | os.PathLike | None = None) -> Ink:
     return Ink(size["width"], size["height"], tuple(strokes), pen, extra)
 
 
-def parse_ink(text: str | bytes, source: str | os.PathLike | None = None) -> Ink:
+def parse_json(text: str | bytes, source: str | os.PathLike | None = None) -> Any:
+    """One ink's JSON text parsed, or an :class:`InkError` saying why not: every reader of ink
+    (files, JSON Lines, imports) comes through here, so hostile text is refused the same way."""
     src = None if source is None else os.fspath(source)
     if len(text) > MAX_INK_BYTES:
         raise InkError(f"ink is too large ({len(text):,} bytes; at most {MAX_INK_BYTES:,})", src)
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InkError(f"not valid JSON ({exc})", src) from None
     except RecursionError:
         raise InkError("not an ink: JSON nested too deeply", src) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise InkError(f"not valid JSON ({exc})", src) from None
-    return ink_from_dict(data, source)
+
+
+def parse_ink(text: str | bytes, source: str | os.PathLike | None = None) -> Ink:
+    return ink_from_dict(parse_json(text, source), source)
 
 
 def read_ink(path: str | os.PathLike) -> Ink:

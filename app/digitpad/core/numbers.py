@@ -287,3 +287,19 @@ def split_picture(image: np.ndarray, read: Reader | None = None,
             if all(p is not None for p in pieces):
                 candidates.append(pieces)
     return _best(candidates, read)
+
+
+def digits_of_number(ink: Ink, number: str, read: Reader | None = None,
+                     settings: PreprocessSettings = PreprocessSettings()) -> list[tuple[Ink, int]]:
+    """A number written to a known prompt as labelled single digits, to collect and fine-tune on.
+
+    Raises ``ValueError`` with a sentence for the writer when the drawing does not split into as
+    many digits as the prompt has.
+    """
+    if not number.isdigit():
+        raise ValueError(f"the prompt {number!r} is not a number")
+    pieces = split_ink(ink, read, settings)
+    if len(pieces) != len(number):
+        raise ValueError(f"I see {len(pieces)} digit{'s' if len(pieces) != 1 else ''}, not {len(number)}: "
+                         f"leave a little more space between digits and try again")
+    return [(p.ink, int(c)) for p, c in zip(pieces, number)]

@@ -18,7 +18,7 @@ from .errors import DataFormatError, InkError, WriteError
 from .idx import read_idx, write_idx
 from .mnist_data import find_idx_file, open_npz
 from .images import read_image
-from .ink import flip_y, ink_from_dict, ink_to_mnist, matches
+from .ink import flip_y, ink_from_dict, ink_to_mnist, matches, parse_json
 from .labelled_sets import load_labelled
 from .preprocess import to_mnist
 from .sample_store import Sample, SampleError, SampleStore
@@ -126,10 +126,7 @@ def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, s
         if not line.strip():
             continue
         where = f"{path}:{number}"
-        try:
-            doc = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InkError(f"not valid JSON ({exc})", where) from None
+        doc = parse_json(line, where)
         if not isinstance(doc, dict):
             raise InkError("each line must be a JSON object", where)
         if select and not matches(doc, select):

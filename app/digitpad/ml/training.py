@@ -362,8 +362,11 @@ def calibrate(out, correct: np.ndarray, inputs: np.ndarray) -> dict:
 def inference_copy(model: keras.Model) -> keras.Model:
     """The same layers and weights without the optimizer: what inference needs, a quarter of the
     file (Adam's moments and the weights' average are three quarters of a compiled save)."""
-    clone = keras.Model.from_config(model.get_config())  # clone_model would carry the compile state over
-    clone.set_weights(model.get_weights())
+    try:  # clone_model would carry the compile state over
+        clone = type(model).from_config(model.get_config())
+        clone.set_weights(model.get_weights())
+    except Exception:  # a model that cannot be rebuilt from its config is saved as it is
+        return model
     return clone
 
 
