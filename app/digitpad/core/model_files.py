@@ -1,13 +1,55 @@
-"""Where the shipped models live, for a source checkout and for an installed package."""
+"""Where the shipped models live (source checkout, installed package, bundle), and what a model
+file must look like before anything tries to load it."""
 from __future__ import annotations
 
 import os
 import sys
+import zipfile
 from pathlib import Path
+
+from .errors import ModelFileError
 
 DEFAULT_MODEL = "digitpad-default.keras"
 PAPER_MODEL = "paper.keras"
 ENV_VAR = "DIGITPAD_MODELS"
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+#: Why a SavedModel folder is refused unless its author is trusted (the CLI's ``--trust-model``,
+#: a confirmation in the app).
+UNTRUSTED_SAVEDMODEL = ("a TensorFlow SavedModel folder runs the TensorFlow program stored in it, which can read "
+                        "and write your files; open it only if you trust its author (--trust-model), or use a "
+                        ".keras file, which loads without running code")
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def check_model_path(path: Path, trust: bool = False) -> str:
+    """What kind of model ``path`` is: ``"keras"`` (a .keras zip), ``"h5"`` or ``"savedmodel"``.
+
+    Raises :class:`ModelFileError` for what is plainly not a model (missing, empty, the wrong
+    suffix, a renamed or truncated file) and for a SavedModel folder unless ``trust``: these
+    checks need no TensorFlow, so a bad file is reported at once.
+    """
+    if not path.exists():
+        raise ModelFileError("no such model file", path)
+    if path.is_dir():
+        if not (path / "saved_model.pb").exists():
+            raise ModelFileError("folder is not a SavedModel (no saved_model.pb)", path)
+        if not trust:
+            raise ModelFileError(UNTRUSTED_SAVEDMODEL, path)
+        return "savedmodel"
+    suffix = path.suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise ModelFileError(f"unsupported model type '{path.suffix}' (use .keras, .h5 or a SavedModel folder)", path)
+    if path.stat().st_size == 0:
+        raise ModelFileError("model file is empty", path)
+    if suffix == ".keras":
+        if not zipfile.is_zipfile(path):
+            raise ModelFileError("not a .keras file: it is not a zip archive (truncated, or another format renamed)",
+                                 path)
+        return "keras"
+    with open(path, "rb") as fh:
+        if fh.read(8) != _HDF5_MAGIC:
+            raise ModelFileError("not an HDF5 (.h5) model file (truncated, or another format renamed)", path)
+    return "h5"
 
 
 def models_dirs() -> list[Path]:

@@ -1,0 +1,123 @@
+"""Opening a model to recognise with, without importing TensorFlow when it is not needed.
+
+:func:`load_recognizer` is how the app and the command line open a model. A plain ``.keras``
+file of standard layers (the shipped models) is read by :mod:`digitpad.ml.keras_file` and run in
+numpy: ready in a fraction of a second, where importing TensorFlow and building the model takes
+seconds. Anything else (an ``.h5`` file, a SavedModel folder, a custom layer) goes to the
+TensorFlow :class:`~digitpad.ml.recognizer.Recognizer`, as does a long batch job, where
+TensorFlow's faster convolutions repay its import.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import ModelFileError
+from ..core.model_files import check_model_path
+from ..core.model_info import ModelInfo, read_info
+from ..core.recognition import Predictions
+from .keras_file import KerasFileModel, read_keras_file
+from .numpy_forward import Unsupported, activation_name
+from .recognizer_base import FEW, RecognizerBase, inspect_outputs
+
+#: ``DIGITPAD_INFERENCE=tensorflow`` always loads models with TensorFlow (the numpy path's
+#: reference, for comparisons and benchmarks).
+INFERENCE_ENV = "DIGITPAD_INFERENCE"
+#: Once a recogniser has been asked for more than this many pictures in batches (calls of more
+#: than a handful; single drawings do not count), the rest go to TensorFlow, imported then. On a
+#: busy 2-core machine numpy took 0.45-0.85 ms a picture with the shipped default model (1.5-2.4 ms
+#: with paper.keras) and TensorFlow 0.18-0.27 ms, after 3-4.5 s to import it and load the model:
+#: a few thousand pictures are over sooner in numpy, ten thousand in TensorFlow (bench/ready.py
+#: times 3,000 inks through ``digitpad predict`` both ways).
+TENSORFLOW_AFTER = 5000
+#: Pictures per numpy pass: enough for efficient matrix products, few enough to bound the memory
+#: of the intermediate tensors (~13 MB for the shipped models' largest layer).
+NUMPY_CHUNK = 128
+
+
+def load_recognizer(path: str | os.PathLike, *, trust: bool = False, tensorflow: bool | None = None):
+    """Open the model at ``path`` for recognition: a :class:`NumpyRecognizer` when it can, else a
+    TensorFlow :class:`~digitpad.ml.recognizer.Recognizer`. Both answer the same questions the
+    same way. ``tensorflow``: force (True) or forbid (False) TensorFlow; by default (None) it is
+    used only when needed, or when ``DIGITPAD_INFERENCE=tensorflow``.
+
+    Raises :class:`ModelFileError` for a file that is missing, damaged or does not fit DigitPad.
+    """
+    path = Path(path)
+    if tensorflow is None and os.environ.get(INFERENCE_ENV, "").strip().lower() == "tensorflow":
+        tensorflow = True
+    kind = check_model_path(path, trust)  # a bad file is reported before anything heavy is imported
+    if tensorflow is not True and kind == "keras":
+        try:
+            model = read_keras_file(path)
+        except Unsupported:
+            model = None
+        if model is not None:
+            info = read_info(path)
+            return RecognizerBase._checked(path, lambda: NumpyRecognizer(model, info, path))
+    if tensorflow is False:
+        raise ModelFileError("this model needs TensorFlow (it is not a plain .keras file of standard layers)", path)
+    from .recognizer import Recognizer  # TensorFlow is imported here, only when needed
+
+    return Recognizer.load(path, trust=trust)
+
+
+class NumpyRecognizer(RecognizerBase):
+    """A ``.keras`` model run in numpy; large batch jobs hand over to TensorFlow, loaded then."""
+
+    def __init__(self, model: KerasFileModel, info: ModelInfo, path: Path | None = None):
+        self.model = model
+        self.info = info
+        self.path = path
+        probe = model.forward(np.zeros((1,) + model.input_shape, np.float32))
+        self._layout = inspect_outputs(model.input_shape, {n: probe[n].shape[1:] for n in model.output_names},
+                                       self._ends_in_softmax)
+        self._seen = 0  # pictures asked for so far in batches
+        self._tensorflow = None  # the TensorFlow recogniser once a long job asked for it (False: unavailable)
+
+    def _ends_in_softmax(self, output_name: str) -> bool | None:
+        """As the TensorFlow recogniser reads the layer: its activation, if it has one."""
+        layer = self.model.output_layers.get(output_name)
+        if layer is None or "activation" not in layer.config:
+            return None
+        return activation_name(layer.config["activation"]) == "softmax"
+
+    def predict(self, images: np.ndarray, batch_size: int = 1024) -> Predictions:
+        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
+        if len(x) > FEW:
+            self._seen += len(x)
+            if self._seen > TENSORFLOW_AFTER and self._tensorflow_recognizer() is not None:
+                return self._tensorflow.predict(x, batch_size)
+        return super().predict(x, batch_size)
+
+    def _outputs(self, chunk: np.ndarray) -> dict[str, np.ndarray]:
+        parts = [self._finish(self.model.forward(chunk[i:i + NUMPY_CHUNK]), chunk[i:i + NUMPY_CHUNK])
+                 for i in range(0, len(chunk), NUMPY_CHUNK)]
+        return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    def _tensorflow_recognizer(self):
+        """The same model in TensorFlow, loaded on first use; None if it cannot be (numpy carries on)."""
+        if self._tensorflow is None:
+            self._tensorflow = False
+            if self.path is not None:
+                try:
+                    from .recognizer import Recognizer  # imported only for a long job
+
+                    self._tensorflow = Recognizer.load(self.path)
+                except Exception:  # no TensorFlow, or the file changed since: slower, but the same answers
+                    pass
+        return self._tensorflow or None
+
+    def _parameter_count(self) -> int:
+        return self.model.parameters
+
+    @property
+    def uses_numpy_path(self) -> bool:
+        return True
+
+    @property
+    def uses_tensorflow(self) -> bool:
+        """True once a long job has brought TensorFlow in."""
+        return bool(self._tensorflow)

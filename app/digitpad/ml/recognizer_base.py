@@ -1,0 +1,162 @@
+"""What every recogniser does around its model, with or without TensorFlow.
+
+A model is accepted if it takes 28x28(x1) or 784 inputs and has a 10-class output; a
+reconstruction output and an ``is_digit`` output are optional; logits are turned into
+probabilities. The checks, the numpy side of that arithmetic and the answer for one drawing are
+here once, for :class:`~digitpad.ml.numpy_recognizer.NumpyRecognizer` (a ``.keras`` file run in
+numpy) and :class:`~digitpad.ml.recognizer.Recognizer` (any model, in TensorFlow).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..core.errors import ModelFileError
+from ..core.ink import Ink, ink_to_mnist
+from ..core.model_info import ModelInfo
+from ..core.preprocess import Preprocessed, to_mnist
+from ..core.recognition import Predictions, Recognition
+from .numpy_forward import softmax
+
+INPUT_SHAPES = ((28, 28, 1), (28, 28), (784,))
+#: Calls with at most this many pictures are drawings being recognised, not a batch job: they run
+#: in numpy (TensorFlow's per-call dispatch costs more than their arithmetic).
+FEW = 8
+
+
+def inspect_outputs(input_shape: tuple, output_shapes: dict[str, tuple],
+                    ends_in_softmax: Callable[[str], bool | None]) -> dict:
+    """Which output is which, or :class:`ModelFileError` if the model does not fit DigitPad.
+
+    ``output_shapes``: name -> shape without the batch axis, in the model's output order;
+    ``ends_in_softmax(name)``: True/False when the layer says so, None for "check the numbers".
+    """
+    if input_shape not in INPUT_SHAPES:
+        raise ModelFileError(f"input shape {input_shape} is not 28x28(x1) or 784")
+    shapes = dict(output_shapes)
+    classes = [n for n, s in shapes.items() if s == (10,)]
+    if not classes:
+        raise ModelFileError("no 10-class output (outputs: " + ", ".join(f"{n} {s}" for n, s in shapes.items()) + ")")
+    digit = "digit" if "digit" in classes else classes[0]
+    recons = [n for n, s in shapes.items() if s in INPUT_SHAPES and n != digit]
+    recon = "reconstruction" if "reconstruction" in recons else (recons[0] if recons else None)
+    likeness = "is_digit" if shapes.get("is_digit") == (1,) else None
+    return {"input": input_shape, "names": list(shapes), "digit": digit, "reconstruction": recon,
+            "likeness": likeness, "softmax": ends_in_softmax(digit)}
+
+
+class RecognizerBase:
+    """A validated model plus its sidecar; thread-confined to whoever loaded it.
+
+    Subclasses set ``info``, ``path`` and ``_layout`` (from :func:`inspect_outputs`) and implement
+    :meth:`_outputs` for one chunk of pictures.
+    """
+
+    info: ModelInfo
+    path: Path | None
+    _layout: dict
+
+    # -- what a subclass provides ---------------------------------------------------------
+    def _outputs(self, chunk: np.ndarray) -> dict[str, np.ndarray]:
+        """(n, 28, 28) float32 -> {"digit", and "reconstruction"/"error"/"likeness" if the model has them}."""
+        raise NotImplementedError
+
+    def _parameter_count(self) -> int:
+        return 0
+
+    @property
+    def uses_numpy_path(self) -> bool:
+        """True when few pictures at a time are recognised in numpy, without TensorFlow's dispatch."""
+        raise NotImplementedError
+
+    # -- shared -----------------------------------------------------------------------------
+    def _finish(self, out: dict[str, np.ndarray], chunk: np.ndarray) -> dict[str, np.ndarray]:
+        """The model's raw outputs (numpy) -> probabilities, reconstruction, its error, digit-likeness."""
+        layout = self._layout
+        probs = out[layout["digit"]].reshape(len(chunk), -1).astype(np.float32)
+        if layout["softmax"] is False or (layout["softmax"] is None and not (
+                (probs >= 0).all() and (np.abs(probs.sum(-1) - 1) < 1e-3).all())):
+            probs = softmax(probs)
+        result = {"digit": probs}
+        if layout["reconstruction"]:
+            recon = out[layout["reconstruction"]].reshape(len(chunk), 28, 28).astype(np.float32)
+            result["reconstruction"] = recon
+            result["error"] = np.mean(np.square(recon - chunk), axis=(1, 2))
+        if layout["likeness"]:
+            result["likeness"] = out[layout["likeness"]].reshape(len(chunk)).astype(np.float32)
+        return result
+
+    @staticmethod
+    def _checked(path: Path, build: Callable[[], "RecognizerBase"]) -> "RecognizerBase":
+        """``build()``, then a warm-up and a last check; any failure is a :class:`ModelFileError` naming ``path``."""
+        try:
+            rec = build()
+            # warm-up, a last shape check, and no NaN: a model whose weights hold NaN answers nothing
+            probe = np.random.default_rng(0).random((2, 28, 28), dtype=np.float32) * [[[0.0]], [[1.0]]]
+            out = rec.predict(probe)
+            if not all(v is None or np.isfinite(v).all() for v in (out.probabilities, out.reconstruction_errors,
+                                                                   out.digit_likeness)):
+                raise ModelFileError("the model gives non-finite answers (its weights hold NaN or infinity)")
+        except ModelFileError as exc:
+            raise ModelFileError(str(exc).removeprefix(f"{path}: "), path) from None
+        except Exception as exc:
+            raise ModelFileError(f"model fails on a 28x28 input ({str(exc).splitlines()[0][:200]})", path) from None
+        return rec
+
+    @property
+    def has_reconstruction(self) -> bool:
+        return self._layout["reconstruction"] is not None
+
+    @property
+    def has_digit_likeness(self) -> bool:
+        return self._layout["likeness"] is not None
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def describe(self) -> dict:
+        """Name, parameters, inputs/outputs, for the model-info view."""
+        return {"name": self.info.name, "path": str(self.path) if self.path else None,
+                "parameters": int(self._parameter_count()), "input": self._layout["input"],
+                "outputs": self._layout["names"], "classifier_output": self._layout["digit"],
+                "reconstruction_output": self._layout["reconstruction"]}
+
+    def predict(self, images: np.ndarray, batch_size: int = 1024) -> Predictions:
+        """(N, 28, 28) float32 model inputs -> probabilities (and reconstructions)."""
+        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
+        probs, recons, errors, likeness = [], [], [], []
+        for start in range(0, len(x), batch_size):
+            out = self._outputs(x[start:start + batch_size])
+            probs.append(out["digit"])
+            if "reconstruction" in out:
+                recons.append(out["reconstruction"])
+                errors.append(out["error"])
+            if "likeness" in out:
+                likeness.append(out["likeness"])
+        if not probs:
+            return Predictions(np.zeros((0, 10), np.float32), None, None)
+        p = np.concatenate(probs)
+        if p.shape[1:] != (10,):
+            raise ModelFileError(f"classifier output has shape {p.shape[1:]}, not (10,)", self.path)
+        return Predictions(p, np.concatenate(recons) if recons else None,
+                           np.concatenate(errors) if errors else None,
+                           np.concatenate(likeness) if likeness else None)
+
+    # -- one picture ----------------------------------------------------------------------
+    def _answer(self, pre: Preprocessed) -> Recognition:
+        if pre.empty:
+            return Recognition(pre, None, None, None)
+        out = self.predict(pre.image[None])
+        return Recognition(pre, out.probabilities[0],
+                           None if out.reconstructions is None else out.reconstructions[0],
+                           None if out.reconstruction_errors is None else float(out.reconstruction_errors[0]),
+                           None if out.digit_likeness is None else float(out.digit_likeness[0]))
+
+    def recognise_image(self, image: np.ndarray, keep_stages: bool = False) -> Recognition:
+        return self._answer(to_mnist(image, self.info.preprocessing, keep_stages=keep_stages))
+
+    def recognise_ink(self, ink: Ink, keep_stages: bool = False) -> Recognition:
+        return self._answer(ink_to_mnist(ink, self.info.preprocessing, keep_stages=keep_stages))
