@@ -186,30 +186,34 @@ def cmd_predict(args) -> int:
 
 
 def _number_record(source: str, pieces, rec, thresholds) -> dict:
-    """One input read as a number: its digits left to right, each with its box and verdict."""
+    """One input read as a number: its digits left to right, each with its box and verdict, judged
+    by the same rule as the app's number mode (``core.number_reading.judge_number``)."""
     import numpy as np
 
-    from .core.verdict import Verdict, judge
+    from .core.number_reading import DigitReading, judge_number
+    from .core.preprocess import Preprocessed
+    from .core.recognition import Recognition
 
     if not pieces:
         return {"source": source, "number": None, "confidence": 0.0, "digits": [], "reason": "empty"}
     preds = rec.predict(np.stack([p.image for p in pieces]))
+    readings = [DigitReading(piece.box, Recognition(
+        Preprocessed(piece.image), preds.probabilities[k], None,
+        None if preds.reconstruction_errors is None else float(preds.reconstruction_errors[k]),
+        None if preds.digit_likeness is None else float(preds.digit_likeness[k]))) for k, piece in enumerate(pieces)]
+    judged = judge_number(readings, thresholds)
     digits = []
-    for k, piece in enumerate(pieces):
-        p = preds.probabilities[k]
-        verdict = judge(p, None if preds.reconstruction_errors is None else float(preds.reconstruction_errors[k]),
-                        thresholds, None if preds.digit_likeness is None else float(preds.digit_likeness[k]))
-        entry = {"digit": int(p.argmax()), "confidence": round(float(p.max()), 6),
-                 "box": [round(v, 1) for v in piece.box], "verdict": verdict.verdict.value}
+    for reading, verdict in zip(readings, judged.judgements):
+        r = reading.recognition
+        entry = {"digit": r.digit, "confidence": round(r.confidence, 6), "box": [round(v, 1) for v in reading.box],
+                 "verdict": verdict.verdict.value}
         if verdict.reason:
             entry["reason"] = verdict.reason
         digits.append(entry)
-    read = [d for d in digits if d["verdict"] != Verdict.NOT_A_DIGIT.value]
-    if not read:
-        return {"source": source, "number": None, "confidence": 0.0, "digits": digits,
-                "reason": "no digit here (every part was refused as not a digit)"}
-    return {"source": source, "number": "".join(str(d["digit"]) for d in read),
-            "confidence": round(float(np.prod([d["confidence"] for d in read])), 6), "digits": digits}
+    record = {"source": source, "number": judged.number, "confidence": round(judged.confidence, 6), "digits": digits}
+    if judged.number is None:
+        record["reason"] = "no digit here (every part was refused as not a digit)"
+    return record
 
 
 def _predict_numbers(args, rec, thresholds) -> int:

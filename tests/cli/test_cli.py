@@ -197,3 +197,30 @@ def test_predict_gives_a_verdict_for_every_input_from_the_signals_the_model_has(
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert {r["verdict"] for r in rows[:11]} <= {"digit", "not sure"} and rows[11]["verdict"] == "empty"
     assert not any("digit_likeness" in r or "reconstruction_error" in r for r in rows)
+
+
+def test_predict_number_reads_each_input_as_one_number(cli_env, shipped_model, tmp_path):
+    """Ink and pictures, each read as a whole number: the number, its confidence, and each digit
+    with its box and verdict; an empty input is a null number with its reason."""
+    from digitpad.core.ink import Ink, render
+
+    seven = [(0, 0), (60, 0), (20, 100)]
+    one = [(30, 0), (30, 100)]
+    zero = [(30 + 28 * np.sin(t), 50 - 50 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]
+    strokes = [np.array([(x + 10 + k * 90, y + 20) for x, y in s], float) for k, s in enumerate([seven, zero, one])]
+    ink = Ink(300, 140, tuple(strokes))
+    (tmp_path / "n.jsonl").write_text(ink.to_json() + '\n{"strokes": []}\n')
+    cv2.imwrite(str(tmp_path / "n.png"), 255 - render(ink, pen_width=9.0))
+    out = run_cli(["predict", "--number", str(tmp_path / "n.jsonl"), str(tmp_path / "n.png")], cli_env)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["source"] for r in rows] == [f"{tmp_path / 'n.jsonl'}:1", f"{tmp_path / 'n.jsonl'}:2",
+                                           str(tmp_path / "n.png")]
+    for r in (rows[0], rows[2]):
+        assert r["number"] == "701", r
+        assert [d["verdict"] for d in r["digits"]] == ["digit"] * 3
+        assert r["confidence"] == pytest.approx(np.prod([d["confidence"] for d in r["digits"]]), abs=1e-5)
+        boxes = [d["box"] for d in r["digits"]]
+        assert all(len(b) == 4 and b[0] <= b[2] and b[1] <= b[3] for b in boxes)
+        assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+    assert rows[1]["number"] is None and rows[1]["reason"] == "empty" and rows[1]["digits"] == []

@@ -85,3 +85,42 @@ def test_a_refusal_names_its_signal_and_a_model_is_judged_by_the_signals_it_has(
 def test_malformed_thresholds_fall_back_to_the_defaults(sidecar):
     t = Thresholds.from_sidecar(sidecar)
     assert 0 < t.confidence < 1 and t.reconstruction_error is not None and 0 < t.digit_likeness < 1
+
+
+def test_a_picture_is_an_undoable_step_that_sets_the_strokes_aside():
+    doc = InkDocument(100, 100)
+    _stroke(doc, [(10, 10), (90, 10)])
+    picture = np.zeros((28, 28), np.uint8)
+    doc.show_picture(picture)
+    assert doc.picture is picture and doc.is_empty and not doc.is_blank
+    assert doc.undo() and doc.picture is None and len(doc.strokes) == 1  # the drawing is back
+    assert doc.redo() and doc.picture is picture and not doc.strokes
+    assert doc.clear() and doc.is_blank
+    assert doc.undo() and doc.picture is picture  # clearing a picture is undoable too
+
+
+def test_drawing_over_a_picture_starts_a_new_drawing_and_undo_brings_the_picture_back():
+    doc = InkDocument(100, 100)
+    picture = np.zeros((28, 28), np.uint8)
+    doc.show_picture(picture)
+    doc.begin_stroke(10, 10)
+    assert doc.picture is None  # the picture is not recognised under the stroke being drawn
+    doc.extend_stroke(50, 50)
+    assert doc.end_stroke() and len(doc.strokes) == 1
+    assert doc.undo() and doc.picture is picture and not doc.strokes  # one step: stroke out, picture in
+    assert doc.redo() and doc.picture is None and len(doc.strokes) == 1
+    doc.undo()
+    assert doc.undo() and doc.is_blank and not doc.can_undo()  # then the picture itself goes
+
+
+def test_opening_ink_or_erasing_replaces_a_picture_undoably():
+    doc = InkDocument(100, 100)
+    picture = np.zeros((28, 28), np.uint8)
+    doc.show_picture(picture)
+    assert doc.erase_at(5, 5, 3) and doc.is_blank
+    assert doc.undo() and doc.picture is picture
+    from digitpad.core.ink import Ink
+
+    doc.replace(Ink(100, 100, (np.array([[1.0, 1.0], [20.0, 20.0]]),)))
+    assert doc.picture is None and len(doc.strokes) == 1
+    assert doc.undo() and doc.picture is picture and not doc.strokes

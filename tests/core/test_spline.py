@@ -40,3 +40,21 @@ def test_a_sharp_reversal_stays_a_corner():
 def test_degenerate_strokes_give_finite_paths(stroke):
     out = densify(stroke, step=2.0)
     assert out.shape[1] == 2 and len(out) >= 1 and np.isfinite(out).all()
+
+
+def test_the_screen_path_is_the_model_inputs_curve_with_pressure_carried_along():
+    from digitpad.core.spline import smooth_stroke
+
+    t = np.linspace(0, 2 * np.pi, 9)
+    fast = np.c_[200 + 100 * np.cos(t), 200 + 100 * np.sin(t), np.linspace(0.2, 1.0, 9)]  # 8 chords of 77 px
+    out = smooth_stroke(fast, 3.0)
+    assert out.shape[1] == 3 and len(out) > 80
+    assert np.array_equal(out[:, :2], densify(fast, 3.0))  # what the model input is drawn from
+    radius = np.hypot(out[:, 0] - 200, out[:, 1] - 200)
+    angle = np.arctan2(out[:, 1] - 200, out[:, 0] - 200) % (2 * np.pi)
+    inner = (angle > t[1]) & (angle < t[-2])  # the two end chords have no neighbour on one side
+    assert radius[inner].min() > 99 and radius.min() > 95  # the polygon's chords pass 92.4 px from the centre
+    assert np.all(np.diff(out[:, 2]) >= -1e-12) and out[0, 2] == pytest.approx(0.2) and out[-1, 2] == 1.0
+    dense = np.c_[np.arange(40.0), np.zeros(40), np.full(40, 0.5)]
+    assert np.array_equal(smooth_stroke(dense, 3.0), dense)  # mouse ink is drawn as it came
+    assert smooth_stroke(fast[:, :2], 3.0).shape[1] == 2

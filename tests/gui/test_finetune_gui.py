@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from digitpad.core.sample_store import Sample, SampleStore
 from digitpad.core.skeleton import digit_skeletons
@@ -40,19 +41,32 @@ def tuning_window(qtbot, settings, shipped_model, mnist_test_sample, tmp_path, s
     w.close()
 
 
+def _global_rect(widget):
+    from PySide6.QtCore import QPoint, QRect
+
+    return QRect(widget.mapToGlobal(QPoint(0, 0)), widget.size())
+
+
 def _a_one(w) -> list[tuple[float, float]]:
     c = w.canvas
     return [(c.width() * 0.5, c.height() * f) for f in np.linspace(0.2, 0.8, 12)]
 
 
 def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qtbot, tuning_window, tmp_path):
+    from digitpad.gui.finetune_job import progress_text
+
     w = tuning_window
-    ticks = []
-    w.start_finetune(str(tmp_path / "tuned.keras"))
+    ticks, labels = [], []
+    qtbot.keyClick(w, Qt.Key_F, Qt.ControlModifier | Qt.ShiftModifier)  # Samples > Fine-tune on My Samples
     job, dialog = w.finetune_job, w.finetune_dialog
+    assert job is not None and dialog.isVisible()  # at once, before TensorFlow or MNIST are touched
+    assert dialog.labelText().startswith("Preparing…") and dialog.maximum() == 0  # a busy bar, no count yet
+    assert not dialog.frameGeometry().intersects(_global_rect(w.chart))  # the chart stays in view
+    assert not dialog.frameGeometry().intersects(_global_rect(w.verdict_label))
     job.progress.connect(lambda done, total: ticks.append((done, total)))
-    assert job is not None
-    qtbot.waitUntil(dialog.isVisible, timeout=5000)  # at once, before the first progress tick
+    # the label the dialog shows at each tick (connected after the window's own handler, so it is updated)
+    job.progress.connect(lambda done, total: labels.append((dialog.labelText(), progress_text(done, total,
+                                                                                            job.epochs))))
 
     drag(qtbot, w.canvas, _a_one(w))  # drawing is still recognised while the job runs
     assert wait_for_answer(qtbot, w, timeout=20000).digit == 1
@@ -60,15 +74,25 @@ def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qt
 
     qtbot.waitUntil(lambda: w.last_finetune is not None, timeout=600000)
     assert ticks and ticks[-1][0] == ticks[-1][1] > 0
+    assert labels and all(shown == derived for shown, derived in labels)  # never lagging the count
     assert not dialog.isVisible() and w.finetune_job is None
-    assert (tmp_path / "tuned.keras").exists() and (tmp_path / "tuned.json").exists()
+    tuned = Path(w.last_finetune.output)  # next to the store, in models/
+    assert tuned.parent == tmp_path / "models" and tuned.exists() and tuned.with_suffix(".json").exists()
     held_out = w.last_finetune.after["homemade_test"]["count"]
     assert 30 < held_out < 50  # every 5th of 200 samples
     assert f"Your held-out samples ({held_out})" in w.statusBar().currentMessage()
     assert "MNIST test" in w.statusBar().currentMessage()
     details = w.last_finetune_details  # behind the finished message's "Show Details…"
     assert "your held-out samples, after" in details and details.count("confusion matrix") == 4
-    qtbot.waitUntil(lambda: Path(w.model.path).name == "tuned.keras", timeout=60000)
+    from PySide6.QtWidgets import QTextEdit
+
+    box = w.finetune_result_box("done")
+    edit = box.findChild(QTextEdit)
+    assert edit.toPlainText() == details
+    assert edit.height() >= 16 * edit.fontMetrics().lineSpacing()  # not 5 lines: a whole matrix at a time
+    longest = max(edit.fontMetrics().horizontalAdvance(line) for line in details.splitlines())
+    assert edit.minimumWidth() >= longest
+    qtbot.waitUntil(lambda: Path(w.model.path) == tuned, timeout=60000)
 
 
 def test_cancelling_keeps_the_current_model_and_saves_nothing(qtbot, tuning_window, tmp_path):
@@ -80,7 +104,123 @@ def test_cancelling_keeps_the_current_model_and_saves_nothing(qtbot, tuning_wind
     qtbot.waitUntil(w.finetune_dialog.isVisible, timeout=5000)
     w.finetune_dialog.findChild(QPushButton).click()  # the dialog's Cancel button
     qtbot.waitUntil(lambda: w.finetune_job is None, timeout=600000)
-    assert "cancelled" in w.last_error
+    title, text = w.last_notice  # an information, not a warning: the user asked for it
+    assert title == "Fine-tuning cancelled" and w.last_error is None
+    assert text[0].isupper() and text.startswith("Fine-tuning was cancelled. Nothing was saved")
     assert w.last_finetune is None
     assert not (tmp_path / "tuned.keras").exists()
     assert w.model.path == before
+
+
+def test_progress_text_is_derived_from_the_count():
+    from digitpad.gui.finetune_job import progress_text, short_digits
+
+    assert progress_text(0, 0, 3) == "Preparing…"
+    assert progress_text(44, 100, 3) == "Training: epoch 2 of 3 (44%)"  # not "epoch 1/3 done"
+    assert progress_text(33, 100, 3) == "Training: epoch 1 of 3 (33%)"
+    assert progress_text(5, 10, 1) == "Training… 50%"
+    assert progress_text(100, 100, 3) == "Measuring the new model and saving it…"
+    assert short_digits("Short: 3: 2 train/0 test, 7: 0 train/0 test") == {3: 2, 7: 0}
+
+
+def test_too_few_samples_is_a_short_notice_and_nothing_starts(qtbot, settings, shipped_model, tmp_path, small_runs,
+                                                             mnist_test_sample):
+    x, y = mnist_test_sample
+    keep = [i for d in range(10) for i in np.flatnonzero(y == d)[:2 if d == 3 else 8]]  # two 3s only
+    with SampleStore(tmp_path / "few.sqlite") as store:
+        store.add_many(Sample(label=int(y[i]), image=x[i], writer="me") for i in keep)
+    w = open_window(qtbot, settings, shipped_model, str(tmp_path / "few.sqlite"))
+    qtbot.keyClick(w, Qt.Key_F, Qt.ControlModifier | Qt.ShiftModifier)
+    assert w.finetune_job is None  # said at once: no job, no progress dialog, no TensorFlow
+    title, text = w.last_notice
+    assert title == "Not enough samples" and w.last_error is None  # it never started: no "stopped"
+    assert text[0].isupper() and len(text) < 200, text
+    assert text.endswith("Collect more of 3 (2 so far).") and "5 samples of every digit" in text, text
+    w.close()
+
+
+@pytest.fixture
+def offline_runs(monkeypatch, tmp_path):
+    """Small fine-tuning runs on a machine where MNIST is nowhere DigitPad looks by itself."""
+    from digitpad.ml import training
+
+    monkeypatch.setenv("DIGITPAD_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DIGITPAD_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no-keras"))
+    monkeypatch.delenv("DIGITPAD_MNIST", raising=False)
+    monkeypatch.setattr(training, "TrainConfig", functools.partial(
+        training.TrainConfig, epochs=1, limit=1200, mnist_per_epoch=600, batch_size=32, variants=1))
+
+
+def test_offline_the_user_locates_mnist_and_it_is_remembered(qtbot, settings, shipped_model, mnist_test_sample,
+                                                              mnist_file, tmp_path, offline_runs, monkeypatch):
+    from digitpad.gui.main_window import MainWindow
+    from digitpad.gui.mnist_dialog import MnistDialog
+
+    x, y = mnist_test_sample
+    with SampleStore(tmp_path / "mine.sqlite") as store:
+        store.add_many(Sample(label=int(l), image=img, writer="me") for img, l in zip(x[:200], y[:200]))
+    w = open_window(qtbot, settings, shipped_model, str(tmp_path / "mine.sqlite"))
+    w.start_finetune(str(tmp_path / "tuned.keras"))
+    qtbot.waitUntil(lambda: w.finetune_job is None, timeout=120000)
+    assert "Fine-tuning needs MNIST" in (w.last_error or ""), (w.last_error, w.last_notice)
+    assert "--mnist" not in w.last_error and "DIGITPAD_MNIST" in w.last_error  # where it looked, not CLI advice
+    assert "mnist.npz, or a folder with the four IDX files" in w.last_error
+
+    (tmp_path / "not-mnist.npz").write_bytes(b"nope")
+    monkeypatch.setattr(MnistDialog, "get_path", classmethod(lambda cls, parent=None, start="":
+                                                             str(tmp_path / "not-mnist.npz")))
+    w.actions_.locate_mnist.trigger()  # Samples > Locate MNIST…
+    assert "not-mnist.npz" in w.last_error and settings.mnist_path is None  # checked, refused, not remembered
+
+    monkeypatch.setattr(MnistDialog, "get_path", classmethod(lambda cls, parent=None, start="": str(mnist_file)))
+    w.actions_.locate_mnist.trigger()
+    assert settings.mnist_path == str(mnist_file)
+    assert "60,000 training and 10,000 test digits" in w.statusBar().currentMessage()
+    w.close()
+
+    again = MainWindow(settings=settings, model_path=str(shipped_model), store_path=str(tmp_path / "mine.sqlite"))
+    qtbot.addWidget(again)
+    again.start_worker()
+    qtbot.waitUntil(lambda: again.model is not None, timeout=60000)
+    again.start_finetune(str(tmp_path / "tuned.keras"))
+    job, said = again.finetune_job, []
+    assert job.mnist == str(mnist_file)  # remembered: the job gets it
+    job.message.connect(said.append)
+    qtbot.waitUntil(lambda: any(m.startswith("before:") for m in said) or again.finetune_job is None,
+                    timeout=300000)  # MNIST test was read and the current model measured on it
+    assert any("MNIST test" in m for m in said), (said, again.last_error)
+    job.cancel()
+    qtbot.waitUntil(lambda: again.finetune_job is None, timeout=600000)
+    assert again.last_notice[0] == "Fine-tuning cancelled"
+    again.close()
+
+
+def test_the_mnist_dialog_takes_an_npz_or_a_folder_of_idx_files(qtbot, tmp_path):
+    from PySide6.QtWidgets import QDialog
+
+    from digitpad.core.mnist_data import IDX_STEMS
+    from digitpad.gui.mnist_dialog import MnistDialog, is_idx_folder
+
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    for stem in IDX_STEMS.values():
+        (idx / (stem + ".gz")).write_bytes(b"")
+    (tmp_path / "mnist.npz").write_bytes(b"")
+    assert is_idx_folder(idx) and not is_idx_folder(tmp_path)
+    for picked, expected in ((idx, idx), (tmp_path / "mnist.npz", tmp_path / "mnist.npz")):
+        dialog = MnistDialog(None, str(tmp_path))
+        qtbot.addWidget(dialog)
+        dialog.selectFile(str(picked))
+        dialog.accept()
+        assert dialog.result() == QDialog.Accepted and dialog.chosen == str(expected)
+
+
+def test_the_app_takes_mnist_on_its_command_line(monkeypatch, tmp_path):
+    from digitpad import cli
+    from digitpad.gui import app
+
+    seen = {}
+    monkeypatch.setattr(app, "run", lambda **kwargs: seen.update(kwargs) or 0)
+    assert cli.main(["--mnist", str(tmp_path / "mnist.npz")]) == 0
+    assert seen["mnist"] == str(tmp_path / "mnist.npz")

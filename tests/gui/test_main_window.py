@@ -261,7 +261,7 @@ def test_settings_persist_in_the_isolated_store(qtbot, window, settings):
 
 def test_model_info_and_about(window):
     text = window.model_info_text()
-    assert "parameters" in text and "mnist test accuracy" in text
+    assert "parameters" in text and "MNIST test accuracy" in text
     about = window.about_text()
     assert "TensorFlow" in about and "OpenCV" in about and "Qt" in about
 

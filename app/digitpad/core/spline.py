@@ -66,3 +66,22 @@ def densify(stroke: np.ndarray, step: float, corner_cos: float = CORNER_COS) -> 
         piece = _catmull_rom(piece, step) if len(piece) >= 3 else piece
         parts.append(piece if not parts else piece[1:])
     return np.vstack(parts)
+
+
+def smooth_stroke(stroke: np.ndarray, step: float, corner_cos: float = CORNER_COS) -> np.ndarray:
+    """The stroke as the canvas draws it: :func:`densify`'s curve (the one the model input is
+    rendered from), with the pressure column, if any, carried along by distance travelled.
+
+    Returns (n, 2) for an (m, 2) stroke, (n, 3) when there is pressure.
+    """
+    pts = np.asarray(stroke, np.float64)
+    curve = densify(pts, step, corner_cos)
+    if pts.shape[1] < 3:
+        return curve
+    if len(curve) == len(pts) and np.array_equal(curve, pts[:, :2]):  # nothing to curve
+        return pts[:, :3]
+    travelled = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts[:, :2], axis=0), axis=1))])
+    along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(curve, axis=0), axis=1))])
+    if along[-1] > 0:
+        along *= travelled[-1] / along[-1]  # the curve is a little longer than the chords
+    return np.c_[curve, np.interp(along, travelled, pts[:, 2])]

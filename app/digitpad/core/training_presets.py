@@ -55,3 +55,26 @@ def preset(architecture: str | None = None, *, from_model: bool = False) -> dict
     """The defaults of a run: ``FINETUNE`` when starting from a model, else the architecture's."""
     return dict(FINETUNE) if from_model else dict(PRESETS.get(architecture or DEFAULT_ARCHITECTURE,
                                                               PRESETS[DEFAULT_ARCHITECTURE]))
+
+
+#: Fine-tuning needs, per digit, this many training samples and a held-out one (unless the digit has
+#: fewer than ``sample_store.TEST_EVERY`` in all, when the split cannot have given it one).
+#: ``ml.finetune.check_enough`` refuses by the same rule; the app checks it before TensorFlow loads.
+MIN_TRAIN_PER_DIGIT = 2
+MIN_TEST_PER_DIGIT = 1
+
+
+def finetune_shortfall(per_digit: dict[int, dict[str, int]]) -> dict[int, int]:
+    """The digits with too few samples to fine-tune and test on, each with how many it has.
+
+    ``per_digit`` maps each digit to its ``{"train": n, "test": m}`` counts (``SampleStore.stats()``).
+    """
+    from .sample_store import TEST_EVERY
+
+    short = {}
+    for d in range(10):
+        counts = per_digit.get(d, {})
+        train, test = int(counts.get("train", 0)), int(counts.get("test", 0))
+        if train < MIN_TRAIN_PER_DIGIT or (test < MIN_TEST_PER_DIGIT and train + test < TEST_EVERY):
+            short[d] = train + test
+    return short

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 
 def new_action(parent, text: str, slot: Callable | None = None, shortcuts=(), tip: str = "",
-               checkable: bool = False) -> QAction:
+               checkable: bool = False, context: Qt.ShortcutContext | None = None) -> QAction:
     action = QAction(text, parent)
     if shortcuts:
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    if context is not None:
+        action.setShortcutContext(context)
     if tip:
         action.setStatusTip(tip)
         action.setToolTip(tip + (f" ({action.shortcut().toString()})" if shortcuts else ""))
@@ -24,6 +27,7 @@ class Actions(NamedTuple):
     open_file: QAction
     save_drawing: QAction
     open_model: QAction
+    open_savedmodel: QAction
     quit: QAction
     undo: QAction
     redo: QAction
@@ -35,7 +39,9 @@ class Actions(NamedTuple):
     collect: QAction
     dataset: QAction
     finetune: QAction
+    locate_mnist: QAction
     about: QAction
+    shortcuts: QAction
 
 
 def make_actions(w) -> Actions:
@@ -45,10 +51,17 @@ def make_actions(w) -> Actions:
         save_drawing=new_action(w, "&Save Drawing…", w.save_drawing, [QKeySequence.Save],
                                 "Save the strokes as an ink .json file"),
         open_model=new_action(w, "Open &Model…", w.open_model_dialog, ["Ctrl+M"],
-                              "Load a .keras or .h5 model file, or a SavedModel folder"),
-        quit=new_action(w, "&Quit", w.close, [QKeySequence.Quit]),
-        undo=new_action(w, "&Undo Stroke", w.canvas.undo, ["Ctrl+Z"], "Undo the last stroke"),
-        redo=new_action(w, "&Redo Stroke", w.canvas.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo"),
+                              "Load a .keras or .h5 model file"),
+        open_savedmodel=new_action(w, "Open SavedModel &Folder…", w.open_savedmodel_dialog, [],
+                                   "Load a TensorFlow SavedModel folder (asks first: it runs the program stored "
+                                   "in it)"),
+        # Ctrl+Q spelt out (QKeySequence.Quit is empty on Windows and some Linux platforms) and
+        # application-wide, so it also quits from the Collect and My Samples windows.
+        quit=new_action(w, "&Quit", w.quit_app, ["Ctrl+Q"], "Close every DigitPad window and quit",
+                        context=Qt.ApplicationShortcut),
+        undo=new_action(w, "&Undo", w.canvas.undo, ["Ctrl+Z"],
+                        "Undo the last stroke, erase, clear or opened picture"),
+        redo=new_action(w, "&Redo", w.canvas.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo"),
         clear=new_action(w, "&Clear", w.canvas.clear, ["Esc", "Delete"], "Clear the canvas"),
         eraser=new_action(w, "&Eraser", w.canvas.set_eraser, ["E"], "Erase whole strokes", checkable=True),
         paste=new_action(w, "&Paste Image", w.paste_image, [QKeySequence.Paste], "Recognise the clipboard's picture"),
@@ -61,5 +74,20 @@ def make_actions(w) -> Actions:
         dataset=new_action(w, "My &Samples…", w.open_dataset, ["Ctrl+L"], "Browse, relabel and delete samples"),
         finetune=new_action(w, "&Fine-tune on My Samples", lambda: w.start_finetune(), ["Ctrl+Shift+F"],
                             "Train the current model further on MNIST + your samples (in the background)"),
+        locate_mnist=new_action(w, "Locate &MNIST…", lambda: w.locate_mnist(), [],
+                                "Show DigitPad where MNIST is (an mnist.npz or a folder of IDX files): "
+                                "fine-tuning needs it"),
         about=new_action(w, "&About DigitPad", w.show_about, ["F1"]),
+        shortcuts=new_action(w, "&Keyboard Shortcuts…", w.show_shortcuts, ["Ctrl+/"], "Every shortcut of the app"),
     )
+
+
+def shortcut_table(actions: Actions) -> list[tuple[str, str]]:
+    """(what it does, its keys) for every action with a shortcut: the app's shortcut help, made
+    from the declarations above so it cannot drift from them."""
+    rows = []
+    for action in actions:
+        keys = [k.toString(QKeySequence.NativeText) for k in action.shortcuts()]
+        if keys:
+            rows.append((action.text().replace("&", "").rstrip("…"), " or ".join(keys)))
+    return rows

@@ -1,4 +1,4 @@
-"""Start-up: show the window first, then let the worker import TensorFlow and load the model."""
+"""Start-up: show the window first, then let the worker load the model (without TensorFlow when it can)."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,14 @@ import time
 _START = time.perf_counter()
 
 
-def run(model: str | None = None, argv: list[str] | None = None, store: str | None = None) -> int:
+def run(model: str | None = None, argv: list[str] | None = None, store: str | None = None,
+        mnist: str | None = None) -> int:
+    from ..core.system_requirements import check_qt_platform
+
+    problem = check_qt_platform()  # instead of Qt's abort (exit 134) on a system without X11 libraries
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -23,7 +30,7 @@ def run(model: str | None = None, argv: list[str] | None = None, store: str | No
     app.setWindowIcon(app_icon())
     from .main_window import MainWindow
 
-    window = MainWindow(model_path=model, store_path=store)
+    window = MainWindow(model_path=model, store_path=store, mnist_path=mnist)
     window.show()
     if os.environ.get("DIGITPAD_EXIT_WHEN_SHOWN"):  # bench/startup.py measures time to a visible window
         def report():

@@ -9,7 +9,9 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..core.ink import Ink, pressure_width
 from ..core.ink_editing import InkDocument
+from ..core.spline import smooth_stroke
 
+SCREEN_STEP_PX = 3.0  # longest straight piece of a stroke on screen
 THEMES = {True: (QColor("#1e2127"), QColor("#f5f5f5"), QColor("#3a3f4b")),  # background, ink, guide
           False: (QColor("#fbfbf8"), QColor("#1b1b1b"), QColor("#dcdcd6"))}
 
@@ -30,9 +32,9 @@ class InkCanvas(QWidget):
         self.brush = brush
         self.dark = dark
         self.eraser = False
-        self.image: np.ndarray | None = None  # a picture being recognised instead of a drawing
-        self._qimage: QImage | None = None
+        self._qimage: tuple[np.ndarray, QImage] | None = None  # the shown picture, converted once
         self._tablet_down = False
+        self.overlay = None  # number mode (gui/number_view.py): paints digit boxes over the ink, takes clicks on them
 
     # -- state ----------------------------------------------------------------------------
     def set_brush(self, width: float) -> None:
@@ -51,39 +53,29 @@ class InkCanvas(QWidget):
     def snapshot(self) -> Ink:
         return self.document.snapshot()
 
+    @property
+    def image(self) -> np.ndarray | None:
+        """The picture being recognised instead of a drawing (the document keeps it, with its undo)."""
+        return self.document.picture
+
     def is_empty(self) -> bool:
-        return self.document.is_empty and self.image is None
+        return self.document.is_blank
 
     def show_image(self, image: np.ndarray) -> None:
-        """Show a picture to recognise; drawing again goes back to ink."""
-        from .imaging import to_qimage
-
-        self.image = image
-        self._qimage = to_qimage(image)
-        self.document.clear()
-        self.historyChanged.emit()
-        self.update()
-        self.inkChanged.emit()
-
-    def _leave_image(self) -> None:
-        if self.image is not None:
-            self.image = None
-            self._qimage = None
+        """Show a picture to recognise, as an undoable step; drawing over it starts a new drawing."""
+        self.document.show_picture(image)
+        self._changed(history=True)
 
     def load_ink(self, ink: Ink) -> None:
-        self._leave_image()
         self.document.replace(ink)
         self._changed(history=True)
 
     def clear(self) -> None:
-        had_image = self.image is not None
-        self._leave_image()
-        if self.document.clear() or had_image:
+        if self.document.clear():
             self._changed(history=True)
 
     def reset(self) -> None:
         """Empty canvas with no undo history."""
-        self._leave_image()
         self.document = InkDocument(self.document.width, self.document.height, self.brush)
         self._changed(history=True)
 
@@ -109,7 +101,8 @@ class InkCanvas(QWidget):
 
     # -- pointer input ------------------------------------------------------------------------
     def _press(self, pos: QPointF, pressure: float) -> None:
-        self._leave_image()
+        if self.overlay is not None and self.overlay.press(pos):  # a digit's tab: select it, draw nothing
+            return
         if self.eraser:
             if self.document.erase_at(pos.x(), pos.y(), self.brush):
                 self._changed(history=True)
@@ -163,8 +156,8 @@ class InkCanvas(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), background)
         p.setRenderHint(QPainter.Antialiasing)
-        if self._qimage is not None:
-            img = self._qimage
+        if self.image is not None:
+            img = self._picture_qimage()
             scale = min(self.width() / img.width(), self.height() / img.height()) * 0.9
             w, h = img.width() * scale, img.height() * scale
             p.drawImage(QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h), img)
@@ -178,7 +171,16 @@ class InkCanvas(QWidget):
             p.drawText(self.rect(), Qt.AlignCenter, "Draw a digit")
         for stroke in self.document.snapshot().strokes:
             self._paint_stroke(p, stroke, ink_color)
+        if self.overlay is not None:
+            self.overlay.paint(p)
         p.end()
+
+    def _picture_qimage(self) -> QImage:
+        from .imaging import to_qimage
+
+        if self._qimage is None or self._qimage[0] is not self.image:
+            self._qimage = (self.image, to_qimage(self.image))
+        return self._qimage[1]
 
     def _paint_stroke(self, p: QPainter, stroke: np.ndarray, color: QColor) -> None:
         pen_width = self.document.pen_width or self.brush
@@ -190,6 +192,9 @@ class InkCanvas(QWidget):
             p.drawEllipse(QPointF(stroke[0, 0], stroke[0, 1]), r, r)
             p.setBrush(Qt.NoBrush)
             return
+        # Fast strokes arrive as a few far-apart points: draw the curve through them that the model
+        # input is rendered from, not a polygon.
+        stroke = smooth_stroke(stroke, SCREEN_STEP_PX)
         pressures = stroke[:, 2] if stroke.shape[1] > 2 else None
         if pressures is None or np.allclose(pressures, pressures[0]):
             pen.setWidthF(pressure_width(pen_width, 1.0 if pressures is None else pressures[0]))

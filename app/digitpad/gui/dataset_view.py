@@ -6,23 +6,48 @@ import os
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPixmap, QShortcut, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QListView, QMenu,
-                               QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QListView, QMenu,
+                               QMessageBox, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
 
 from ..core.sample_store import Sample, SampleStore
+from . import file_dialogs
 from .imaging import to_qimage
 from .samples_io import EXPORTS, SamplesTransfer
+from .settings import AppSettings
 
 ID_ROLE = Qt.UserRole + 1
+THUMBNAIL = 64  # px: a 28x28 sample drawn at a size one can read
+CELL = (THUMBNAIL + 24, THUMBNAIL + 34)  # the least room per thumbnail and its caption
+MAX_WRITERS_LISTED = 4  # more writers than this are counted in the footer, not listed
+
+
+class ThumbnailGrid(QListView):
+    """Thumbnails in a grid whose columns share the whole width, however wide the window."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QListView.IconMode)
+        self.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+        self.setGridSize(QSize(*CELL))
+        self.setResizeMode(QListView.Adjust)
+        self.setMovement(QListView.Static)
+        self.setUniformItemSizes(True)
+
+    def resizeEvent(self, event) -> None:
+        width = self.viewport().width() - 2
+        columns = max(1, width // CELL[0])
+        self.setGridSize(QSize(max(CELL[0], width // columns), CELL[1]))
+        super().resizeEvent(event)
 
 
 class DatasetView(QWidget):
     predictionsWanted = Signal(object)  # (ids, images) for the worker
     finetuneRequested = Signal()
 
-    def __init__(self, store: SampleStore, parent=None):
+    def __init__(self, store: SampleStore, parent=None, settings: AppSettings | None = None):
         super().__init__(parent)
         self.store = store
+        self.settings = settings or AppSettings()  # where import/export dialogs start
         self.samples: list[Sample] = []
         self.predictions: dict[int, int] = {}
         self._undo: list[tuple[str, list, object]] = []
@@ -30,6 +55,9 @@ class DatasetView(QWidget):
         self.digit = QComboBox()
         self.digit.addItems(["all digits"] + [str(d) for d in range(10)])
         self.writer = QComboBox()
+        # Long or many writer names must not widen (and so resize) the window.
+        self.writer.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.writer.setMinimumContentsLength(8)
         self.split = QComboBox()
         self.split.addItems(["train and test", "train", "test"])
         for combo in (self.digit, self.writer, self.split):
@@ -37,7 +65,8 @@ class DatasetView(QWidget):
         self.only_wrong = QPushButton("Misread only")
         self.only_wrong.setCheckable(True)
         self.only_wrong.toggled.connect(self.refresh)
-        self.finetune_button = QPushButton("Fine-tune on these samples…")
+        self.finetune_button = QPushButton("Fine-tune…")
+        self.finetune_button.setToolTip("Fine-tune the current model on MNIST and all your samples (in the background)")
         self.finetune_button.clicked.connect(self.finetuneRequested)
         self.import_button = QPushButton("Import")
         menu = QMenu(self.import_button)
@@ -64,21 +93,29 @@ class DatasetView(QWidget):
         filters.addStretch(1)
         for w in (self.busy, self.import_button, self.export_button, self.finetune_button):
             filters.addWidget(w)
+        for w in (self.only_wrong, self.import_button, self.export_button, self.finetune_button):
+            w.setMinimumWidth(w.fontMetrics().horizontalAdvance(w.text()) + 28)  # not the style's 80 px
         self.model = QStandardItemModel(self)
-        self.view = QListView()
-        self.view.setViewMode(QListView.IconMode)
-        self.view.setIconSize(QSize(56, 56))
-        self.view.setGridSize(QSize(76, 92))
-        self.view.setResizeMode(QListView.Adjust)
+        self.view = ThumbnailGrid()
         self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.view.setModel(self.model)
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._menu)
+        self.empty = QLabel("")  # said instead of an empty grid
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("font-size: 15px; color: #6b7280;")
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.view)
+        self.pages.addWidget(self.empty)
         self.counts = QLabel("")
         self.counts.setWordWrap(True)
+        # Two lines at most, whatever the text: a footer that grows would resize (and move) the window.
+        self.counts.setFixedHeight(self.counts.fontMetrics().lineSpacing() * 2 + 4)
+        self.counts.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.counts)
         QShortcut(QKeySequence.Delete, self.view, self.delete_selected)
         QShortcut(QKeySequence.Undo, self, self.undo)
@@ -107,8 +144,10 @@ class DatasetView(QWidget):
         self.model.clear()
         for s in samples:
             icon = self._icons.get(s.id)
-            if icon is None:  # a sample's picture never changes: draw its thumbnail once
-                icon = self._icons[s.id] = QIcon(QPixmap.fromImage(to_qimage(255 - s.image)))
+            if icon is None:  # a sample's picture never changes: draw its thumbnail once, at the size shown
+                picture = QPixmap.fromImage(to_qimage(255 - s.image)).scaled(
+                    THUMBNAIL, THUMBNAIL, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+                icon = self._icons[s.id] = QIcon(picture)
             item = QStandardItem(icon, self._caption(s))
             item.setData(s.id, ID_ROLE)
             item.setEditable(False)
@@ -116,14 +155,41 @@ class DatasetView(QWidget):
             if s.id in self.predictions and self.predictions[s.id] != s.label:
                 item.setBackground(QBrush(QColor("#f8d0cc")))
             self.model.appendRow(item)
-        self.counts.setText(f"{stats['total']} samples. Per digit: " +
-                            ", ".join(f"{d}: {c['train'] + c['test']}" for d, c in stats["per_digit"].items()) +
-                            ". Writers: " + (", ".join(f"{w or '(no name)'} {n}" for w, n in
-                                                       sorted(stats["per_writer"].items())) or "none"))
+        self._show_counts(stats, len(samples))
+        self._show_empty(stats["total"], len(samples))
         if samples:
             missing = [s for s in samples if s.id not in self.predictions]
             if missing:
                 self.predictionsWanted.emit(([s.id for s in missing], np.stack([s.image for s in missing])))
+
+    def _show_counts(self, stats: dict, shown: int) -> None:
+        total, per_writer = stats["total"], sorted(stats["per_writer"].items())
+        head = f"{total} samples" if shown == total else f"Showing {shown} of {total} samples"
+        digits = ", ".join(f"{d}: {c['train'] + c['test']}" for d, c in stats["per_digit"].items())
+        writers = (", ".join(f"{w or '(no name)'} {n}" for w, n in per_writer) if len(per_writer) <= MAX_WRITERS_LISTED
+                   else f"{len(per_writer)} writers")
+        text = f"{head}. Per digit: {digits}. Writers: {writers or 'none'}."
+        self.counts.setText(text)
+        self.counts.setToolTip(text)
+
+    def _show_empty(self, total: int, shown: int) -> None:
+        """A sentence instead of a blank grid: why nothing is shown, and what to do."""
+        if shown:
+            self.pages.setCurrentWidget(self.view)
+            return
+        if total == 0:
+            text = ("No samples yet.\n\nCollect your handwriting with Samples > Collect My Handwriting… (Ctrl+K) "
+                    "in the main window, or bring a set in with Import.")
+        elif self.only_wrong.isChecked():
+            text = ("No misread samples here: the current model reads every sample these filters show as "
+                    "labelled (or has not read them yet).\n\nUntick \"Misread only\" to see them.")
+        else:
+            wider = [f"\"{combo.itemText(0)}\"" for combo in (self.digit, self.writer, self.split)
+                     if combo.currentIndex() > 0]  # only the filters that are set
+            text = (f"No sample matches these filters (of {total} in all).\n\nChoose "
+                    + (" or ".join(wider) or "other filters") + " to see more.")
+        self.empty.setText(text)
+        self.pages.setCurrentWidget(self.empty)
 
     def _caption(self, s: Sample) -> str:
         pred = self.predictions.get(s.id)
@@ -176,18 +242,18 @@ class DatasetView(QWidget):
     # -- import / export -------------------------------------------------------------------------
     def _choose_import(self, folder: bool) -> None:
         if folder:
-            path = QFileDialog.getExistingDirectory(self, "Import samples from a folder")
+            path = file_dialogs.existing_folder(self, self.settings, "Import samples from a folder")
         else:
-            path, _ = QFileDialog.getOpenFileName(self, "Import samples", "",
-                                                  "Ink JSON Lines or NumPy (*.jsonl *.npz);;All files (*)")
+            path = file_dialogs.open_file(self, self.settings, "Import samples",
+                                          "Ink JSON Lines or NumPy (*.jsonl *.npz);;All files (*)")
         if path:
             self.import_from(path, y_up=self.y_up_action.isChecked())
 
     def _choose_export(self, fmt: str, folder: bool) -> None:
         if folder:
-            path = QFileDialog.getExistingDirectory(self, "Export samples into a folder")
+            path = file_dialogs.existing_folder(self, self.settings, "Export samples into a folder")
         else:
-            path, _ = QFileDialog.getSaveFileName(self, "Export samples", f"samples.{fmt}", f"*.{fmt}")
+            path = file_dialogs.save_file(self, self.settings, "Export samples", f"samples.{fmt}", f"*.{fmt}")
         if path:
             self.export_to(path, fmt)
 
@@ -223,6 +289,7 @@ class DatasetView(QWidget):
         self._end_transfer(message)
         self.refresh()
         self.counts.setText(f"{message} {self.counts.text()}")
+        self.counts.setToolTip(self.counts.text())
 
     def _transfer_failed(self, message: str) -> None:
         self._end_transfer(message)

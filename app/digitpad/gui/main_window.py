@@ -5,10 +5,10 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSlider, QSplitter,
+from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSlider, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from .. import __version__
@@ -18,9 +18,11 @@ from ..core.ink import read_ink, write_ink
 from ..core.metrics import format_before_after
 from ..core.model_files import shipped_model
 from ..core.verdict import Thresholds, Verdict, judge
-from .actions import make_actions
+from . import file_dialogs
+from .actions import make_actions, shortcut_table
 from .canvas import InkCanvas
 from .imaging import from_qimage
+from .number_view import NumberMode
 from .panels import ProbabilityChart, ReconstructionPanel, StagesPanel, VerdictLabel
 from .settings import AppSettings
 from .worker import ModelSummary, RecognitionResult, RecognitionWorker
@@ -33,15 +35,19 @@ class MainWindow(QMainWindow):
     REQUESTER = "main"  # this window's key at the recognition worker
 
     def __init__(self, settings: AppSettings | None = None, model_path: str | None = None,
-                 store_path: str | None = None):
+                 store_path: str | None = None, mnist_path: str | None = None):
         super().__init__()
         self.store_path = store_path
+        self.mnist_path = mnist_path  # `digitpad --mnist PATH`; else the one located in the app (settings)
         self._store = None
         self.collection_window = None
         self.dataset_window = None
         self.finetune_job = None
+        self.quit_question: QMessageBox | None = None  # "Stop fine-tuning and quit?", while it is asked
+        self._stop_confirmed = False  # the user agreed to stop the running fine-tuning and quit
         self.last_finetune = None  # the latest FinetuneReport
         self.last_error: str | None = None  # what the latest error dialog said (recorded in tests)
+        self.last_notice: tuple[str, str] | None = None  # (title, text) of the latest information message
         self.settings = settings or AppSettings()
         self.setWindowTitle("DigitPad")
         self.setAcceptDrops(True)
@@ -78,12 +84,13 @@ class MainWindow(QMainWindow):
             else:
                 b.clicked.connect(action.trigger)
                 action.changed.connect(lambda b=b, a=action: b.setEnabled(a.isEnabled()))
+            b.setMinimumWidth(b.fontMetrics().horizontalAdvance(b.text()) + 20)  # not the style's 80 px
             tools.addWidget(b)
         tools.addSpacing(12)
         tools.addWidget(QLabel("Brush"))
         self.brush_slider = QSlider(Qt.Horizontal)
         self.brush_slider.setRange(2, 60)
-        self.brush_slider.setMinimumWidth(120)
+        self.brush_slider.setMinimumWidth(60)
         self.brush_slider.setValue(int(round(self.canvas.brush)))
         self.brush_slider.setToolTip("Brush size in pixels (what you see; the model's input does not depend on it)")
         self.brush_slider.valueChanged.connect(self.set_brush)
@@ -102,6 +109,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.reconstruction, "Reconstruction")
         self.tabs.addTab(self.stages, "Preprocessing")
         rv.addWidget(self.tabs, 2)
+        self.number_mode = NumberMode(self.canvas, self.verdict_label, self.chart, self.reconstruction, self.stages,
+                                      self)  # several digits side by side: the number, shown in the verdict's place
+        rv.insertWidget(rv.indexOf(self.verdict_label) + 1, self.number_mode.label)
         rv.addWidget(self._thresholds_box())
 
         splitter = QSplitter()
@@ -109,6 +119,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 400])  # canvas 3 : answer 2; without it the charts' large size hints win
         self.splitter = splitter
         self.setCentralWidget(splitter)
         self.model_status = QLabel("loading model…")
@@ -119,7 +130,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.model_status, 1)
         self.statusBar().addWidget(self.loading_bar)
         self.statusBar().addPermanentWidget(self.latency_status)
-        self.resize(1100, 680)
+        from .window_sizing import fit_on_screen
+
+        fit_on_screen(self, 1100, 680)  # a 1366x768 laptop screen included
 
     def _thresholds_box(self) -> QGroupBox:
         box = QGroupBox("When to say \"not sure\" / \"not a digit\"")
@@ -142,6 +155,8 @@ class MainWindow(QMainWindow):
                                       "learnt from letters, symbols and scribbles) the app says \"not a digit\"")
         self.signals_label = QLabel("")
         self.signals_label.setWordWrap(True)
+        # Two lines kept even in a small window (the splitter does not pass height-for-width on).
+        self.signals_label.setMinimumHeight(self.signals_label.fontMetrics().lineSpacing() * 2 + 2)
         self.reset_thresholds = QPushButton("Reset to calibrated")
         self.reset_thresholds.clicked.connect(self._reset_thresholds)
         form.addRow("Minimum confidence", self.confidence_spin)
@@ -150,15 +165,26 @@ class MainWindow(QMainWindow):
         form.addRow(self.signals_label)
         form.addRow(self.reset_thresholds)
         for spin in (self.confidence_spin, self.error_spin, self.likeness_spin):
+            self._show_threshold(spin, None)  # "—" until a model says what its thresholds are
             spin.valueChanged.connect(self._thresholds_edited)
+        self.reset_thresholds.setEnabled(False)
         return box
+
+    @staticmethod
+    def _show_threshold(spin: QDoubleSpinBox, value: float | None) -> None:
+        """A threshold the model uses, editable; or "—", greyed out (no model yet, or a signal it lacks)."""
+        spin.blockSignals(True)
+        spin.setSpecialValueText("" if value is not None else "—")  # shown while the value is the minimum
+        spin.setValue(spin.minimum() if value is None else value)
+        spin.setEnabled(value is not None)
+        spin.blockSignals(False)
 
     def _build_menus(self) -> None:
         a = self.actions_
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addActions([a.open_file, a.save_drawing])
         file_menu.addSeparator()
-        file_menu.addAction(a.open_model)
+        file_menu.addActions([a.open_model, a.open_savedmodel])
         self.recent_menu = file_menu.addMenu("Recent &Models")
         self._rebuild_recent_menu()
         file_menu.addSeparator()
@@ -171,11 +197,11 @@ class MainWindow(QMainWindow):
         view.addAction(a.dark_canvas)
         a.dark_canvas.setChecked(self.canvas.dark)
         model = self.menuBar().addMenu("&Model")
-        model.addActions([a.open_model, a.model_info])
+        model.addActions([a.open_model, a.open_savedmodel, a.model_info])
         samples = self.menuBar().addMenu("&Samples")
-        samples.addActions([a.collect, a.dataset, a.finetune])
+        samples.addActions([a.collect, a.dataset, a.finetune, a.locate_mnist])
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(a.about)
+        help_menu.addActions([a.shortcuts, a.about])
 
     def _rebuild_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -242,6 +268,7 @@ class MainWindow(QMainWindow):
         self._rebuild_recent_menu()
         saved = self.settings.thresholds_for(summary.path)
         self._apply_thresholds(Thresholds.from_sidecar({**summary.info.thresholds, **(saved or {})}))
+        self.stages.set_preprocessing(summary.info.preprocessing)
         self.model_status.setText(f"model: {summary.name}")
         self.setWindowTitle(f"DigitPad — {summary.name}")
         if first and self.verdict_label.text():
@@ -272,7 +299,7 @@ class MainWindow(QMainWindow):
             self.worker.withdraw(self.REQUESTER)  # a late result for the old drawing will not come
             self._show_empty()
         else:
-            self.worker.submit(self.REQUESTER, ink=self.canvas.snapshot())
+            self.worker.submit(self.REQUESTER, ink=self.canvas.snapshot(), numbers=True)
 
     @property
     def stale_dropped(self) -> int:
@@ -286,12 +313,14 @@ class MainWindow(QMainWindow):
 
     def _show_empty(self) -> None:
         self.verdict = Verdict.EMPTY
+        self.latency_status.setText("")  # the last drawing's timing is not this empty canvas's
         self.verdict_label.show_verdict(Verdict.EMPTY, None, 0)
         self.chart.show_probabilities(None)
         self.reconstruction.show_result(None, None, None, self.thresholds.reconstruction_error,
                                         self.model is None or self.model.has_reconstruction)
         self.stages.show_stages({})
         self.last_result = None
+        self._show_number()
 
     def _on_result(self, result: RecognitionResult) -> None:
         """Show a result the worker found fresh for this window (it keeps the staleness check)."""
@@ -307,6 +336,7 @@ class MainWindow(QMainWindow):
                                         self.thresholds.reconstruction_error, self.model.has_reconstruction)
         total = (time.perf_counter() - result.submitted) * 1000
         self.latency_status.setText(f"recognised in {result.latency_ms:.1f} ms ({total:.0f} ms end to end)")
+        self._show_number()
         self.resultShown.emit(result)
 
     # -- thresholds -----------------------------------------------------------------------------
@@ -322,11 +352,8 @@ class MainWindow(QMainWindow):
         for spin, value, used in ((self.confidence_spin, t.confidence * 100, self.model is not None),
                                   (self.error_spin, t.reconstruction_error, recon),
                                   (self.likeness_spin, t.digit_likeness, likeness)):
-            spin.blockSignals(True)
-            spin.setEnabled(used)
-            if value is not None:
-                spin.setValue(value)
-            spin.blockSignals(False)
+            self._show_threshold(spin, value if used else None)
+        self.reset_thresholds.setEnabled(self.model is not None)
         names = ["confidence"] + (["digit-likeness"] if likeness else []) + (["reconstruction error"] if recon else [])
         self.signals_label.setText(f"This model is judged by {', '.join(names)}." if self.model else "")
         self._rejudge()
@@ -348,6 +375,7 @@ class MainWindow(QMainWindow):
         if self.last_result is None or self.last_result.recognition is None:
             return
         self._show_judgement(self.last_result.recognition)
+        self._show_number()
 
     def _show_judgement(self, rec) -> None:
         self.judgement = judge(rec.probabilities, rec.reconstruction_error, self.thresholds, rec.digit_likeness)
@@ -355,11 +383,18 @@ class MainWindow(QMainWindow):
         self.verdict_label.show_verdict(self.verdict, rec.digit, rec.confidence, reason=self.judgement.reason)
         self.chart.show_probabilities(rec.probabilities, highlight=self.verdict is Verdict.DIGIT)
 
+    def _show_number(self) -> None:
+        """Number mode, over the single-digit views, while the latest drawing holds several digits
+        (``self.verdict`` stays the drawing's as a whole)."""
+        result = self.last_result
+        digits = result.digits if result is not None and result.recognition is not None else ()
+        self.number_mode.show(digits, self.thresholds, self.model is None or self.model.has_reconstruction)
+
     # -- files -------------------------------------------------------------------------------------
     def open_file(self) -> None:
         patterns = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
-        path, _ = QFileDialog.getOpenFileName(self, "Open drawing or image", "",
-                                              f"Drawings and images (*.json {patterns});;All files (*)")
+        path = file_dialogs.open_file(self, self.settings, "Open drawing or image",
+                                      f"Drawings and images (*.json {patterns});;All files (*)")
         if path:
             self.open_path(path)
 
@@ -381,7 +416,7 @@ class MainWindow(QMainWindow):
         if self.canvas.document.is_empty:
             self.statusBar().showMessage("Nothing to save: the canvas is empty", 4000)
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save drawing", "drawing.json", "Ink drawing (*.json)")
+        path = file_dialogs.save_file(self, self.settings, "Save drawing", "drawing.json", "Ink drawing (*.json)")
         if path:
             self.save_drawing_to(path)
 
@@ -403,9 +438,21 @@ class MainWindow(QMainWindow):
         self.canvas.show_image(from_qimage(image))
 
     def open_model_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Models (*.keras *.h5 *.hdf5);;All files (*)")
+        path = file_dialogs.open_file(self, self.settings, "Open model", "Models (*.keras *.h5 *.hdf5);;All files (*)")
         if path:
             self.load_model(path)
+
+    def open_savedmodel_dialog(self) -> None:
+        """A SavedModel is a folder, which the file dialog of Open Model cannot pick."""
+        path = file_dialogs.existing_folder(self, self.settings, "Open a SavedModel folder")
+        if not path:
+            return
+        if not (Path(path) / "saved_model.pb").is_file():
+            self._show_error("Cannot open model", f"{path}: not a SavedModel folder (it holds no saved_model.pb). "
+                             "Pick the folder that contains saved_model.pb, or use Open Model… for a "
+                             ".keras or .h5 file.")
+            return
+        self.load_model(path)  # asks before running the program stored in it
 
     # -- drag and drop --------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
@@ -442,9 +489,12 @@ class MainWindow(QMainWindow):
         if self.collection_window is None:
             from .collect import CollectionWidget
 
-            self.collection_window = CollectionWidget(store, self.worker, self.canvas.brush, self.canvas.dark)
+            from .window_sizing import fit_on_screen
+
+            self.collection_window = CollectionWidget(store, self.worker, self.canvas.brush, self.canvas.dark,
+                                                      settings=self.settings)
             self.collection_window.setWindowTitle("DigitPad — collect your handwriting")
-            self.collection_window.resize(720, 760)
+            fit_on_screen(self.collection_window, 680, 680)
             self.collection_window.sampleSaved.connect(lambda _id: self.dataset_window and self.dataset_window.refresh())
         self.collection_window.show()
         self.collection_window.raise_()
@@ -455,10 +505,11 @@ class MainWindow(QMainWindow):
             return
         if self.dataset_window is None:
             from .dataset_view import DatasetView
+            from .window_sizing import fit_on_screen
 
-            self.dataset_window = DatasetView(store)
+            self.dataset_window = DatasetView(store, settings=self.settings)
             self.dataset_window.setWindowTitle("DigitPad — my samples")
-            self.dataset_window.resize(900, 640)
+            fit_on_screen(self.dataset_window, 880, 600)
             self.dataset_window.finetuneRequested.connect(self.start_finetune)
             if self.worker is not None:
                 self.dataset_window.predictionsWanted.connect(lambda job: self.worker.predict_batch(*job))
@@ -468,34 +519,83 @@ class MainWindow(QMainWindow):
         self.dataset_window.raise_()
 
     def start_finetune(self, output: str | None = None) -> None:
-        from PySide6.QtWidgets import QProgressDialog
+        from PySide6.QtCore import QTimer
 
         from .finetune_job import FinetuneJob
 
         if self.model is None or self.finetune_job is not None or self.store() is None:
+            return
+        from ..core.training_presets import finetune_shortfall
+
+        short = finetune_shortfall(self.store().stats()["per_digit"])
+        if short:  # said at once, before TensorFlow loads (the job would refuse by the same rule)
+            self._tell_not_enough(short)
             return
         if output is None:
             import datetime
 
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
             output = str(self.store().path.parent / "models" / f"finetuned-{stamp}.keras")
-        job = FinetuneJob(self.model.path, output, str(self.store().path), parent=self)
-        dialog = QProgressDialog("Fine-tuning on your samples…", "Cancel", 0, 100, self)
-        dialog.setWindowTitle("Fine-tuning")
-        dialog.setMinimumDuration(0)
-        dialog.setWindowModality(Qt.NonModal)  # the window stays usable
-        dialog.canceled.connect(job.cancel)
-        job.progress.connect(lambda done, total: (dialog.setMaximum(total), dialog.setValue(done)))
-        job.message.connect(lambda m: (dialog.setLabelText(m), self.statusBar().showMessage(m, 8000)))
+        job = FinetuneJob(self.model.path, output, str(self.store().path), self.mnist_path or self.settings.mnist_path,
+                          parent=self)
+        dialog = self._finetune_dialog(job)
+        job.progress.connect(lambda done, total: self._finetune_progress(dialog, done, total))
+        job.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         job.finished.connect(lambda report: self._finetune_done(report, dialog))
         job.failed.connect(lambda msg: self._finetune_failed(msg, dialog))
+        job.cancelled.connect(lambda: self._finetune_cancelled(dialog))
+        job.notEnough.connect(lambda msg: self._finetune_not_enough(msg, dialog))
+        job.mnistMissing.connect(lambda msg: self._finetune_needs_mnist(msg, dialog, output))
         self.finetune_job = job
         self.finetune_dialog = dialog
-        job.start()
+        dialog.show()  # at once: preparing takes seconds (TensorFlow, MNIST, measuring the current model)
+        self._place_finetune_dialog(dialog)
+        QTimer.singleShot(100, job.start)  # let the dialog paint before TensorFlow's import takes the GIL
+
+    def _finetune_dialog(self, job):
+        from PySide6.QtWidgets import QProgressDialog
+
+        dialog = QProgressDialog("Preparing… (reading MNIST and your samples, measuring the current model)",
+                                 "Cancel", 0, 0, self)  # no steps to count yet: a busy bar
+        dialog.setWindowTitle("Fine-tuning on your samples")
+        dialog.setAutoReset(False)  # the bar is full while the new model is measured and saved
+        dialog.setAutoClose(False)
+        dialog.setMinimumDuration(0)
+        dialog.setMinimumWidth(440)
+        dialog.setWindowModality(Qt.NonModal)  # the window stays usable
+        dialog.canceled.connect(job.cancel)
+        dialog.canceled.connect(lambda: self.statusBar().showMessage("Cancelling fine-tuning…"))
+        return dialog
+
+    def _finetune_progress(self, dialog, done: int, total: int) -> None:
+        from .finetune_job import progress_text
+
+        if dialog.maximum() != total:
+            dialog.setRange(0, total)
+        dialog.setValue(done)
+        dialog.setLabelText(progress_text(done, total, self.finetune_job.epochs if self.finetune_job else None))
+
+    def _place_finetune_dialog(self, dialog) -> None:
+        """Over the bottom of the canvas, so the chart and the answer stay in view."""
+        from PySide6.QtCore import QPoint
+
+        dialog.adjustSize()
+        frame = dialog.frameGeometry()
+        corner = self.canvas.mapToGlobal(QPoint(0, 0))
+        x = corner.x() + (self.canvas.width() - frame.width()) // 2
+        y = corner.y() + self.canvas.height() - frame.height() - 12
+        screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        x = max(screen.left(), min(x, screen.right() - frame.width()))
+        y = max(screen.top(), min(y, screen.bottom() - frame.height()))
+        dialog.move(x, y)
+
+    def _end_finetune(self, dialog) -> None:
+        dialog.reset()
+        dialog.hide()
+        self.finetune_job = None
 
     def _finetune_done(self, report, dialog) -> None:
-        dialog.reset()
-        self.finetune_job = None
+        self._end_finetune(dialog)
         self.last_finetune = report
         b, a = report.before, report.after
         mine = a.get("homemade_test")
@@ -508,12 +608,30 @@ class MainWindow(QMainWindow):
         text += f"\n\nSaved {report.output}. Switching to it now."
         self.statusBar().showMessage(text.replace("\n", " "), 15000)
         if not os.environ.get("DIGITPAD_NO_DIALOGS"):
-            box = QMessageBox(QMessageBox.Information, "Fine-tuning finished", text, QMessageBox.Ok, self)
-            box.setDetailedText(self.last_finetune_details)  # confusion matrices behind "Show Details…"
-            box.exec()
+            self.finetune_result_box(text).exec()
         self.load_model(report.output)
         if self.dataset_window is not None:
             self.dataset_window.forget_predictions()
+
+    def finetune_result_box(self, text: str) -> QMessageBox:
+        """The finished message, with the confusion matrices behind "Show Details…" in a box tall and
+        wide enough to read them."""
+        from PySide6.QtGui import QFontDatabase, QFontMetrics
+        from PySide6.QtWidgets import QTextEdit
+
+        box = QMessageBox(QMessageBox.Information, "Fine-tuning finished", text, QMessageBox.Ok, self)
+        details = self.last_finetune_details
+        box.setDetailedText(details)
+        edit = box.findChild(QTextEdit)
+        if edit is not None:
+            font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+            edit.setFont(font)
+            edit.setLineWrapMode(QTextEdit.NoWrap)
+            metrics = QFontMetrics(font)
+            widest = max((metrics.horizontalAdvance(line) for line in details.splitlines()), default=0)
+            edit.setFixedHeight(metrics.lineSpacing() * 16 + 2 * edit.frameWidth() + 8)  # one whole block
+            edit.setMinimumWidth(widest + edit.verticalScrollBar().sizeHint().width() + 2 * edit.frameWidth() + 12)
+        return box
 
     @property
     def last_finetune_details(self) -> str:
@@ -522,9 +640,84 @@ class MainWindow(QMainWindow):
         return "" if r is None else format_before_after(r.before, r.after)
 
     def _finetune_failed(self, message: str, dialog) -> None:
-        dialog.reset()
-        self.finetune_job = None
+        self._end_finetune(dialog)
         self._show_error("Fine-tuning stopped", message)
+
+    def _finetune_cancelled(self, dialog) -> None:
+        self._end_finetune(dialog)
+        self.statusBar().showMessage("Fine-tuning cancelled", 8000)
+        model = f", and {self.model.name} is still the model in use" if self.model else ""
+        self._show_notice("Fine-tuning cancelled", f"Fine-tuning was cancelled. Nothing was saved{model}.")
+
+    def _finetune_not_enough(self, message: str, dialog) -> None:
+        from .finetune_job import short_digits
+
+        self._end_finetune(dialog)
+        self._tell_not_enough(short_digits(message))
+
+    def _tell_not_enough(self, short: dict[int, int]) -> None:
+        """``short``: the digits with too few samples, each with how many it has."""
+        from ..core.sample_store import TEST_EVERY
+
+        digits = sorted(short)
+        if not digits:
+            more = "a few more of each digit"
+        elif len(digits) <= 3:
+            more = "more of " + ", ".join(f"{d} ({short[d]} so far)" if short[d] else f"{d} (none yet)"
+                                          for d in digits)
+        else:
+            more = "more of " + ", ".join(map(str, digits[:-1])) + f" and {digits[-1]}"
+        self._show_notice("Not enough samples", f"Fine-tuning needs at least {TEST_EVERY} samples of every digit: "
+                                                f"some to learn from and one to test on. Collect {more}.")
+
+    def _finetune_needs_mnist(self, message: str, dialog, output: str) -> None:
+        """MNIST was not found: offer to locate it (and remember it), then start again."""
+        self._end_finetune(dialog)
+        # core.mnist_data says where it looked, then gives command-line advice the app replaces with a button
+        looked = message.split(" Pass --mnist")[0].removeprefix("MNIST not found. ").rstrip(".")
+        looked = looked.replace("--mnist path does not exist", "not there any more")
+        text = ("Fine-tuning needs MNIST: it mixes MNIST's digits with yours and measures both before and after. "
+                f"DigitPad did not find it ({looked[:1].lower() + looked[1:]}).\n\nShow DigitPad where it is: an "
+                "mnist.npz, or a folder with the four IDX files. DigitPad will remember it.")
+        if os.environ.get("DIGITPAD_NO_DIALOGS"):
+            self.last_error = text
+            return
+        box = QMessageBox(QMessageBox.Information, "Where is MNIST?", text, QMessageBox.Cancel, self)
+        locate = box.addButton("Locate MNIST…", QMessageBox.AcceptRole)
+        box.setDefaultButton(locate)
+        box.exec()
+        if box.clickedButton() is locate and self.locate_mnist():
+            self.start_finetune(output)
+
+    def locate_mnist(self) -> bool:
+        """Ask where MNIST is (an .npz or an IDX folder), check it, and remember it for fine-tuning."""
+        from ..core import mnist_data
+        from .mnist_dialog import MnistDialog
+
+        known = self.mnist_path or self.settings.mnist_path
+        start = str(Path(known).parent) if known else str(Path.home())
+        path = MnistDialog.get_path(self, start)
+        if not path:
+            return False
+        QGuiApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            arrays = mnist_data.load_path(path)
+        except DigitPadError as exc:
+            self._show_error("Not MNIST", f"{exc}\n\nChoose an mnist.npz (with x_train, y_train, x_test, y_test) "
+                             "or a folder with MNIST's four IDX files.")
+            return False
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.mnist_path = self.settings.mnist_path = path
+        self.statusBar().showMessage(f"MNIST: {len(arrays['y_train']):,} training and {len(arrays['y_test']):,} "
+                                     f"test digits in {path}; remembered for fine-tuning", 10000)
+        return True
+
+    def _show_notice(self, title: str, text: str) -> None:
+        """Tell something that is not an error (an information icon, not a warning)."""
+        self.last_notice = (title, text)
+        if not os.environ.get("DIGITPAD_NO_DIALOGS"):
+            QMessageBox.information(self, title, text)
 
     # -- small things ---------------------------------------------------------------------------
     def set_brush(self, value: int) -> None:
@@ -540,26 +733,39 @@ class MainWindow(QMainWindow):
         self.actions_.redo.setEnabled(self.canvas.document.can_redo())
 
     def model_info_text(self) -> str:
+        """Model Info for people (``core.model_info.readable_summary``), as HTML."""
+        from html import escape
+
+        from ..core.model_info import readable_summary
+
         if self.model is None:
             return "No model is loaded yet."
-        d, info = self.model.description, self.model.info
-        lines = [f"<b>{d['name']}</b>", f"file: {d['path']}", f"architecture: {info.architecture}",
-                 f"parameters: {d['parameters']:,}", f"input: {d['input']}",
-                 f"outputs: {', '.join(d['outputs'])} (classes: {d['classifier_output']}, reconstruction: "
-                 f"{d['reconstruction_output'] or 'none'})",
-                 f"preprocessing: binarise {'on' if info.preprocessing.binarize else 'off'}, "
-                 f"enhance {'on' if info.preprocessing.enhance else 'off'}"]
-        for key, value in info.metrics.items():
-            if isinstance(value, float):
-                lines.append(f"{key.replace('_', ' ')}: {value * 100:.2f}%" if value <= 1 else f"{key}: {value}")
-        if info.thresholds:
-            lines.append("calibrated thresholds: " + ", ".join(f"{k} {v}" for k, v in info.thresholds.items()))
-        if info.created:
-            lines.append(f"trained: {info.created} with DigitPad {info.digitpad_version}")
-        return "<br>".join(lines)
+        parts = [f"<h3>{escape(self.model.name)}</h3>"]
+        for heading, lines in readable_summary(self.model.info, self.model.description,
+                                               self.model.has_digit_likeness):
+            if heading:
+                parts.append(f"<p><b>{escape(heading)}</b></p>")
+            parts.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>")
+        return "".join(parts)
 
     def show_model_info(self) -> None:
-        QMessageBox.information(self, "Model info", self.model_info_text())
+        from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser
+
+        if getattr(self, "model_info_dialog", None) is None:
+            dialog = QDialog(self)
+            dialog.setWindowTitle("Model info")
+            layout = QVBoxLayout(dialog)
+            dialog.browser = QTextBrowser()
+            dialog.browser.setOpenLinks(False)
+            buttons = QDialogButtonBox(QDialogButtonBox.Close)
+            buttons.rejected.connect(dialog.close)
+            layout.addWidget(dialog.browser)
+            layout.addWidget(buttons)
+            dialog.resize(620, 560)
+            self.model_info_dialog = dialog
+        self.model_info_dialog.browser.setHtml(self.model_info_text())
+        self.model_info_dialog.show()
+        self.model_info_dialog.raise_()
 
     def about_text(self) -> str:
         import cv2
@@ -576,9 +782,111 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(self, "About DigitPad", self.about_text())
 
+    def shortcuts_text(self) -> str:
+        from html import escape
+
+        rows = "".join(f"<tr><td>{escape(what)}</td><td>&nbsp;&nbsp;<b>{escape(keys)}</b></td></tr>"
+                       for what, keys in shortcut_table(self.actions_))
+        return (f"<table>{rows}</table><p>In <i>Collect My Handwriting</i>: Enter saves, Space skips, Backspace "
+                "takes back the last sample, Esc clears.<br>In <i>My Samples</i>: a digit key relabels the "
+                "selection, Delete deletes it, Ctrl+Z undoes either.</p>")
+
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard Shortcuts: made from the actions' declarations (non-modal, like a cheat sheet)."""
+        box = QMessageBox(QMessageBox.NoIcon, "Keyboard shortcuts", self.shortcuts_text(), QMessageBox.Close, self)
+        box.setWindowModality(Qt.NonModal)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        self.shortcuts_box = box
+        box.show()
+
+    # -- quitting -------------------------------------------------------------------------------
+    def quit_app(self) -> None:
+        """Ctrl+Q from any DigitPad window: close them all and end the process. While a
+        fine-tuning runs, ask first; if the user stops it, end once the run has stopped."""
+        job = self.finetune_job
+        waiting = job is not None and self._stop_confirmed and job.is_running()
+        if waiting:  # closing the last window must not end the event loop before the run has stopped
+            QApplication.setQuitOnLastWindowClosed(False)
+        if not self.close():  # the question is open, or the user keeps the fine-tuning
+            return
+        for window in QApplication.topLevelWidgets():  # dialogs and windows this one does not own
+            if window is not self and window.isVisible():
+                window.close()
+        if not waiting:
+            QApplication.quit()
+            return
+        # The run notices the cancel between training steps and stops without saving. Ending the
+        # process under it could abort inside TensorFlow, so wait; but not for a step that cannot be
+        # interrupted (preparing data in worker processes can take minutes): then end at once.
+        started = time.monotonic()
+        timer = QTimer(self)
+
+        def check():
+            if job.is_running() and time.monotonic() - started < self.QUIT_WAIT_S:
+                return
+            timer.stop()
+            QApplication.setQuitOnLastWindowClosed(True)
+            if job.is_running():
+                self._end_process_now()
+            QApplication.quit()
+
+        timer.timeout.connect(check)
+        timer.start(100)
+
+    QUIT_WAIT_S = 15.0
+
+    @staticmethod
+    def _end_process_now() -> None:
+        """The fine-tuning did not stop in time: end its worker processes and this one, skipping
+        the interpreter's shutdown, which would wait for them (or abort in TensorFlow). Settings
+        were saved when the window closed; model files are written atomically, so none is left
+        half-written."""
+        import multiprocessing
+        import sys
+
+        for child in multiprocessing.active_children():
+            child.terminate()
+        print("DigitPad: the fine-tuning was still preparing its data; stopped it without waiting.",
+              file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(0)
+
+    def _ask_stop_finetune(self) -> None:
+        """Asked without blocking, so the running job keeps reporting while the user decides."""
+        if self.quit_question is not None:
+            self.quit_question.raise_()
+            return
+        box = QMessageBox(QMessageBox.Question, "Quit DigitPad", "Stop fine-tuning and quit?",
+                          QMessageBox.Yes | QMessageBox.No, self)
+        box.setInformativeText("The model being fine-tuned is not saved. The current model stays as it is.")
+        box.button(QMessageBox.Yes).setText("Stop and Quit")
+        box.button(QMessageBox.No).setText("Keep Fine-tuning")
+        box.setDefaultButton(QMessageBox.No)
+
+        def answered(_result) -> None:
+            self.quit_question = None
+            if box.clickedButton() is box.button(QMessageBox.Yes):
+                self._stop_confirmed = True
+                if self.finetune_job is not None:  # (it may have ended while the user read the question)
+                    self.finetune_job.blockSignals(True)  # its "cancelled" must not open a message on the way out
+                    self.finetune_job.cancel()
+                self.quit_app()
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        self.quit_question = box
+        box.open()
+
     def closeEvent(self, event) -> None:
+        if self.finetune_job is not None and self.finetune_job.is_running() and not self._stop_confirmed:
+            event.ignore()
+            self._ask_stop_finetune()
+            return
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
+        for window in (self.collection_window, self.dataset_window):  # the app is this window
+            if window is not None:
+                window.close()
         if self.worker is not None:
             self.worker.shutdown()
         super().closeEvent(event)

@@ -11,7 +11,20 @@ from ..core.verdict import Verdict
 
 ACCENT = "#3d8bfd"
 BAR = "#8a94a6"
+LABEL = "#4a5060"
 pg.setConfigOptions(antialias=True)
+
+
+def percent_label(p: float) -> str:
+    """A bar's label: none under 0.5% (the bar is not visible either), "<1%" rather than a rounded
+    "1%" that overstates it, and ">99%" for a winner that is not quite certain."""
+    if p < 0.005:
+        return ""
+    if p < 0.01:
+        return "<1%"
+    if 0.99 < p < 1.0 and round(p * 100) >= 100:
+        return ">99%"
+    return f"{p * 100:.0f}%"
 
 
 class ProbabilityChart(pg.PlotWidget):
@@ -20,7 +33,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(120)  # the window must fit a 768-px-high laptop screen
         plot = self.getPlotItem()
         plot.setYRange(0, 1.25, padding=0)
         plot.setXRange(-0.6, 9.6, padding=0)
@@ -32,7 +45,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.addItem(self.bars)
         self.labels = []
         for i in range(10):
-            label = pg.TextItem("", anchor=(0.5, 1.0), color="#4a5060")
+            label = pg.TextItem("", anchor=(0.5, 1.0), color=LABEL)
             label.setPos(i, 0)
             self.addItem(label)
             self.labels.append(label)
@@ -44,15 +57,18 @@ class ProbabilityChart(pg.PlotWidget):
         brushes = [pg.mkBrush(ACCENT if (i == winner and highlight) else BAR) for i in range(10)]
         self.bars.setOpts(height=heights, brushes=brushes)
         for i, (label, h) in enumerate(zip(self.labels, heights)):
-            label.setText(f"{h * 100:.0f}%" if probs is not None and h >= 0.005 else "")
-            label.setPos(i, h + 0.1)
+            label.setText(percent_label(h) if probs is not None else "")
+            inside = h > 0.7  # above a tall bar the label would be cut off by a short chart: put it inside
+            label.setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
+            label.setColor("#ffffff" if inside else LABEL)
+            label.setPos(i, h - 0.02 if inside else h + 0.02)
         self.heights = heights
 
 
 def _image_view(title: str, colormap: str | None = None):
     view = pg.GraphicsLayoutWidget()
     view.setBackground(None)
-    view.setMinimumSize(96, 96)
+    view.setMinimumSize(48, 48)  # six in a row must fit a narrow window; they grow with it
     box = view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
     box.setMenuEnabled(False)
     item = pg.ImageItem(axisOrder="row-major")
@@ -62,6 +78,7 @@ def _image_view(title: str, colormap: str | None = None):
     box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
     caption = QLabel(title)
     caption.setAlignment(Qt.AlignCenter)
+    caption.setWordWrap(True)  # "scaled to 20 px" may take two lines rather than widen the window
     return view, item, box, caption
 
 
@@ -74,12 +91,20 @@ class ImageStrip(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         self.items = {}
         self.boxes = {}
+        self.views = {}  # name -> (picture, caption) widgets, to hide a picture that does not apply
         for col, name in enumerate(names):
             view, item, box, caption = _image_view(name, (colormaps or {}).get(name))
             grid.addWidget(view, 0, col)
             grid.addWidget(caption, 1, col)
             self.items[name] = item
             self.boxes[name] = box
+            self.views[name] = (view, caption)
+
+    def set_shown(self, names) -> None:
+        """Show only these pictures (the others leave no empty box behind)."""
+        for name, widgets in self.views.items():
+            for widget in widgets:
+                widget.setVisible(name in names)
 
     def show_images(self, images: dict[str, np.ndarray | None], levels: dict[str, tuple] | None = None) -> None:
         for name, item in self.items.items():
@@ -138,8 +163,20 @@ class StagesPanel(QWidget):
         self.strip = ImageStrip([STAGE_TITLES[s] for s in STAGES])
         self.caption = QLabel("The exact array the model received is the last picture.")
         self.caption.setAlignment(Qt.AlignCenter)
+        self.caption.setWordWrap(True)
         layout.addWidget(self.strip)
         layout.addWidget(self.caption)
+        self.strip.set_shown([STAGE_TITLES[s] for s in STAGES if s not in ("binarized", "enhanced")])  # until told
+
+    def set_preprocessing(self, settings) -> None:
+        """Show the stages this model's preprocessing runs (core.preprocess.PreprocessSettings) and
+        say which optional ones it skips, rather than leave empty boxes for them."""
+        ran = {"binarized": settings.binarize, "enhanced": settings.enhance}
+        self.strip.set_shown([STAGE_TITLES[s] for s in STAGES if ran.get(s, True)])
+        skipped = [{"binarized": "binarising", "enhanced": "enhancement"}[s] for s, on in ran.items() if not on]
+        note = ("" if not skipped else f" This model was trained without the paper's optional "
+                f"{' and '.join(skipped)}, so the centred picture is what it reads.")
+        self.caption.setText("The exact array the model received is the last picture." + note)
 
     def show_stages(self, stages: dict[str, np.ndarray]) -> None:
         self.strip.show_images({STAGE_TITLES[k]: v for k, v in stages.items() if k in STAGE_TITLES})
@@ -169,8 +206,8 @@ class VerdictLabel(QLabel):
             big, small = "?", f"not sure (best guess {digit}, {confidence * 100:.0f}%)"
         elif verdict is Verdict.NOT_A_DIGIT:
             big, small = "✕", "not a digit"
-        if reason and verdict is Verdict.NOT_A_DIGIT:
-            small += f"<br><span style='font-size:11px'>{reason}</span>"
+            if reason:
+                small += f"<br><span style='font-size:11px'>{reason}</span>"
         else:
             big, small = "–", "draw a digit"
         self.setText(f"<div style='font-size:56px; font-weight:600; color:{color}'>{big}</div>"

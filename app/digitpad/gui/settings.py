@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 ORGANIZATION = "DigitPad"
 APPLICATION = "DigitPad"
@@ -60,6 +61,39 @@ class AppSettings:
     def add_recent_model(self, path: str) -> None:
         items = [path] + [p for p in self.recent_models if p != path]
         self._s.setValue("model/recent", json.dumps(items[:MAX_RECENT]))
+
+    @property
+    def mnist_path(self) -> str | None:
+        """Where the user showed MNIST to be (an .npz or an IDX folder), for fine-tuning."""
+        return str(self._s.value("data/mnist", "")) or None
+
+    @mnist_path.setter
+    def mnist_path(self, path: str | None) -> None:
+        self._s.setValue("data/mnist", path or "")
+
+    @property
+    def writer_name(self) -> str:
+        """The name the Collect window last collected under."""
+        return str(self._s.value("collect/writer", "") or "")
+
+    @writer_name.setter
+    def writer_name(self, name: str) -> None:
+        self._s.setValue("collect/writer", name)
+
+    def dialog_folder(self) -> str:
+        """Where Open and Save dialogs start: the folder last used in one, else the user's
+        Documents folder, else the home folder."""
+        last = str(self._s.value("dialogs/folder", "") or "")
+        if last and os.path.isdir(last):
+            return last
+        documents = QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation)
+        return documents if documents and os.path.isdir(documents) else os.path.expanduser("~")
+
+    def remember_dialog_path(self, path: str) -> None:
+        """A file or folder chosen in a dialog: the next dialog starts in its folder."""
+        folder = path if os.path.isdir(path) else os.path.dirname(path)
+        if folder:
+            self._s.setValue("dialogs/folder", os.path.abspath(folder))
 
     def thresholds_for(self, model_path: str) -> dict | None:
         raw = self._s.value("thresholds/" + _key(model_path), "")

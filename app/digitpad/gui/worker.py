@@ -1,4 +1,4 @@
-"""The one background worker that owns TensorFlow and the model.
+"""The one background worker that owns the model (and TensorFlow, when a model needs it).
 
 Several windows ask it to recognise drawings (the main window, the Collect window); each is a
 *requester*, named by a key, and keeps its own line to the worker, as napari's layer slicer keys its
@@ -33,6 +33,7 @@ class RecognitionRequest:
     ink: Ink | None = None
     image: np.ndarray | None = None
     submitted: float = field(default_factory=time.perf_counter)
+    numbers: bool = False  # also read the ink as a number, digit by digit (the main window's number mode)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class RecognitionResult:
     latency_ms: float
     submitted: float
     error: str | None = None
+    digits: tuple = ()  # core.number_reading.DigitReading, left to right, when the ink holds 2+ digits
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,10 @@ class RecognitionWorker(QObject):
     def _load(self, path: str, trust: bool = False) -> None:
         start = time.perf_counter()
         try:
-            from ..ml.recognizer import Recognizer  # TensorFlow is imported here, off the GUI thread
+            # off the GUI thread; a plain .keras file runs in numpy, anything else imports TensorFlow here
+            from ..ml.numpy_recognizer import load_recognizer
 
-            rec = Recognizer.load(path, trust=trust)
+            rec = load_recognizer(path, trust=trust)
         except DigitPadError as exc:
             self.modelFailed.emit(path, str(exc))
             return
@@ -132,11 +135,13 @@ class RecognitionWorker(QObject):
         """The signal that carries ``requester``'s fresh results (a RecognitionResult), on the GUI thread."""
         return self._requester(requester).channel.resultReady
 
-    def submit(self, requester: Hashable, ink: Ink | None = None, image: np.ndarray | None = None) -> int:
-        """Queue a snapshot for ``requester``, replacing only its own request still waiting; returns its id."""
+    def submit(self, requester: Hashable, ink: Ink | None = None, image: np.ndarray | None = None,
+               numbers: bool = False) -> int:
+        """Queue a snapshot for ``requester``, replacing only its own request still waiting; returns its id.
+        ``numbers``: also read an ink of several digits digit by digit (the result's ``digits``)."""
         state = self._requester(requester)
         request = RecognitionRequest(requester, next(self._ids), ink,
-                                     None if image is None else np.array(image, copy=True))
+                                     None if image is None else np.array(image, copy=True), numbers=numbers)
         with self._lock:
             self._cancel_pending(state)
             state.pending = self._executor.submit(self._run, request)
@@ -187,9 +192,39 @@ class RecognitionWorker(QObject):
             self._finished.emit(RecognitionResult(request.requester, request.id, None, 0.0, request.submitted,
                                                   str(exc)))
             return
+        digits = self._read_number(rec, request.ink) if request.numbers and request.ink is not None else ()
         self.processed += 1
         self._finished.emit(RecognitionResult(request.requester, request.id, recognition,
-                                              (time.perf_counter() - start) * 1000, request.submitted))
+                                              (time.perf_counter() - start) * 1000, request.submitted,
+                                              digits=digits))
+
+    @staticmethod
+    def _read_number(rec, ink: Ink) -> tuple:
+        """On the worker thread: ``ink``'s digits read one by one when it holds two or more, else ``()``.
+        A failure here costs the number mode only, never the answer for the drawing as a whole."""
+        if sum(len(s) > 0 for s in ink.strokes) < 2 or not hasattr(rec, "predict"):  # cheap: one stroke, one digit
+            return ()
+        try:
+            from ..core.number_reading import read_digits
+            from ..core.recognition import Predictions
+            from ..ml.numpy_recognizer import FEW
+
+            def joined(parts, name):
+                return None if getattr(parts[0], name) is None else np.concatenate([getattr(p, name) for p in parts])
+
+            def predict(images: np.ndarray) -> Predictions:
+                # a handful at a time: a longer call counts as a batch job, which may be handed to TensorFlow
+                parts = [rec.predict(images[i:i + FEW]) for i in range(0, len(images), FEW)]
+                return parts[0] if len(parts) == 1 else Predictions(
+                    *(joined(parts, n) for n in ("probabilities", "reconstructions", "reconstruction_errors",
+                                                 "digit_likeness")))
+
+            return read_digits(ink, predict, rec.info.preprocessing)
+        except Exception:  # noqa: BLE001 - a drawing the splitter chokes on is still read as a whole
+            import logging
+
+            logging.getLogger(__name__).warning("reading the drawing as a number failed", exc_info=True)
+            return ()
 
     @Slot(object)
     def _deliver(self, result: RecognitionResult) -> None:

@@ -15,12 +15,11 @@ from ..core.errors import DigitPadError
 from ..core.labelled_sets import LabelledSet
 from ..core.metrics import Scores
 from ..core.sample_store import TEST_EVERY, SampleStore
+from ..core.training_presets import MIN_TEST_PER_DIGIT, MIN_TRAIN_PER_DIGIT, finetune_shortfall
 from .evaluation import evaluate_set
 from .recognizer import Recognizer
 from .training import TrainConfig, train
 
-MIN_TRAIN_PER_DIGIT = 2
-MIN_TEST_PER_DIGIT = 1
 MAX_MNIST_DROP = 0.002  # 0.2 points
 
 
@@ -44,8 +43,7 @@ def check_enough(y_train: np.ndarray, y_test: np.ndarray) -> list[int]:
     def n(y, d):
         return int((y == d).sum())
 
-    short = [d for d in range(10) if n(y_train, d) < MIN_TRAIN_PER_DIGIT or
-             (n(y_test, d) < MIN_TEST_PER_DIGIT and n(y_train, d) + n(y_test, d) < TEST_EVERY)]
+    short = finetune_shortfall({d: {"train": n(y_train, d), "test": n(y_test, d)} for d in range(10)})
     if short:
         counts = ", ".join(f"{d}: {n(y_train, d)} train/{n(y_test, d)} test" for d in short)
         raise NotEnoughSamples(f"Too few samples to fine-tune and test. Every digit needs at least "

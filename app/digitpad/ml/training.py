@@ -211,8 +211,12 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
     if cfg.store:
         with SampleStore(cfg.store) as db:
             store_samples = db.samples(split="train")
+    if cancelled():
+        raise Cancelled("training cancelled; nothing was saved")
     pool = extra_pool([ExtraSource.parse(e) for e in cfg.extra], store_samples, str(cfg.store or ""), cfg.variants,
                       cfg.seed, log)
+    if cancelled():
+        raise Cancelled("training cancelled; nothing was saved")
     habits = _habit_bank(cfg.habits, cfg.seed, log)
     with _strategy().scope():
         model = keras.saving.load_model(cfg.init_from, compile=False) if base else build(cfg.architecture)

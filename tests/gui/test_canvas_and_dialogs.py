@@ -1,0 +1,146 @@
+"""Small things a newcomer meets (issue 14, item 15): fast strokes drawn smooth, Open/Save dialogs
+that start where the user was, and shortcut help that lists every shortcut."""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QStandardPaths, Qt
+from PySide6.QtGui import QColor, QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from digitpad.core.ink import Ink, write_ink
+from gui_support import open_window
+from support import ROOT
+
+
+def fast_stroke(widget, points):
+    """A stroke as a fast hand gives it: one mouse event per point, far apart."""
+    def send(kind, x, y, button, buttons):
+        pos = QPointF(float(x), float(y))
+        QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons,
+                                                   Qt.NoModifier))
+
+    send(QEvent.MouseButtonPress, *points[0], Qt.LeftButton, Qt.LeftButton)
+    for x, y in points[1:]:
+        send(QEvent.MouseMove, x, y, Qt.NoButton, Qt.LeftButton)
+    send(QEvent.MouseButtonRelease, *points[-1], Qt.LeftButton, Qt.NoButton)
+
+
+def inked(image, x, y, background: QColor) -> bool:
+    """Whether any pixel within 1 px of (x, y) differs clearly from the background."""
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            c = image.pixelColor(int(round(x)) + dx, int(round(y)) + dy)
+            if abs(c.lightness() - background.lightness()) > 60:
+                return True
+    return False
+
+
+def test_a_fast_round_stroke_is_drawn_round_not_as_a_polygon(qtbot, window):
+    c = window.canvas
+    window.brush_slider.setValue(6)  # a thin pen shows the shape
+    cx, cy, r = c.width() / 2, c.height() / 2, min(c.width(), c.height()) * 0.35
+    t = np.linspace(0, 2 * np.pi, 9)  # eight chords of ~0.77 r: a polygon would cut 0.076 r inside
+    fast_stroke(c, list(zip(cx + r * np.cos(t), cy + r * np.sin(t))))
+    assert len(c.document.strokes[-1]) == 9  # the ink keeps what the mouse gave
+    image = c.grab().toImage()
+    background = image.pixelColor(3, 3)
+    mid = (t[1:-2] + t[2:-1]) / 2  # half-way between reported points, away from the stroke's two ends
+    assert r * (1 - np.cos(np.pi / 8)) > 6  # the polygon's chord is clearly apart from the circle here
+    for a in mid:
+        assert inked(image, cx + r * np.cos(a), cy + r * np.sin(a), background), np.degrees(a)
+        chord = r * np.cos(np.pi / 8)  # where the straight chord would pass
+        assert not inked(image, cx + chord * np.cos(a), cy + chord * np.sin(a), background), np.degrees(a)
+
+
+class FakeDialogs:
+    """QFileDialog's static functions, answered by the test; records where each dialog started."""
+
+    def __init__(self, monkeypatch):
+        self.started_in: list[str] = []
+        self.answers: list[str] = []
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(self._file))
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(self._file))
+        monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(self._folder))
+
+    def _file(self, parent, title, start, filters="", *rest):
+        self.started_in.append(start)
+        return self.answers.pop(0), ""
+
+    def _folder(self, parent, title, start, *rest):
+        self.started_in.append(start)
+        return self.answers.pop(0)
+
+
+def documents_or_home() -> str:
+    docs = QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation)
+    return docs if docs and os.path.isdir(docs) else os.path.expanduser("~")
+
+
+def test_open_and_save_start_in_documents_then_in_the_last_used_folder(qtbot, window, settings, shipped_model,
+                                                                        tmp_path, monkeypatch):
+    dialogs = FakeDialogs(monkeypatch)
+    drawings = tmp_path / "drawings"
+    drawings.mkdir()
+    write_ink(drawings / "seven.json", Ink(400, 400, (np.array([[100.0, 100], [300, 100], [180, 330]]),)))
+
+    window.activateWindow()
+    dialogs.answers.append(str(drawings / "seven.json"))
+    QTest.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    assert dialogs.started_in[-1] == documents_or_home()  # the first time: the user's documents
+    assert len(window.canvas.document.strokes) == 1
+
+    dialogs.answers.append(str(tmp_path / "elsewhere" / "mine.json"))
+    (tmp_path / "elsewhere").mkdir()
+    QTest.keyClick(window, Qt.Key_S, Qt.ControlModifier)
+    assert dialogs.started_in[-1] == str(drawings / "drawing.json")  # proposed where the user just was
+    assert (tmp_path / "elsewhere" / "mine.json").is_file()
+
+    window.close()
+    again = open_window(qtbot, settings, shipped_model)  # remembered in the settings
+    again.activateWindow()
+    dialogs.answers.append("")  # cancelled
+    QTest.keyClick(again, Qt.Key_M, Qt.ControlModifier)  # Open Model starts there too
+    assert dialogs.started_in[-1] == str(tmp_path / "elsewhere")
+    again.store_path = str(tmp_path / "mine.sqlite")
+    again.open_dataset()
+    dialogs.answers.append("")
+    again.dataset_window._choose_import(folder=False)  # and My Samples' Import
+    assert dialogs.started_in[-1] == str(tmp_path / "elsewhere")
+    again.close()
+
+
+def test_a_remembered_folder_that_is_gone_falls_back_to_documents(settings, tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    settings.remember_dialog_path(str(gone / "x.json"))
+    assert settings.dialog_folder() == str(gone)
+    gone.rmdir()
+    assert settings.dialog_folder() == documents_or_home()
+
+
+def test_shortcut_help_lists_every_shortcut_including_fine_tune_and_quit(qtbot, window):
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key_Slash, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: getattr(window, "shortcuts_box", None) is not None and window.shortcuts_box.isVisible(),
+                    timeout=3000)
+    text = window.shortcuts_box.text()
+    assert "Fine-tune on My Samples" in text and "Ctrl+Shift+F" in text
+    assert "Quit" in text and "Ctrl+Q" in text
+    for action in window.actions_:
+        for key in action.shortcuts():
+            assert key.toString() in text, action.text()
+    window.shortcuts_box.close()
+
+
+def test_the_readme_shortcut_table_has_every_actions_shortcut(window):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| Action | Shortcut |", 1)[1].split("\n\n", 1)[0]
+    keys = set(re.findall(r"`([^`]+)`", table))
+    for action in window.actions_:
+        for key in action.shortcuts():
+            name = key.toString().replace("Del", "Delete")
+            assert name in keys, f"{action.text()}: {name} is not in the README's shortcut table"
