@@ -16,11 +16,11 @@ from typing import Callable
 import numpy as np
 
 from .ink import Ink, ink_to_mnist
-from .ink_augment import InkDistortion, distort
+from .ink_augment import InkDistortion
 from .parallel import map_chunks
 from .preprocess import SIZE
 # the curve pieces and pen tremor of the writing habits, so both kinds of synthetic ink match
-from .writing_habits import _CHUNK, _arc, _bezier, _count, _join, _line, _maybe_reverse, _smooth_noise
+from .writing_habits import _CHUNK, _arc, _bezier, _count, _join, _line, _maybe_reverse, drawn_on_canvas
 
 Strokes = list[np.ndarray]
 _TAU = 2 * np.pi
@@ -245,13 +245,7 @@ def scribble_ink(kind: str, rng: np.random.Generator, canvas: float = 256.0) -> 
     """
     if kind not in _TEMPLATES:
         raise ValueError(f"unknown scribble kind {kind!r}; known: {', '.join(KINDS)}")
-    strokes = [s + _smooth_noise(len(s), rng) for s in _TEMPLATES[kind](rng)]
-    ink = distort(Ink(1.0, 1.0, tuple(strokes)), rng, InkDistortion())
-    pts = ink.points()
-    lo, extent = pts.min(axis=0), np.ptp(pts, axis=0)
-    scale = rng.uniform(0.4, 0.9) * canvas / max(float(extent.max()), 1e-9)
-    origin = rng.uniform(0, 1, 2) * (canvas - extent * scale)
-    return Ink(canvas, canvas, tuple((s - lo) * scale + origin for s in ink.strokes))
+    return drawn_on_canvas(_TEMPLATES[kind](rng), rng, canvas, (0.4, 0.9))
 
 
 def _chunk(job: tuple[int, int, int]) -> np.ndarray:

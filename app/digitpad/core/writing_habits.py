@@ -218,11 +218,17 @@ def habit_ink(name: str, rng: np.random.Generator, canvas: float = 256.0) -> Ink
     """
     if name not in _TEMPLATES:
         raise ValueError(f"unknown writing habit {name!r}; known: {', '.join(_TEMPLATES)}")
-    strokes = [s + _smooth_noise(len(s), rng) for s in _TEMPLATES[name][1](rng)]
+    return drawn_on_canvas(_TEMPLATES[name][1](rng), rng, canvas, (0.5, 0.9))
+
+
+def drawn_on_canvas(strokes, rng: np.random.Generator, canvas: float, size: tuple[float, float]) -> Ink:
+    """Template strokes (unit box) with a pen's tremor, slanted, rotated and wobbled, then scaled so
+    the longer side is ``size`` of the canvas and placed at random inside it."""
+    strokes = [s + _smooth_noise(len(s), rng) for s in strokes]
     ink = distort(Ink(1.0, 1.0, tuple(strokes)), rng, InkDistortion())
     pts = ink.points()
     lo, extent = pts.min(axis=0), np.ptp(pts, axis=0)
-    scale = rng.uniform(0.5, 0.9) * canvas / max(float(extent.max()), 1e-9)
+    scale = rng.uniform(*size) * canvas / max(float(extent.max()), 1e-9)
     origin = rng.uniform(0, 1, 2) * (canvas - extent * scale)
     return Ink(canvas, canvas, tuple((s - lo) * scale + origin for s in ink.strokes))
 
