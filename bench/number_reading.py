@@ -1,7 +1,8 @@
 """Whole numbers written by real people: digits of one UNIPEN ``test`` writer set side by side.
 
 Each number has 2-6 digits of one writer, each scaled to its own height (±20%), placed with gaps
-from slightly overlapping boxes to wide, on a drifting baseline. Read through the public command
+from slightly overlapping boxes (up to 15% of the narrower box's width) to wide (0.6 x the height),
+on a drifting baseline. Read through the public command
 ``digitpad predict --number``; also prints per-digit accuracy (on numbers split into the right
 count) against the single-digit accuracy of the same inks, and the latency of one drawn 4-digit
 number (split + read, in process) as median and p95.
@@ -37,7 +38,7 @@ def writers(part: str = "test") -> dict[str, dict[int, list[dict]]]:
 
 def compose(recs: list[dict], rng: np.random.Generator, height: float = 100.0) -> dict:
     """One ink of the digits side by side, left to right."""
-    strokes, x, base = [], 20.0, 40.0
+    strokes, right, base, last_width = [], 20.0, 40.0, None
     for rec in recs:
         pts = [np.asarray(s, float)[:, :2] for s in rec["strokes"] if s]
         allp = np.concatenate(pts)
@@ -46,10 +47,12 @@ def compose(recs: list[dict], rng: np.random.Generator, height: float = 100.0) -
         scale = h / max(hi[1] - lo[1], 1e-6)
         width = (hi[0] - lo[0]) * scale
         base += rng.uniform(-0.1, 0.1) * height
+        # the gap: from boxes overlapping slightly (up to 15% of the narrower box) to wide (0.6 x height)
+        x = right if last_width is None else right + rng.uniform(-0.15 * min(width, last_width), 0.6 * height)
         for s in pts:
             strokes.append([[round(float(x + (px - lo[0]) * scale), 1), round(float(base + (py - lo[1]) * scale), 1)]
                             for px, py in s])
-        x += width + rng.uniform(-0.15, 0.6) * height
+        right, last_width = x + width, width
     xs = [p[0] for s in strokes for p in s]
     ys = [p[1] for s in strokes for p in s]
     return {"width": round(max(xs) + 20), "height": round(max(ys) + 40), "strokes": strokes}
