@@ -62,7 +62,7 @@ def build(count: int, seed: int, out: Path, part: str = "test") -> list[dict]:
     rng = np.random.default_rng(seed)
     pool = {w: d for w, d in writers(part).items() if len(d) >= 3}
     names = sorted(pool)
-    numbers = []
+    numbers, singles = [], []
     for _ in range(count):
         w = pool[names[rng.integers(len(names))]]
         labels = [int(rng.choice(sorted(w))) for _ in range(int(rng.integers(2, 7)))]
@@ -70,8 +70,10 @@ def build(count: int, seed: int, out: Path, part: str = "test") -> list[dict]:
         doc = compose(recs, rng)
         doc["number"] = "".join(map(str, labels))
         numbers.append(doc)
+        singles.extend(recs)
     out.mkdir(parents=True, exist_ok=True)
     (out / "numbers.jsonl").write_text("".join(json.dumps(n) + "\n" for n in numbers))
+    (out / "singles.jsonl").write_text("".join(json.dumps(r) + "\n" for r in singles))
     return numbers
 
 
@@ -129,6 +131,26 @@ def main() -> None:
             wrong["too few digits" if k < len(n["number"]) else "too many digits" if k > len(n["number"])
                   else "a digit misread"] += 1
     print("errors: " + ", ".join(f"{k} {v}" for k, v in wrong.most_common()))
+    # what segmentation costs: every digit of a wrongly split number counts as wrong, against the
+    # same inks read one by one as single digits
+    singles = [json.loads(line) for line in (args.out / "singles.jsonl").read_text().splitlines()]
+    cmd1 = [c for c in cmd if c != "--number"][:-1] + [str(args.out / "singles.jsonl")]
+    alone = [json.loads(line).get("digit") for line in subprocess.run(
+        cmd1, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "app")}).stdout.splitlines()]
+    single_acc = float(np.mean([a == r["label"] for a, r in zip(alone, singles)]))
+    def common(a: str, b: str) -> int:
+        """Digits read right, aligned (longest common subsequence): a split error costs its own digits."""
+        row = [0] * (len(b) + 1)
+        for ca in a:
+            prev = 0
+            for j, cb in enumerate(b, 1):
+                prev, row[j] = row[j], prev + 1 if ca == cb else max(row[j], row[j - 1])
+        return row[-1]
+
+    total = sum(len(n["number"]) for n in numbers)
+    aligned = sum(common(a.get("number") or "", n["number"]) for a, n in zip(answers, numbers)) / total
+    print(f"per digit in numbers (aligned): {aligned * 100:.2f}%; the same {len(singles)} inks read alone: "
+          f"{single_acc * 100:.2f}% (segmentation costs {(single_acc - aligned) * 100:.2f} points)")
     med, p95 = latency(numbers)
     print(f"one drawn 4-digit number -> answer: median {med:.1f} ms, p95 {p95:.1f} ms")
 
