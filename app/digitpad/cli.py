@@ -43,6 +43,7 @@ def cmd_train(args) -> int:
                       batch_size=args.batch_size, seed=args.seed, mnist=args.mnist, extra=args.extra or [],
                       extra_share=args.extra_share, variants=args.variants, habits=args.habits,
                       non_digits=args.non_digits or [], calibration=args.calibrate or [],
+                      non_digit_share=args.non_digit_share,
                       augment=None if args.augment is None else args.augment == "on",
                       stroke_mix=args.stroke_mix, limit=args.limit,
                       log_dir=None if args.no_tensorboard else Path(args.logdir or f"runs/{Path(args.output).stem}"))
@@ -373,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="letters, symbols and other non-digits that teach the model's is_digit output: ink JSON "
                         "Lines (selected by keys as for --extra) or an .npz of 28x28 pictures under 'x'; added to "
                         "the shipped resources/non-digits.npz and synthetic scribbles; repeatable")
+    t.add_argument("--non-digit-share", type=float, help="share of each epoch of non-digits (models with an "
+                   "is_digit output); default: " + _per_preset("non_digit_share"))
     t.add_argument("--calibrate", action="append", metavar="DATA",
                    help="labelled digits, as for --extra, used only to calibrate the verdict thresholds; repeatable")
     t.add_argument("--augment", choices=["on", "off"], help="default: on")
