@@ -19,3 +19,14 @@ def mnist_path() -> Path:
 def run_cli(args: list[str], env: dict, input: str | None = None, timeout: float = 600):
     return subprocess.run([sys.executable, "-m", "digitpad", *args], env=env, input=input, capture_output=True,
                           text=True, timeout=timeout, cwd=ROOT)
+
+
+def randomise_batch_norms(model, rng):
+    """Batch norms with random statistics, so a forward pass that ignores one is caught."""
+    from keras import layers
+
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.set_weights([rng.normal(size=w.shape) if "beta" in w.path or "mean" in w.path
+                               else rng.random(w.shape) + 0.5 for w in layer.weights])
+    return model

@@ -22,7 +22,8 @@ from digitpad.ml.keras_file import read_keras_file, snake_case
 from digitpad.ml.numpy_forward import Unsupported
 from digitpad.ml.numpy_recognizer import NumpyRecognizer, load_recognizer
 from digitpad.ml.recognizer import Recognizer
-from support import ROOT
+from support import ROOT, randomise_batch_norms
+
 
 RNG = np.random.default_rng(7)
 FIELDS = ("probabilities", "reconstructions", "reconstruction_errors", "digit_likeness")
@@ -85,11 +86,7 @@ def test_the_shipped_models_give_tensorflows_answers_on_real_digits(both, mnist_
 
 
 def _randomise_batch_norms(model):
-    for layer in model.layers:
-        if isinstance(layer, layers.BatchNormalization):
-            layer.set_weights([RNG.normal(size=w.shape) if "beta" in w.path or "mean" in w.path
-                               else RNG.random(w.shape) + 0.5 for w in layer.weights])
-    return model
+    return randomise_batch_norms(model, RNG)
 
 
 def _zoo():

@@ -11,15 +11,13 @@ from digitpad.ml.architectures import build
 from digitpad.ml.numpy_forward import Unsupported, compile_model
 from digitpad.ml.recognizer import Recognizer
 
+from support import randomise_batch_norms  # noqa: E402
+
 RNG = np.random.default_rng(0)
 
 
 def _randomise_batch_norms(model):
-    for layer in model.layers:
-        if isinstance(layer, layers.BatchNormalization):
-            layer.set_weights([RNG.normal(size=w.shape) if "beta" in w.path or "mean" in w.path
-                               else RNG.random(w.shape) + 0.5 for w in layer.weights])
-    return model
+    return randomise_batch_norms(model, RNG)
 
 
 def _assert_same(model, x):

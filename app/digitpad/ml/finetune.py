@@ -52,8 +52,11 @@ def check_enough(y_train: np.ndarray, y_test: np.ndarray) -> list[int]:
     return [d for d in range(10) if n(y_test, d) == 0]
 
 
-def _scores(rec: Recognizer, x: np.ndarray, y: np.ndarray, mnist: mnist_data.Mnist) -> dict[str, Scores]:
-    out = {"mnist_test": evaluate_set(rec, LabelledSet(mnist.x_test, mnist.y_test.astype(np.int64), "MNIST test"))}
+def _scores(rec: Recognizer, x: np.ndarray, y: np.ndarray, mnist: mnist_data.Mnist,
+            mnist_test: Scores | None = None) -> dict[str, Scores]:
+    """Held-out homemade digits and MNIST test (``mnist_test`` when it is measured already)."""
+    out = {"mnist_test": mnist_test or evaluate_set(rec, LabelledSet(mnist.x_test, mnist.y_test.astype(np.int64),
+                                                                     "MNIST test"))}
     if len(y):
         out["homemade_test"] = evaluate_set(rec, LabelledSet(x, y, "homemade test"))
     return out
@@ -89,8 +92,8 @@ def finetune(cfg: TrainConfig, store: str | Path | None = None, log: Callable[[s
     log(f"before: {_summary(before)}")
     after: dict[str, Scores] = {}
 
-    def measured(rec: Recognizer) -> dict:
-        after.update(_scores(rec, hx_test, hy_test, mnist))
+    def measured(rec: Recognizer, mnist_test: Scores) -> dict:
+        after.update(_scores(rec, hx_test, hy_test, mnist, mnist_test))
         metrics = {"mnist_test_accuracy_before": round(before["mnist_test"].accuracy, 6),
                    "homemade_train": len(train_samples), "homemade_test": int(len(hy_test)),
                    "sample_uids_sha1": hashlib.sha1("\n".join(s.uid for s in train_samples).encode()).hexdigest()}

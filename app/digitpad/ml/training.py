@@ -25,6 +25,7 @@ from ..core.model_info import ModelInfo, read_info, sidecar_path, write_info
 from ..core.sample_store import SampleStore
 from ..core.training_data import (NOT_A_DIGIT, STROKE_REDRAWS, EpochMaker, ExtraSource, Mix, StrokeMix, extra_pool,
                                   finish, labelled_pictures, non_digit_pool, prepared_mnist, validation_size)
+from ..core.metrics import Scores
 from ..core.model_files import resources_dir
 from ..core.training_presets import DEFAULT_ARCHITECTURE, FROM_BASE, NON_DIGIT_BANK, preset
 
@@ -74,9 +75,9 @@ class TrainConfig:
 
     def resolved(self) -> tuple["TrainConfig", dict]:
         """(config with every ``None`` filled in, the preset it came from)."""
-        base = read_info(self.init_from).training if self.init_from else {}
-        arch = self.architecture or (read_info(self.init_from).architecture if self.init_from
-                                     else DEFAULT_ARCHITECTURE)
+        info = read_info(self.init_from) if self.init_from else None
+        base = info.training if info else {}
+        arch = self.architecture or (info.architecture if info else DEFAULT_ARCHITECTURE)
         defaults = preset(arch, from_model=self.init_from is not None)
         for key, fallback in FROM_BASE.items():
             if self.init_from:
@@ -189,10 +190,11 @@ def _habit_bank(share: float, seed: int, log) -> tuple[np.ndarray, np.ndarray] |
 
 def train(cfg: TrainConfig, log: Callable[[str], None] = print,
           progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] = lambda: False,
-          report: Callable[[Recognizer], dict] | None = None) -> Recognizer:
+          report: Callable[[Recognizer, Scores], dict] | None = None) -> Recognizer:
     """Train, measure, save model + sidecar atomically; return the trained model's recogniser.
 
-    ``report`` adds metrics measured on the trained model to the sidecar before it is written.
+    ``report`` adds metrics measured on the trained model (given its MNIST test scores, measured
+    once here) to the sidecar before it is written.
     Raises :class:`Cancelled` (nothing saved) when ``cancelled()`` turns true.
     """
     cfg, defaults = cfg.resolved()
@@ -306,9 +308,9 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
                      created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                      digitpad_version=__version__)
     rec = Recognizer(model, info)
-    metrics, thresholds = measure(rec, mnist, x_val, y_val, strokes.validation, calibration)
+    metrics, thresholds, test = measure(rec, mnist, x_val, y_val, strokes.validation, calibration)
     if report:
-        metrics.update(report(rec))
+        metrics.update(report(rec, test))
     info = ModelInfo(**{**info.__dict__, "metrics": metrics, "thresholds": thresholds})
     save(model, info, cfg.output)
     rec = Recognizer(model, info, cfg.output)
@@ -318,7 +320,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
 
 
 def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: np.ndarray,
-            s_val: np.ndarray | None, calibration: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict, dict]:
+            s_val: np.ndarray | None, calibration: tuple[np.ndarray, np.ndarray] | None = None
+            ) -> tuple[dict, dict, Scores]:
     """Test accuracy through the same path as ``digitpad evaluate``; thresholds from validation
     digits (MNIST's, their stroke redraws, and ``calibration``: real ink the run did not train on)."""
     test = evaluate_set(rec, LabelledSet(mnist.x_test, mnist.y_test.astype(np.int64), "MNIST test"))
@@ -338,7 +341,7 @@ def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: 
         start += len(y)
     if len(sets) > 2:
         metrics["calibration_digits"] = int(len(calibration[1]))
-    return metrics, calibrate(out, correct, np.concatenate([x for _, x, _ in sets]))
+    return metrics, calibrate(out, correct, np.concatenate([x for _, x, _ in sets])), test
 
 
 #: Shares of validation digits each signal may refuse: "not sure" below what 1% of correctly read
