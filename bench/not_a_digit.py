@@ -1,8 +1,9 @@
 """How honestly a model refuses what is not a digit, through ``digitpad predict``'s ``verdict``.
 
 Rows, in one run, per model:
-- handwritten letters of writers no model trained on (UNIPEN letters, ``tune`` writers; letters
-  that handwriting makes ambiguous with a digit, ``looks_like_digit``, are counted apart);
+- handwritten letters of writers no model trained on (UNIPEN letters, ``tune`` writers, in two
+  fixed halves: A helped choose the refusal quantile, B did not; letters that handwriting makes
+  ambiguous with a digit, ``looks_like_digit``, are counted apart);
 - synthetic scribbles and shapes (``core.scribbles``, a seed training never uses);
 - real digits of unseen writers (UNIPEN ``test``) and MNIST test (as PNG files).
 
@@ -19,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import cv2
@@ -30,6 +32,12 @@ SHARED = ROOT.parent / "shared" / "datasets"
 MODELS = {"default": ROOT / "models" / "digitpad-default.keras", "paper": ROOT / "models" / "paper.keras",
           "plain": ROOT / "bench" / "out" / "plain-cnn.keras"}
 SCRIBBLE_SEED = 987_654  # not a seed training draws with
+
+
+def writer_half(writer: str) -> str:
+    """The ``tune`` letters' writers in two fixed halves: the refusal quantile
+    (``ml.training.REFUSAL_QUANTILE``) was chosen looking at half A only; B is the honest figure."""
+    return "ab"[zlib.crc32(writer.encode()) % 2]
 
 
 def verdicts(model: Path, paths: list[str]) -> list[str]:
@@ -54,15 +62,14 @@ def build(out: Path, n_letters: int) -> dict[str, list[str]]:
 
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    letters = {False: [], True: []}
+    letters = {"plain-a": [], "plain-b": [], "ambiguous": []}
     for line in (SHARED / "unipen" / "unipen-letters.jsonl").read_text().splitlines():
         rec = json.loads(line)
         if rec["part"] == "tune":
-            letters[rec["looks_like_digit"]].append(line)
-    for ambiguous, lines in letters.items():
+            letters["ambiguous" if rec["looks_like_digit"] else f"plain-{writer_half(rec['writer'])}"].append(line)
+    for kind, lines in letters.items():
         pick = rng.permutation(len(lines))[:n_letters]
-        (out / f"letters-{'ambiguous' if ambiguous else 'plain'}.jsonl").write_text(
-            "".join(lines[i] + "\n" for i in pick))
+        (out / f"letters-{kind}.jsonl").write_text("".join(lines[i] + "\n" for i in pick))
     srng = np.random.default_rng(SCRIBBLE_SEED)
     (out / "scribbles.jsonl").write_text("".join(
         scribble_ink(KINDS[i % len(KINDS)], srng).to_json() + "\n" for i in range(1700)))
@@ -74,7 +81,8 @@ def build(out: Path, n_letters: int) -> dict[str, list[str]]:
     with np.load(SHARED / "mnist.npz") as d:
         for i, img in enumerate(d["x_test"]):
             cv2.imwrite(str(mnist_dir / f"{i:05d}.png"), img)
-    return {"letters from unseen writers (plain)": [str(out / "letters-plain.jsonl")],
+    return {"letters, tune writers A (chose the quantile)": [str(out / "letters-plain-a.jsonl")],
+            "letters, tune writers B (only measured)": [str(out / "letters-plain-b.jsonl")],
             "letters that can pass for digits": [str(out / "letters-ambiguous.jsonl")],
             "synthetic scribbles and shapes": [str(out / "scribbles.jsonl")],
             "UNIPEN test digits": [str(out / "unipen-test.jsonl")],
@@ -84,7 +92,7 @@ def build(out: Path, n_letters: int) -> dict[str, list[str]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="default,paper")
-    ap.add_argument("--letters", type=int, default=3000)
+    ap.add_argument("--letters", type=int, default=3000, help="letters per row")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "not-a-digit")
     args = ap.parse_args()
     sets = build(args.out, args.letters)
