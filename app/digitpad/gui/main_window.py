@@ -23,6 +23,7 @@ from .actions import make_actions, shortcut_table
 from .canvas import InkCanvas
 from .imaging import from_qimage
 from .number_view import NumberMode
+from .inside_panel import InsidePanel
 from .panels import ProbabilityChart, ReconstructionPanel, StagesPanel, VerdictLabel
 from .settings import AppSettings
 from .worker import ModelSummary, RecognitionResult, RecognitionWorker
@@ -33,6 +34,7 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 class MainWindow(QMainWindow):
     resultShown = Signal(object)  # RecognitionResult, after the views were updated
     REQUESTER = "main"  # this window's key at the recognition worker
+    INSIDE = "inside"  # the Inside panel's
 
     def __init__(self, settings: AppSettings | None = None, model_path: str | None = None,
                  store_path: str | None = None, mnist_path: str | None = None):
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
         self._requested_model = model_path
         self.last_result: RecognitionResult | None = None
         self.verdict = Verdict.EMPTY
+        self._map_asked = False  # the current model's map was asked of the worker
 
         self.canvas = InkCanvas(brush=self.settings.brush_size, dark=self.settings.dark_canvas)
         self.canvas.inkChanged.connect(self.request_recognition)
@@ -108,6 +111,11 @@ class MainWindow(QMainWindow):
         self.stages = StagesPanel()
         self.tabs.addTab(self.reconstruction, "Reconstruction")
         self.tabs.addTab(self.stages, "Preprocessing")
+        self.inside = InsidePanel()
+        self.tabs.addTab(self.inside, "Inside")
+        self.tabs.currentChanged.connect(lambda _i: self._ask_inside())
+        self.inside.askChanged.connect(self._ask_inside)
+        self.inside.locateMnist.connect(lambda: self.locate_mnist() and self._ask_map(again=True))
         rv.addWidget(self.tabs, 2)
         self.number_mode = NumberMode(self.canvas, self.verdict_label, self.chart, self.reconstruction, self.stages,
                                       self)  # several digits side by side: the number, shown in the verdict's place
@@ -226,6 +234,10 @@ class MainWindow(QMainWindow):
             return
         self.worker = RecognitionWorker(self)
         self.worker.results(self.REQUESTER).connect(self._on_result)
+        self.worker.results(self.INSIDE).connect(self._on_inside_result)
+        self.worker.mapProgress.connect(self.inside.map_progress)
+        self.worker.mapReady.connect(self.inside.set_map)
+        self.worker.mapFailed.connect(self.inside.map_failed)
         self.worker.modelLoaded.connect(self._on_model_loaded)
         self.worker.modelFailed.connect(self._on_model_failed)
         self.worker.modelLoading.connect(self._on_model_loading)
@@ -273,6 +285,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"DigitPad — {summary.name}")
         if first and self.verdict_label.text():
             self.verdict_label.show_verdict(Verdict.EMPTY, None, 0)
+        self.inside.reset()
+        self._map_asked = False
         self.request_recognition()
 
     def _on_model_failed(self, path: str, message: str) -> None:
@@ -300,6 +314,41 @@ class MainWindow(QMainWindow):
             self._show_empty()
         else:
             self.worker.submit(self.REQUESTER, ink=self.canvas.snapshot(), numbers=True)
+        self._ask_inside()
+
+    # -- the Inside panel: asked only while it is visible -------------------------------------
+    @property
+    def inside_visible(self) -> bool:
+        return self.tabs.currentWidget() is self.inside and self.isVisible()
+
+    def _ask_inside(self) -> None:
+        """The current drawing, looked inside by the worker (its own requester, its own staleness),
+        only while the panel shows; hidden, it costs recognition nothing."""
+        if self.worker is None or self.model is None:
+            return
+        empty = self.canvas.image is None and self.canvas.document.is_empty
+        if self.inside_visible:
+            self._ask_map()
+        if not self.inside_visible or empty:
+            self.worker.withdraw(self.INSIDE)
+            if empty:
+                self.inside.show_explanation(None)
+            return
+        if self.canvas.image is not None:
+            self.worker.submit(self.INSIDE, image=self.canvas.image, inside=self.inside.ask())
+        else:
+            self.worker.submit(self.INSIDE, ink=self.canvas.snapshot(), inside=self.inside.ask())
+
+    def _ask_map(self, again: bool = False) -> None:
+        if self.worker is not None and self.model is not None and (again or not self._map_asked):
+            self._map_asked = True
+            self.worker.prepare_map(self.mnist_path or self.settings.mnist_path)
+
+    def _on_inside_result(self, result: RecognitionResult) -> None:
+        if result.explanation is not None:
+            self.inside.show_explanation(result.explanation)
+        elif result.error or result.inside_note:
+            self.inside.show_note(result.error or result.inside_note)
 
     @property
     def stale_dropped(self) -> int:

@@ -27,6 +27,13 @@ from ..core.ink import Ink
 
 
 @dataclass(frozen=True)
+class InsideAsk:
+    """What the Inside panel wants besides the answer: a layer's feature maps, a digit's saliency."""
+    layer: str | None = None  # None: the first feature-map layer
+    target: int | None = None  # None: the digit the model reads
+
+
+@dataclass(frozen=True)
 class RecognitionRequest:
     requester: Hashable
     id: int
@@ -34,6 +41,7 @@ class RecognitionRequest:
     image: np.ndarray | None = None
     submitted: float = field(default_factory=time.perf_counter)
     numbers: bool = False  # also read the ink as a number, digit by digit (the main window's number mode)
+    inside: InsideAsk | None = None  # also look inside the model (the Inside panel)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ class RecognitionResult:
     submitted: float
     error: str | None = None
     digits: tuple = ()  # core.number_reading.DigitReading, left to right, when the ink holds 2+ digits
+    explanation: Any = None  # ml.inside.Explanation, when the request asked to look inside
+    inside_note: str | None = None  # why there is no explanation (a model whose layers cannot be seen)
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,9 @@ class RecognitionWorker(QObject):
     modelFailed = Signal(str, str)  # path, message
     modelLoading = Signal(str)  # path
     batchPredicted = Signal(object, object)  # ids, predicted digits
+    mapProgress = Signal(int, int)  # MNIST test digits placed, of
+    mapReady = Signal(object)  # ml.inside.LatentMap for the current model
+    mapFailed = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -92,6 +105,8 @@ class RecognitionWorker(QObject):
         self._requesters: dict[Hashable, _Requester] = {}
         self._ids = itertools.count(1)
         self._recognizer = None  # touched only on the worker thread
+        self._map = None  # (recogniser, LatentMap): the map of MNIST test for that model
+        self._map_builder = None  # ml.inside.MapBuilder while a map is being built
         self.processed = 0
         self.dropped = 0  # requests replaced while waiting
         self._finished.connect(self._deliver, Qt.QueuedConnection)
@@ -136,12 +151,14 @@ class RecognitionWorker(QObject):
         return self._requester(requester).channel.resultReady
 
     def submit(self, requester: Hashable, ink: Ink | None = None, image: np.ndarray | None = None,
-               numbers: bool = False) -> int:
+               numbers: bool = False, inside: InsideAsk | None = None) -> int:
         """Queue a snapshot for ``requester``, replacing only its own request still waiting; returns its id.
-        ``numbers``: also read an ink of several digits digit by digit (the result's ``digits``)."""
+        ``numbers``: also read an ink of several digits digit by digit (the result's ``digits``);
+        ``inside``: also look inside the model (the result's ``explanation``)."""
         state = self._requester(requester)
         request = RecognitionRequest(requester, next(self._ids), ink,
-                                     None if image is None else np.array(image, copy=True), numbers=numbers)
+                                     None if image is None else np.array(image, copy=True), numbers=numbers,
+                                     inside=inside)
         with self._lock:
             self._cancel_pending(state)
             state.pending = self._executor.submit(self._run, request)
@@ -193,10 +210,90 @@ class RecognitionWorker(QObject):
                                                   str(exc)))
             return
         digits = self._read_number(rec, request.ink) if request.numbers and request.ink is not None else ()
+        explanation, note = (None, None)
+        if request.inside is not None and not recognition.empty:
+            explanation, note = self._explain(rec, recognition, request.inside)
         self.processed += 1
         self._finished.emit(RecognitionResult(request.requester, request.id, recognition,
                                               (time.perf_counter() - start) * 1000, request.submitted,
-                                              digits=digits))
+                                              digits=digits, explanation=explanation, inside_note=note))
+
+    def _explain(self, rec, recognition, ask: InsideAsk):
+        """On the worker thread; a model whose layers cannot be seen gets a note, not an error."""
+        from ..ml.inside import explain
+        from ..ml.numpy_forward import Unsupported
+
+        latent = self._map[1] if self._map is not None and self._map[0] is rec else None
+        try:
+            return explain(rec, recognition.preprocessed.image, ask.layer, ask.target, latent), None
+        except Unsupported as exc:
+            return None, str(exc)
+        except Exception as exc:  # noqa: BLE001 - looking inside must never cost the answer
+            return None, f"cannot look inside this model ({type(exc).__name__}: {str(exc)[:200]})"
+
+    # -- the map of MNIST test, built a chunk at a time between drawings ---------------------
+    def prepare_map(self, mnist: str | None) -> Future:
+        """The current model's map of MNIST test: from its cache, or built on the worker in chunks
+        (``mapProgress``), drawings answered in between; then ``mapReady`` or ``mapFailed``."""
+        return self._executor.submit(self._start_map, mnist)
+
+    def _start_map(self, mnist: str | None) -> None:
+        rec = self._recognizer
+        if rec is None:
+            return
+        if self._map is not None and self._map[0] is rec:
+            self.mapReady.emit(self._map[1])
+            return
+        if self._map_builder is not None and self._map_builder.rec is rec:
+            return  # being built
+        from ..core import mnist_data
+        from ..ml import inside
+
+        try:
+            data = mnist_data.load(mnist, allow_download=False)
+            print_ = inside.fingerprint(rec.path, data.x_test, data.y_test) if rec.path else ""
+            cached = inside.read_cached(rec.path, print_) if rec.path else None
+            if cached is not None:
+                self._map = (rec, cached)
+                self.mapReady.emit(cached)
+                return
+            self._map_builder = inside.MapBuilder(rec, data.x_test, data.y_test, print_)
+        except (DigitPadError, inside.Unsupported) as exc:
+            self.mapFailed.emit(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - an odd model or MNIST file: no map, the app goes on
+            self.mapFailed.emit(f"cannot map this model ({type(exc).__name__}: {str(exc)[:200]})")
+            return
+        self._next_map_step()
+
+    def _next_map_step(self) -> None:
+        try:
+            self._executor.submit(self._map_step)
+        except RuntimeError:  # shutting down
+            self._map_builder = None
+
+    def _map_step(self) -> None:
+        builder = self._map_builder
+        if builder is None or builder.rec is not self._recognizer:  # another model came: its map is asked anew
+            self._map_builder = None
+            return
+        try:
+            finished = builder.step()
+            self.mapProgress.emit(builder.done, builder.total)
+            if not finished:
+                self._next_map_step()
+                return
+            latent = builder.result()
+        except Exception as exc:  # noqa: BLE001
+            self._map_builder = None
+            self.mapFailed.emit(f"cannot map this model ({type(exc).__name__}: {str(exc)[:200]})")
+            return
+        from ..ml.inside import write_cache
+
+        self._map, self._map_builder = (builder.rec, latent), None
+        if builder.rec.path:
+            write_cache(builder.rec.path, latent)
+        self.mapReady.emit(latent)
 
     @staticmethod
     def _read_number(rec, ink: Ink) -> tuple:

@@ -365,11 +365,12 @@ class NumpyForward:
     """The model's graph as a list of numpy steps; call with the model's input, get name -> array."""
 
     def __init__(self, steps: list[tuple[Op, Hashable, Hashable]], input_key: Hashable, input_shape: tuple,
-                 outputs: dict[str, Hashable]):
+                 outputs: dict[str, Hashable], layers: dict[Hashable, tuple[str, str]] | None = None):
         self._steps = steps
         self._input_key = input_key
         self.input_shape = input_shape
         self._outputs = outputs
+        self.layers = layers or {}  # tensor -> (the layer that makes it, its class name)
 
     @property
     def output_names(self) -> list[str]:
@@ -381,6 +382,23 @@ class NumpyForward:
             for op, src, dst in self._steps:
                 values[dst] = op(values[src])
         return {name: values[key] for name, key in self._outputs.items()}
+
+    def trace(self, x: Array) -> tuple[dict[str, Array], dict[str, tuple[str, Array]]]:
+        """The outputs and every layer's output on the way: ``layer name -> (class name, array)``."""
+        values = {self._input_key: np.asarray(x, np.float32).reshape((-1,) + self.input_shape)}
+        with _one_blas_thread():
+            for op, src, dst in self._steps:
+                values[dst] = op(values[src])
+        layers = {name: (kind, values[key]) for key, (name, kind) in self.layers.items()}
+        return {name: values[key] for name, key in self._outputs.items()}, layers
+
+    def reads(self, output: str) -> str | None:
+        """The layer whose output the layer making ``output`` reads (a classifier's penultimate layer)."""
+        made_by = {d: s for _, s, d in self._steps}
+        src = made_by.get(self._outputs.get(output))
+        while src in made_by and self.layers.get(src, ("", ""))[1] == "Dropout":  # inference passes it through
+            src = made_by[src]
+        return self.layers.get(src, (None,))[0]
 
     def shapes(self, x: Array) -> dict[Hashable, tuple]:
         """Every tensor's shape (without the batch axis) for input ``x``."""
@@ -411,7 +429,8 @@ def compile_graph(steps: list[Step], input_key: Hashable, input_shape: tuple, ou
         known.add(step.target)
     if not outputs or any(key not in known for key in outputs.values()):
         raise Unsupported("graph outputs not understood")
-    forward = NumpyForward(ops, input_key, input_shape, outputs)
+    forward = NumpyForward(ops, input_key, input_shape, outputs,
+                           {step.target: (step.layer.name, step.layer.class_name) for step in steps})
     try:
         shapes = forward.shapes(np.zeros((1,) + input_shape, np.float32))
     except (ValueError, IndexError, cv2.error) as exc:

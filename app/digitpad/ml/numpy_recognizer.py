@@ -97,6 +97,12 @@ class NumpyRecognizer(RecognizerBase):
                  for i in range(0, len(chunk), NUMPY_CHUNK)]
         return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
+    def trace(self, images: np.ndarray):
+        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
+        out, layers = self.model.forward.trace(x)
+        self.penultimate = self.model.forward.reads(self._layout["digit"])
+        return self._finish(out, x), layers
+
     def _tensorflow_recognizer(self):
         """The same model in TensorFlow, loaded on first use; None if it cannot be (numpy carries on)."""
         if self._tensorflow is None:

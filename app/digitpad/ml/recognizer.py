@@ -17,7 +17,7 @@ from ..core.errors import ModelFileError
 from ..core.model_files import MODEL_SUFFIXES, UNTRUSTED_SAVEDMODEL, check_model_path
 from ..core.model_info import ModelInfo, read_info
 from ..core.recognition import Predictions, Recognition
-from .numpy_forward import NumpyForward, compile_model
+from .numpy_forward import NumpyForward, Unsupported, compile_model
 from .recognizer_base import FEW, RecognizerBase, inspect_outputs
 
 from .quiet_tensorflow import keras, tf  # noqa: E402
@@ -80,6 +80,7 @@ class Recognizer(RecognizerBase):
         self._fn = tf.function(self._forward, input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)],
                                reduce_retracing=True)
         self._numpy = self._numpy_path() if numpy_forward else None
+        self._tracer = None  # (Keras model of every layer's output, names, classes), built when first asked
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -159,6 +160,35 @@ class Recognizer(RecognizerBase):
 
     def _parameter_count(self) -> int:
         return self.model.count_params() if hasattr(self.model, "count_params") else 0
+
+    def trace(self, images: np.ndarray):
+        """Through the numpy path when the model has one; else a Keras model of every layer's output."""
+        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
+        if self._numpy is not None:
+            out, layers = self._numpy.trace(x)
+            self.penultimate = self._numpy.reads(self._layout["digit"])
+            return self._finish(out, x), layers
+        if self._tracer is None:
+            self._tracer = self._build_tracer()
+        model, names, kinds = self._tracer
+        arrays = model(x.reshape((-1,) + tuple(self._layout["input"])), training=False)
+        layers = {n: (k, np.asarray(a)) for n, k, a in zip(names, kinds, arrays)}
+        return self._outputs(x), layers
+
+    def _build_tracer(self):
+        if not hasattr(self.model, "layers"):
+            raise Unsupported("a SavedModel's layers cannot be seen")
+        try:
+            picked = [l for l in self.model.layers if type(l).__name__ != "InputLayer"
+                      and not isinstance(l.output, (list, tuple, dict))]
+            made_by = {id(l.output): l for l in picked}
+            digit = next((l for l in picked if l.name == self._layout["digit"]), None)
+            source = made_by.get(id(digit.input)) if digit is not None else None
+            self.penultimate = source.name if source is not None else None
+            model = keras.Model(self.model.inputs, [l.output for l in picked])
+        except Exception as exc:  # a nested or shared layer: nothing to show, recognition unaffected
+            raise Unsupported(f"this model's layers cannot be seen ({type(exc).__name__})") from None
+        return model, [l.name for l in picked], [type(l).__name__ for l in picked]
 
     @property
     def uses_numpy_path(self) -> bool:

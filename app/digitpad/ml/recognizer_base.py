@@ -18,7 +18,7 @@ from ..core.ink import Ink, ink_to_mnist
 from ..core.model_info import ModelInfo
 from ..core.preprocess import Preprocessed, to_mnist
 from ..core.recognition import Predictions, Recognition
-from .numpy_forward import softmax
+from .numpy_forward import Unsupported, softmax
 
 INPUT_SHAPES = ((28, 28, 1), (28, 28), (784,))
 #: Calls with at most this many pictures are drawings being recognised, not a batch job: they run
@@ -65,6 +65,14 @@ class RecognizerBase:
 
     def _parameter_count(self) -> int:
         return 0
+
+    def trace(self, images: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, np.ndarray]]]:
+        """(n, 28, 28) float32 -> (:meth:`_outputs`, every layer's output as ``name -> (class, array)``)
+        and :attr:`penultimate` set, for looking inside the model. Raises :class:`Unsupported` when
+        the model's layers cannot be seen (a SavedModel)."""
+        raise Unsupported("this model's layers cannot be seen")
+
+    penultimate: str | None = None  # the layer the classifier output reads, once traced
 
     @property
     def uses_numpy_path(self) -> bool:
