@@ -242,6 +242,85 @@ def _predict_numbers(args, rec, thresholds) -> int:
     return EXIT_ERROR if failures else 0
 
 
+# ----------------------------------------------------------------------------------- explain
+#: Feature-map layers shown in the figure: the first ones from the input in.
+EXPLAIN_LAYERS = 3
+
+
+def _note(message: str) -> None:
+    print(f"digitpad: {message}", file=sys.stderr, flush=True)
+
+
+def _latent_map(rec, model: Path, mnist: str | None):
+    """MNIST test's map for this model, from the cache beside it (or the user's cache) or built now
+    and cached; ``(None, why)`` when there is none to be had."""
+    from .core import mnist_data
+    from .ml import inside
+
+    try:
+        data = mnist_data.load(mnist, allow_download=False)
+    except DigitPadError as exc:
+        return None, f"no nearest MNIST digits in the figure: {exc}"
+    try:
+        found = inside.cached_or_builder(rec, data.x_test, data.y_test)
+    except inside.Unsupported as exc:
+        return None, f"no nearest MNIST digits in the figure: {exc}"
+    if isinstance(found, inside.MapBuilder):
+        _note(f"mapping MNIST test's {found.total:,} digits through {model.name} (once per model, 10-20 s; "
+              "cached for next time)")
+        while not found.step():
+            pass
+        found = found.result()
+    return found, ""
+
+
+def cmd_explain(args) -> int:
+    import cv2
+
+    from .core.explain_figure import Figure, Neighbours, check_suffix, save_figure, strongest_channels
+    from .core.verdict import Thresholds, judge
+    from .ml import inside
+    from .ml.numpy_recognizer import load_recognizer
+
+    check_suffix(args.output)  # before any work
+    model = Path(args.model) if args.model else _default_model()
+    rec = load_recognizer(model, trust=getattr(args, "trust_model", False))
+    inputs = _inputs([args.input], args.y_up)
+    source, kind, payload = next(inputs, (args.input, "error", f"{args.input}: no ink in this file"))
+    if kind == "error":
+        raise DigitPadError(payload)
+    if next(inputs, None) is not None:
+        _note(f"{args.input} holds more than one ink: explaining the first ({source})")
+    try:
+        r = rec.recognise_ink(payload) if kind == "ink" else rec.recognise_image(payload)
+    except (ValueError, MemoryError, ArithmeticError, IndexError, cv2.error) as exc:
+        raise DigitPadError(f"cannot process this input ({exc or type(exc).__name__})", source) from None
+    if r.empty:
+        raise DigitPadError("nothing to explain: the input is blank", source)
+    try:
+        inside.look_inside(rec, r.preprocessed.image)  # a model whose layers cannot be seen fails here, at once
+        latent, note = _latent_map(rec, model, args.mnist)
+        ex = inside.explain(rec, r.preprocessed.image, target=args.target, latent=latent)
+    except inside.Unsupported as exc:
+        raise DigitPadError(f"cannot look inside this model ({exc})", model) from None
+    seen, neighbours = ex.inside, None
+    if ex.neighbours is not None:
+        neighbours = Neighbours(latent.images[ex.neighbours], tuple(int(v) for v in latent.labels[ex.neighbours]),
+                                latent.layer, latent.kind)
+    elif latent is not None:
+        note = f"no nearest MNIST digits in the figure: the drawing has no code in layer {latent.layer}"
+    if note:
+        _note(note)
+    judged = judge(seen.probabilities, r.reconstruction_error, Thresholds.from_sidecar(rec.info.thresholds),
+                   r.digit_likeness)
+    rows = strongest_channels(seen.maps, [(layer.name, layer.kind) for layer in seen.layers[:EXPLAIN_LAYERS]])
+    caption = f"{Path(source).name}, model {rec.name} ({model.name})"
+    save_figure(Figure(seen.image, seen.probabilities, ex.target, ex.saliency, seen.reconstruction, rows,
+                       neighbours, judged.verdict.value, judged.reason, caption, note), args.output)
+    print(f"explanation figure: {args.output}")
+    return 0
+
+
 # ----------------------------------------------------------------------------------- samples
 def cmd_samples(args) -> int:
     from .core.sample_formats import export, import_samples
@@ -405,6 +484,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read each input as a whole number of several digits: prints the number, its confidence "
                         "and each digit with its box and verdict")
     r.set_defaults(func=cmd_predict)
+
+    x = sub.add_parser("explain", help="one figure of what the model sees in a drawing: input, reconstruction, "
+                                       "saliency, feature maps, nearest MNIST digits")
+    x.add_argument("input", metavar="INPUT", help="image, .json ink, or .jsonl inks (the first is explained)")
+    x.add_argument("--model", dest="model", help="model file (default: the shipped default model)")
+    x.add_argument("--output", "-o", required=True, metavar="PNG", help="figure to write (.png, or .jpg, .bmp, .tif)")
+    x.add_argument("--target", type=int, choices=range(10), metavar="D",
+                   help="'why not D?': the saliency for digit D instead of the model's answer")
+    x.add_argument("--mnist", help="MNIST for the nearest digits (default: $DIGITPAD_MNIST, then the Keras cache; "
+                   "never downloaded). Without it the figure has no neighbours. The map of MNIST test is built "
+                   "once per model (10-20 s) and cached beside the model")
+    x.add_argument("--y-up", action="store_true", help=Y_UP_HELP)
+    x.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
+    x.set_defaults(func=cmd_explain)
     store_help = "sample store (SQLite file; default: the user's data folder)"
     sm = sub.add_parser("samples", help="import, export and count homemade samples")
     smsub = sm.add_subparsers(dest="samples_command", required=True)

@@ -29,13 +29,14 @@ def inside_window(qtbot, settings, tmp_path, mnist_file):
 
 
 def _show_inside(qtbot, w):
-    w.tabs.setCurrentWidget(w.inside)
+    w.actions_.inside.trigger()  # View > Inside the Model
+    assert w.inside_dock.isVisible()
     qtbot.waitUntil(lambda: w.inside.latent is not None, timeout=30000)
 
 
 def test_hidden_panel_asks_nothing_of_the_worker(qtbot, inside_window):
     w = inside_window
-    assert w.tabs.currentWidget() is not w.inside
+    assert not w.inside_dock.isVisible()
     drag(qtbot, w.canvas, SEVEN)
     wait_for_answer(qtbot, w)
     assert w.worker.latest_id(w.INSIDE) == 0 or w.worker.is_answered(w.INSIDE)
@@ -68,7 +69,8 @@ def test_shown_panel_follows_the_drawing_layer_and_digit(qtbot, inside_window):
     assert f"why not {other}" in w.inside.saliency_caption.text()
 
     # hidden again: the panel's requests stop; a new drawing is recognised without it
-    w.tabs.setCurrentIndex(0)
+    w.actions_.inside.trigger()
+    assert not w.inside_dock.isVisible() and not w.actions_.inside.isChecked()
     seen = w.worker.latest_id(w.INSIDE)
     w.canvas.clear()
     drag(qtbot, w.canvas, [(80, 40), (80, 260)])
@@ -92,7 +94,7 @@ def test_no_mnist_no_map_but_the_rest_works(qtbot, inside_window, tmp_path, monk
     w = inside_window
     monkeypatch.delenv("DIGITPAD_MNIST", raising=False)
     w.mnist_path = str(tmp_path / "nowhere.npz")
-    w.tabs.setCurrentWidget(w.inside)
+    w.set_inside_shown(True)
     qtbot.waitUntil(lambda: "No map" in w.inside.map_status.text(), timeout=10000)
     assert w.inside.locate_button.isVisibleTo(w.inside)
     drag(qtbot, w.canvas, SEVEN)

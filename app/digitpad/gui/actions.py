@@ -40,6 +40,7 @@ class Actions(NamedTuple):
     dataset: QAction
     finetune: QAction
     locate_mnist: QAction
+    inside: QAction
     about: QAction
     shortcuts: QAction
 
@@ -77,6 +78,9 @@ def make_actions(w) -> Actions:
         locate_mnist=new_action(w, "Locate &MNIST…", lambda: w.locate_mnist(), [],
                                 "Show DigitPad where MNIST is (an mnist.npz or a folder of IDX files): "
                                 "fine-tuning needs it"),
+        inside=new_action(w, "&Inside the Model", w.set_inside_shown, ["Ctrl+Shift+I"],
+                          "Feature maps, what drove the answer, and where the drawing sits among MNIST",
+                          checkable=True),
         about=new_action(w, "&About DigitPad", w.show_about, ["F1"]),
         shortcuts=new_action(w, "&Keyboard Shortcuts…", w.show_shortcuts, ["Ctrl+/"], "Every shortcut of the app"),
     )

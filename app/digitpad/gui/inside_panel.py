@@ -7,8 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..core.inside_pictures import DIGIT_COLOURS, mosaic, saliency_overlay, tile_at
 from .imaging import to_qimage
@@ -20,7 +19,7 @@ THUMB = 36  # neighbour thumbnails, px
 def _picture_box(title: str) -> tuple[pg.GraphicsLayoutWidget, pg.ViewBox, pg.ImageItem, QLabel]:
     view = pg.GraphicsLayoutWidget()
     view.setBackground(None)
-    view.setMinimumSize(80, 80)
+    view.setMinimumSize(48, 48)
     box = view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
     box.setMenuEnabled(False)
     item = pg.ImageItem(axisOrder="row-major")
@@ -43,9 +42,13 @@ class InsidePanel(QWidget):
         self._maps = None
 
         self.layer_box = QComboBox()
+        self.layer_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.layer_box.setMinimumContentsLength(10)
         self.layer_box.setToolTip("The layer whose feature maps are shown")
         self.layer_box.currentIndexChanged.connect(lambda _i: self.askChanged.emit())
         self.target_box = QComboBox()
+        self.target_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.target_box.setMinimumContentsLength(8)
         self.target_box.addItem("the answer", None)
         for d in range(10):
             self.target_box.addItem(f"why not {d}?", d)
@@ -55,7 +58,7 @@ class InsidePanel(QWidget):
         top.addWidget(QLabel("Layer"))
         top.addWidget(self.layer_box, 2)
         top.addSpacing(8)
-        top.addWidget(QLabel("Saliency for"))
+        top.addWidget(QLabel("Saliency"))
         top.addWidget(self.target_box, 1)
 
         self.maps_view, self.maps_box, self.maps_item, self.maps_caption = _picture_box("feature maps")
@@ -66,7 +69,7 @@ class InsidePanel(QWidget):
         self.map_plot = pg.PlotWidget(background=None)
         self.map_plot.setMenuEnabled(False)
         self.map_plot.hideButtons()
-        self.map_plot.setMinimumSize(120, 100)
+        self.map_plot.setMinimumSize(100, 64)
         for axis in ("left", "bottom"):
             self.map_plot.getPlotItem().hideAxis(axis)
         self.cloud = pg.ScatterPlotItem(size=3, pen=None)
@@ -77,13 +80,13 @@ class InsidePanel(QWidget):
         self.legend.setAlignment(Qt.AlignCenter)
 
         self.neighbour_labels = []
-        near = QHBoxLayout()
+        near = QGridLayout()
         near.setSpacing(2)
-        for _ in range(8):
+        for i in range(8):  # two rows of four: the panel must fit a narrow right-hand column
             label = QLabel()
-            label.setFixedSize(THUMB, THUMB + 14)
+            label.setFixedSize(THUMB, THUMB)
             label.setAlignment(Qt.AlignCenter)
-            near.addWidget(label)
+            near.addWidget(label, i // 4, i % 4)
             self.neighbour_labels.append(label)
         self.neighbours_caption = QLabel("nearest MNIST test digits")
         self.neighbours_caption.setAlignment(Qt.AlignCenter)
@@ -160,12 +163,13 @@ class InsidePanel(QWidget):
             self.maps_box.setRange(xRange=(0, picture.shape[1]), yRange=(0, picture.shape[0]), padding=0.02)
             h, w, c = maps.shape
             self.maps_caption.setText(f"{expl.layer}: {c} maps of {h}×{w} (hover for one)")
-        overlay = saliency_overlay(expl.inside.image, expl.saliency)
-        self.saliency_item.setImage(overlay, autoLevels=False, levels=(0, 255))
+        saliency = expl.saliency if expl.saliency is not None else np.zeros((28, 28), np.float32)
+        self.saliency_item.setImage(saliency_overlay(expl.inside.image, saliency), autoLevels=False, levels=(0, 255))
         self.saliency_box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
         answer = int(np.argmax(expl.inside.probabilities))
         why = f"why {expl.target}" if expl.target == answer else f"why not {expl.target}"
-        self.saliency_caption.setText(f"{why}: red ink speaks for it, blue against")
+        self.saliency_caption.setText(f"{why}: red ink speaks for it, blue against" if expl.saliency is not None
+                                      else f"{why}: shown when the pen lifts")
         self._show_place(expl)
 
     def _update_layers(self, expl) -> None:

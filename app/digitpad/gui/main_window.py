@@ -1,13 +1,14 @@
 """The main window: canvas on the left, the answer and its evidence on the right."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSlider, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.last_result: RecognitionResult | None = None
         self.verdict = Verdict.EMPTY
         self._map_asked = False  # the current model's map was asked of the worker
+        self._inside_placed = False  # the Inside dock was placed beside the window once
 
         self.canvas = InkCanvas(brush=self.settings.brush_size, dark=self.settings.dark_canvas)
         self.canvas.inkChanged.connect(self.request_recognition)
@@ -111,9 +113,16 @@ class MainWindow(QMainWindow):
         self.stages = StagesPanel()
         self.tabs.addTab(self.reconstruction, "Reconstruction")
         self.tabs.addTab(self.stages, "Preprocessing")
+        # Inside the model: a dock, floating beside the window at first (the right column has no
+        # room for four views), dockable; it computes only while shown.
         self.inside = InsidePanel()
-        self.tabs.addTab(self.inside, "Inside")
-        self.tabs.currentChanged.connect(lambda _i: self._ask_inside())
+        self.inside_dock = QDockWidget("Inside the Model", self)
+        self.inside_dock.setObjectName("inside")
+        self.inside_dock.setWidget(self.inside)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.inside_dock)
+        self.inside_dock.setFloating(True)
+        self.inside_dock.hide()
+        self.inside_dock.visibilityChanged.connect(self._inside_visibility)
         self.inside.askChanged.connect(self._ask_inside)
         self.inside.locateMnist.connect(lambda: self.locate_mnist() and self._ask_map(again=True))
         rv.addWidget(self.tabs, 2)
@@ -203,6 +212,7 @@ class MainWindow(QMainWindow):
         edit.addAction(a.paste)
         view = self.menuBar().addMenu("&View")
         view.addAction(a.dark_canvas)
+        view.addAction(a.inside)
         a.dark_canvas.setChecked(self.canvas.dark)
         model = self.menuBar().addMenu("&Model")
         model.addActions([a.open_model, a.open_savedmodel, a.model_info])
@@ -224,8 +234,8 @@ class MainWindow(QMainWindow):
         geometry, state = self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        if state is not None and self.restoreState(state):
+            self._inside_placed = True  # the Inside dock is where the user left it
 
     # -- worker -------------------------------------------------------------------------------
     def start_worker(self) -> None:
@@ -313,15 +323,32 @@ class MainWindow(QMainWindow):
             self.worker.withdraw(self.REQUESTER)  # a late result for the old drawing will not come
             self._show_empty()
         else:
-            self.worker.submit(self.REQUESTER, ink=self.canvas.snapshot(), numbers=True)
+            snapshot = self.canvas.snapshot()
+            self.worker.submit(self.REQUESTER, ink=snapshot, numbers=True)
+            self._ask_inside(snapshot)  # the same snapshot: the worker reads it once for both
+            return
         self._ask_inside()
 
     # -- the Inside panel: asked only while it is visible -------------------------------------
     @property
     def inside_visible(self) -> bool:
-        return self.tabs.currentWidget() is self.inside and self.isVisible()
+        return self.inside_dock.isVisible() and self.isVisible()
 
-    def _ask_inside(self) -> None:
+    def set_inside_shown(self, shown: bool) -> None:
+        if shown and self.inside_dock.isFloating() and not self._inside_placed:
+            self._inside_placed = True  # beside the main window, or over its right side on a small screen
+            frame = self.frameGeometry()
+            screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+            self.inside_dock.resize(540, min(640, screen.height() - 40))
+            x = min(frame.right() + 8, screen.right() - self.inside_dock.width())
+            self.inside_dock.move(max(screen.left(), x), max(screen.top(), frame.top()))
+        self.inside_dock.setVisible(shown)
+
+    def _inside_visibility(self, _visible: bool) -> None:
+        self.actions_.inside.setChecked(self.inside_dock.isVisible())
+        self._ask_inside()
+
+    def _ask_inside(self, snapshot=None) -> None:
         """The current drawing, looked inside by the worker (its own requester, its own staleness),
         only while the panel shows; hidden, it costs recognition nothing."""
         if self.worker is None or self.model is None:
@@ -336,8 +363,9 @@ class MainWindow(QMainWindow):
             return
         if self.canvas.image is not None:
             self.worker.submit(self.INSIDE, image=self.canvas.image, inside=self.inside.ask())
-        else:
-            self.worker.submit(self.INSIDE, ink=self.canvas.snapshot(), inside=self.inside.ask())
+        else:  # while the pen is down, the cheap parts only: the answer's chart must not wait for them
+            ask = dataclasses.replace(self.inside.ask(), saliency=not self.canvas.document.drawing)
+            self.worker.submit(self.INSIDE, ink=snapshot if snapshot is not None else self.canvas.snapshot(), inside=ask)
 
     def _ask_map(self, again: bool = False) -> None:
         if self.worker is not None and self.model is not None and (again or not self._map_asked):

@@ -31,6 +31,7 @@ class InsideAsk:
     """What the Inside panel wants besides the answer: a layer's feature maps, a digit's saliency."""
     layer: str | None = None  # None: the first feature-map layer
     target: int | None = None  # None: the digit the model reads
+    saliency: bool = True  # False while the pen is down: the saliency (dozens of passes) waits for it to lift
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class RecognitionRequest:
     submitted: float = field(default_factory=time.perf_counter)
     numbers: bool = False  # also read the ink as a number, digit by digit (the main window's number mode)
     inside: InsideAsk | None = None  # also look inside the model (the Inside panel)
+    second: bool = False  # with the model compared with (Model > Compare With…), not the current one
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,20 @@ class ModelSummary:
     has_reconstruction: bool
     load_ms: float
     has_digit_likeness: bool = False
+
+
+@dataclass
+class Evaluation:
+    """The current model's (and the compared model's) readings of a labelled set, for the report view."""
+    source: str
+    labels: np.ndarray
+    names: list[str]  # the models, current first
+    predictions: list[np.ndarray] = field(default_factory=list)  # per model; -1 for a blank input
+    images: np.ndarray | None = None  # (N, 28, 28) uint8: what the current model was given (thumbnails)
+
+
+#: Pictures per step of an evaluation on the worker: drawings are answered between steps.
+EVALUATION_CHUNK = 200
 
 
 class _ResultChannel(QObject):
@@ -97,6 +113,11 @@ class RecognitionWorker(QObject):
     mapProgress = Signal(int, int)  # MNIST test digits placed, of
     mapReady = Signal(object)  # ml.inside.LatentMap for the current model
     mapFailed = Signal(str)
+    secondLoaded = Signal(object)  # ModelSummary of the model compared with
+    secondFailed = Signal(str, str)  # path, message
+    evaluationProgress = Signal(int, int)  # pictures read, of
+    evaluationDone = Signal(object)  # Evaluation
+    evaluationFailed = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -105,6 +126,9 @@ class RecognitionWorker(QObject):
         self._requesters: dict[Hashable, _Requester] = {}
         self._ids = itertools.count(1)
         self._recognizer = None  # touched only on the worker thread
+        self._second = None  # the model compared with, if any (worker thread only)
+        self._evaluation = None  # (Evaluation being filled, cancel Event) while one runs
+        self._recent = (None, None, None)  # (ink snapshot, recogniser, its recognition): the last one read
         self._map = None  # (recogniser, LatentMap): the map of MNIST test for that model
         self._map_builder = None  # ml.inside.MapBuilder while a map is being built
         self.processed = 0
@@ -112,28 +136,41 @@ class RecognitionWorker(QObject):
         self._finished.connect(self._deliver, Qt.QueuedConnection)
 
     # -- model ---------------------------------------------------------------------------
+    def load_second(self, path: str | Path, trust: bool = False) -> Future:
+        """Open a second model to compare with; the current one stays."""
+        return self._executor.submit(self._load, str(path), trust, True)
+
+    def drop_second(self) -> Future:
+        return self._executor.submit(setattr, self, "_second", None)
+
     def load_model(self, path: str | Path, trust: bool = False) -> Future:
         """``trust``: the user agreed to open a SavedModel folder (it runs the program stored in it)."""
         path = str(path)
         self.modelLoading.emit(path)
         return self._executor.submit(self._load, path, trust)
 
-    def _load(self, path: str, trust: bool = False) -> None:
+    def _load(self, path: str, trust: bool = False, second: bool = False) -> None:
         start = time.perf_counter()
+        failed = self.secondFailed if second else self.modelFailed
         try:
             # off the GUI thread; a plain .keras file runs in numpy, anything else imports TensorFlow here
             from ..ml.numpy_recognizer import load_recognizer
 
             rec = load_recognizer(path, trust=trust)
         except DigitPadError as exc:
-            self.modelFailed.emit(path, str(exc))
+            failed.emit(path, str(exc))
             return
         except Exception as exc:  # anything else a foreign file provokes: still one clear message
-            self.modelFailed.emit(path, f"{path}: cannot use this model ({type(exc).__name__}: {exc})")
+            failed.emit(path, f"{path}: cannot use this model ({type(exc).__name__}: {exc})")
             return
-        self._recognizer = rec
-        self.modelLoaded.emit(ModelSummary(path, rec.name, rec.describe(), rec.info, rec.has_reconstruction,
-                                           (time.perf_counter() - start) * 1000, rec.has_digit_likeness))
+        summary = ModelSummary(path, rec.name, rec.describe(), rec.info, rec.has_reconstruction,
+                               (time.perf_counter() - start) * 1000, rec.has_digit_likeness)
+        if second:
+            self._second = rec
+            self.secondLoaded.emit(summary)
+        else:
+            self._recognizer = rec
+            self.modelLoaded.emit(summary)
 
     def use_recognizer(self, recognizer) -> Future:
         """Recognise with an object already built (tests pass a fake with ``recognise_ink``/``recognise_image``)."""
@@ -151,14 +188,14 @@ class RecognitionWorker(QObject):
         return self._requester(requester).channel.resultReady
 
     def submit(self, requester: Hashable, ink: Ink | None = None, image: np.ndarray | None = None,
-               numbers: bool = False, inside: InsideAsk | None = None) -> int:
+               numbers: bool = False, inside: InsideAsk | None = None, second: bool = False) -> int:
         """Queue a snapshot for ``requester``, replacing only its own request still waiting; returns its id.
         ``numbers``: also read an ink of several digits digit by digit (the result's ``digits``);
         ``inside``: also look inside the model (the result's ``explanation``)."""
         state = self._requester(requester)
         request = RecognitionRequest(requester, next(self._ids), ink,
                                      None if image is None else np.array(image, copy=True), numbers=numbers,
-                                     inside=inside)
+                                     inside=inside, second=second)
         with self._lock:
             self._cancel_pending(state)
             state.pending = self._executor.submit(self._run, request)
@@ -194,15 +231,19 @@ class RecognitionWorker(QObject):
         return sum(s.stale_dropped for s in states)
 
     def _run(self, request: RecognitionRequest) -> None:
-        rec = self._recognizer
+        rec = self._second if request.second else self._recognizer
         start = time.perf_counter()
         if rec is None:
             self._finished.emit(RecognitionResult(request.requester, request.id, None, 0.0, request.submitted,
                                                   "no model loaded"))
             return
         try:
-            if request.ink is not None:
+            recent = self._recent
+            if request.ink is not None and recent[0] is request.ink and recent[1] is rec:
+                recognition = recent[2]  # the same snapshot, asked by two requesters (the chart and Inside)
+            elif request.ink is not None:
                 recognition = rec.recognise_ink(request.ink, keep_stages=True)
+                self._recent = (request.ink, rec, recognition)
             else:
                 recognition = rec.recognise_image(request.image, keep_stages=True)
         except Exception as exc:  # a weird picture must not kill the worker
@@ -225,7 +266,7 @@ class RecognitionWorker(QObject):
 
         latent = self._map[1] if self._map is not None and self._map[0] is rec else None
         try:
-            return explain(rec, recognition.preprocessed.image, ask.layer, ask.target, latent), None
+            return explain(rec, recognition.preprocessed.image, ask.layer, ask.target, latent, ask.saliency), None
         except Unsupported as exc:
             return None, str(exc)
         except Exception as exc:  # noqa: BLE001 - looking inside must never cost the answer
@@ -251,13 +292,12 @@ class RecognitionWorker(QObject):
 
         try:
             data = mnist_data.load(mnist, allow_download=False)
-            print_ = inside.fingerprint(rec.path, data.x_test, data.y_test) if rec.path else ""
-            cached = inside.read_cached(rec.path, print_) if rec.path else None
-            if cached is not None:
-                self._map = (rec, cached)
-                self.mapReady.emit(cached)
+            found = inside.cached_or_builder(rec, data.x_test, data.y_test)
+            if isinstance(found, inside.LatentMap):
+                self._map = (rec, found)
+                self.mapReady.emit(found)
                 return
-            self._map_builder = inside.MapBuilder(rec, data.x_test, data.y_test, print_)
+            self._map_builder = found
         except (DigitPadError, inside.Unsupported) as exc:
             self.mapFailed.emit(str(exc))
             return
@@ -283,16 +323,12 @@ class RecognitionWorker(QObject):
             if not finished:
                 self._next_map_step()
                 return
-            latent = builder.result()
+            latent = builder.result()  # and cached beside the model
         except Exception as exc:  # noqa: BLE001
             self._map_builder = None
             self.mapFailed.emit(f"cannot map this model ({type(exc).__name__}: {str(exc)[:200]})")
             return
-        from ..ml.inside import write_cache
-
         self._map, self._map_builder = (builder.rec, latent), None
-        if builder.rec.path:
-            write_cache(builder.rec.path, latent)
         self.mapReady.emit(latent)
 
     @staticmethod
@@ -337,6 +373,74 @@ class RecognitionWorker(QObject):
             return
         state.delivered_id = result.request_id
         state.channel.resultReady.emit(result)
+
+    # -- evaluating on a labelled set, a chunk at a time ------------------------------------
+    def evaluate(self, load, compare: bool = False) -> None:
+        """Read the set ``load()`` returns (a LabelledSet; called on the worker) with the current
+        model, and with the compared one too if ``compare``; ``evaluationProgress`` per chunk, then
+        ``evaluationDone`` (an :class:`Evaluation`) or ``evaluationFailed``. One at a time: a new
+        one cancels the one running."""
+        self.cancel_evaluation()
+        cancel = threading.Event()
+        self._evaluation_cancel = cancel
+        self._executor.submit(self._start_evaluation, load, compare, cancel)
+
+    def cancel_evaluation(self) -> None:
+        cancel = getattr(self, "_evaluation_cancel", None)
+        if cancel is not None:
+            cancel.set()
+
+    def _start_evaluation(self, load, compare: bool, cancel: threading.Event) -> None:
+        models = [m for m in (self._recognizer, self._second if compare else None) if m is not None]
+        if not models or (compare and len(models) < 2):
+            self.evaluationFailed.emit("no model loaded" if not models else "no model to compare with")
+            return
+        try:
+            data = load()
+        except DigitPadError as exc:
+            self.evaluationFailed.emit(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a foreign file: one line, the app goes on
+            self.evaluationFailed.emit(f"cannot read this set ({type(exc).__name__}: {str(exc)[:200]})")
+            return
+        if len(data.labels) == 0:
+            self.evaluationFailed.emit(f"{data.source}: no labelled digits in it")
+            return
+        n = len(data.labels)
+        job = Evaluation(data.source, np.asarray(data.labels), [m.name for m in models],
+                         [np.full(n, -1, np.int64) for _ in models], np.zeros((n, 28, 28), np.uint8))
+        self._evaluation = (job, data, models, cancel)
+        self._evaluation_step(0)
+
+    def _evaluation_step(self, start: int) -> None:
+        job, data, models, cancel = self._evaluation
+        if cancel.is_set():
+            self._evaluation = None
+            return
+        from ..ml.evaluation import model_inputs
+
+        stop = min(start + EVALUATION_CHUNK, len(job.labels))
+        try:
+            for i, rec in enumerate(models):
+                x, blank = model_inputs(data, rec.info.preprocessing, slice(start, stop))
+                read = rec.class_probabilities(x).argmax(axis=1) if len(x) else np.zeros(0, np.int64)
+                read[blank] = -1
+                job.predictions[i][start:stop] = read
+                if i == 0:
+                    job.images[start:stop] = np.round(np.clip(x, 0, 1) * 255).astype(np.uint8)
+        except Exception as exc:  # noqa: BLE001
+            self._evaluation = None
+            self.evaluationFailed.emit(f"cannot read this set ({type(exc).__name__}: {str(exc)[:200]})")
+            return
+        self.evaluationProgress.emit(stop, len(job.labels))
+        if stop < len(job.labels):
+            try:
+                self._executor.submit(self._evaluation_step, stop)
+            except RuntimeError:  # shutting down
+                self._evaluation = None
+            return
+        self._evaluation = None
+        self.evaluationDone.emit(job)
 
     def predict_batch(self, ids, images: np.ndarray) -> Future:
         """Read many stored 28x28 samples with the current model (the dataset view)."""

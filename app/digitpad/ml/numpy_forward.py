@@ -383,6 +383,16 @@ class NumpyForward:
                 values[dst] = op(values[src])
         return {name: values[key] for name, key in self._outputs.items()}
 
+    def only(self, names: list[str]) -> "NumpyForward":
+        """The same model computing just ``names``' outputs (no decoder when only the digit is needed)."""
+        needed, steps = {self._outputs[n] for n in names}, []
+        for op, src, dst in reversed(self._steps):
+            if dst in needed:
+                steps.append((op, src, dst))
+                needed.add(src)
+        return NumpyForward(steps[::-1], self._input_key, self.input_shape, {n: self._outputs[n] for n in names},
+                            self.layers)
+
     def trace(self, x: Array) -> tuple[dict[str, Array], dict[str, tuple[str, Array]]]:
         """The outputs and every layer's output on the way: ``layer name -> (class name, array)``."""
         values = {self._input_key: np.asarray(x, np.float32).reshape((-1,) + self.input_shape)}

@@ -76,6 +76,7 @@ class NumpyRecognizer(RecognizerBase):
                                        self._ends_in_softmax)
         self._seen = 0  # pictures asked for so far in batches
         self._tensorflow = None  # the TensorFlow recogniser once a long job asked for it (False: unavailable)
+        self._digit_only = None  # the forward pass without the decoder, for occlusion
 
     def _ends_in_softmax(self, output_name: str) -> bool | None:
         """As the TensorFlow recogniser reads the layer: its activation, if it has one."""
@@ -96,6 +97,13 @@ class NumpyRecognizer(RecognizerBase):
         parts = [self._finish(self.model.forward(chunk[i:i + NUMPY_CHUNK]), chunk[i:i + NUMPY_CHUNK])
                  for i in range(0, len(chunk), NUMPY_CHUNK)]
         return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    def class_probabilities(self, images: np.ndarray) -> np.ndarray:
+        if self._digit_only is None:
+            self._digit_only = self.model.forward.only([self._layout["digit"]])
+        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
+        return np.concatenate([self._finish(self._digit_only(x[i:i + NUMPY_CHUNK]), x[i:i + NUMPY_CHUNK])["digit"]
+                               for i in range(0, len(x), NUMPY_CHUNK)])
 
     def trace(self, images: np.ndarray):
         x = np.asarray(images, np.float32).reshape(-1, 28, 28)

@@ -74,6 +74,11 @@ class RecognizerBase:
 
     penultimate: str | None = None  # the layer the classifier output reads, once traced
 
+    def class_probabilities(self, images: np.ndarray) -> np.ndarray:
+        """(n, 10) for (n, 28, 28) model inputs, outside the batch-job accounting of :meth:`predict`:
+        what occlusion asks dozens of times per drawing."""
+        return self._outputs(np.asarray(images, np.float32).reshape(-1, 28, 28))["digit"]
+
     @property
     def uses_numpy_path(self) -> bool:
         """True when few pictures at a time are recognised in numpy, without TensorFlow's dispatch."""
@@ -88,11 +93,11 @@ class RecognizerBase:
                 (probs >= 0).all() and (np.abs(probs.sum(-1) - 1) < 1e-3).all())):
             probs = softmax(probs)
         result = {"digit": probs}
-        if layout["reconstruction"]:
+        if layout["reconstruction"] and layout["reconstruction"] in out:
             recon = out[layout["reconstruction"]].reshape(len(chunk), 28, 28).astype(np.float32)
             result["reconstruction"] = recon
             result["error"] = np.mean(np.square(recon - chunk), axis=(1, 2))
-        if layout["likeness"]:
+        if layout["likeness"] and layout["likeness"] in out:
             result["likeness"] = out[layout["likeness"]].reshape(len(chunk)).astype(np.float32)
         return result
 
