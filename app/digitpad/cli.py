@@ -53,28 +53,123 @@ def cmd_train(args) -> int:
 
 
 # ---------------------------------------------------------------------------------- evaluate
+#: Disagreements ``evaluate --compare`` prints; its ``--json`` file holds every one.
+DISAGREEMENTS_SHOWN = 50
+
+
 def cmd_evaluate(args) -> int:
     from .core.labelled_sets import load_labelled, mnist_test
     from .core.metrics import format_scores
     from .ml.evaluation import evaluate_set
     from .ml.numpy_recognizer import load_recognizer
 
+    trust = getattr(args, "trust_model", False)
     model = Path(args.model) if args.model else _default_model()
-    rec = load_recognizer(model, trust=getattr(args, "trust_model", False))
+    rec = load_recognizer(model, trust=trust)
+    other = None
+    if getattr(args, "compare", None):  # both models load before the data: a bad file fails at once
+        other = Path(args.compare), load_recognizer(Path(args.compare), trust=trust)
     data = load_labelled(args.data) if args.data else mnist_test(args.mnist)
     if len(data.labels) == 0:
         raise DigitPadError("no labelled digits to evaluate on", args.data)
+    if other is not None:
+        return _evaluate_compare(args, (model, rec), other, data)
     scores = evaluate_set(rec, data)
     print(format_scores(scores, f"{rec.name} on {data.source}"))
     if args.plot:
         from .core.confusion_plot import save_confusion_png
 
-        save_confusion_png(scores, args.plot, f"{rec.name} on {Path(data.source.split(' (')[0]).name}")
+        save_confusion_png(scores, args.plot, f"{rec.name} on {_data_name(data)}")
         print(f"confusion matrix plot: {args.plot}")
     if args.json:
         from .core.atomic_file import write_text
 
         write_text(args.json, json.dumps({"model": str(model), "data": data.source, **scores.to_dict()}) + "\n")
+    return 0
+
+
+def _data_name(data) -> str:
+    return Path(data.source.split(" (")[0]).name
+
+
+def _model_names(paths: tuple[Path, Path], recs) -> tuple[str, str]:
+    """What the report calls the two models: their names, or their files when the names are the same."""
+    for a, b in ((recs[0].name, recs[1].name), (paths[0].name, paths[1].name), (str(paths[0]), str(paths[1]))):
+        if a != b:
+            return a, b
+    return "A", "B"
+
+
+def _reading(digit: int) -> str:
+    return "blank" if digit < 0 else str(digit)
+
+
+def _evaluate_compare(args, first, second, data) -> int:
+    """``evaluate A --compare B``: both models' scores on the same digits, the digits they read
+    differently, and McNemar's test of whether the difference in accuracy is more than chance."""
+    from .core.comparison import Comparison
+    from .core.metrics import format_scores
+    from .ml.evaluation import predict_set
+
+    (path_a, rec_a), (path_b, rec_b) = first, second
+    name_a, name_b = _model_names((path_a, path_b), (rec_a, rec_b))
+    c = Comparison(data.labels, predict_set(rec_a, data), predict_set(rec_b, data), (name_a, name_b))
+    sa, sb = c.scores
+    test = c.test()
+    print(format_scores(sa, f"A: {name_a} on {data.source}") + "\n")
+    print(format_scores(sb, f"B: {name_b} on {data.source}") + "\n")
+    width = max(len(name_a), len(name_b))
+    print(f"A against B on {data.source}, {sa.count} digits:")
+    for tag, name, s, read in (("A", name_a, sa, c.a), ("B", name_b, sb, c.b)):
+        print(f"  {tag} {name:<{width}}  accuracy {s.accuracy * 100:.2f}% ({int((read != c.labels).sum())} wrong)")
+    print(f"  B - A: {(sb.accuracy - sa.accuracy) * 100:+.2f} percentage points")
+    print(f"  only A reads right: {test.only_a}; only B reads right: {test.only_b}")
+    print(f"  {test.sentence(name_a, name_b)}")
+
+    disagree = c.disagree
+    names = data.names or [f"#{i}" for i in range(len(c.labels))]
+    if len(disagree) == 0:
+        print("disagreements: none (A and B read every digit the same)")
+    else:
+        shown = [names[i] for i in disagree[:DISAGREEMENTS_SHOWN]]
+        folder = os.path.dirname(os.path.commonprefix(shown)) if data.names else ""
+        if folder:  # file:line or file names, without the folder they all share
+            shown = [n[len(folder):].lstrip(os.sep) for n in shown]
+        print(f"disagreements: {len(disagree)} digits A and B read differently"
+              + (f" (in {folder})" if folder else ""))
+        col = max(6, *(len(n) for n in shown))
+        print(f"  {'sample':<{col}}  true      A      B  right")
+        for i, name in zip(disagree, shown):
+            right = "A" if c.a[i] == c.labels[i] else "B" if c.b[i] == c.labels[i] else "neither"
+            print(f"  {name:<{col}}  {c.labels[i]:>4}  {_reading(c.a[i]):>5}  {_reading(c.b[i]):>5}  {right}")
+        if len(disagree) > DISAGREEMENTS_SHOWN:
+            print(f"  ... and {len(disagree) - DISAGREEMENTS_SHOWN} more"
+                  + (f" (all of them in {args.json})" if args.json else " (--json FILE lists them all)"))
+    if args.plot:
+        from .core.comparison_plot import save_comparison_png
+
+        save_comparison_png(c, args.plot, _data_name(data))
+        print(f"comparison plot: {args.plot}")
+    if args.json:
+        from .core.atomic_file import write_text
+
+        def digit(v) -> int | None:
+            return None if v < 0 else int(v)
+
+        report = {
+            "data": data.source, "count": sa.count,
+            "a": {"model": str(path_a), "name": name_a, **sa.to_dict()},
+            "b": {"model": str(path_b), "name": name_b, **sb.to_dict()},
+            "comparison": {
+                "accuracy_a": round(sa.accuracy, 6), "accuracy_b": round(sb.accuracy, 6),
+                "delta": round(sb.accuracy - sa.accuracy, 6), "only_a": test.only_a, "only_b": test.only_b,
+                "p_value": test.p_value, "statistic": test.statistic, "significant": test.p_value < 0.05,
+                "sentence": test.sentence(name_a, name_b),
+                "disagreements": [{"index": int(i), "name": names[i], "label": int(c.labels[i]),
+                                   "a": digit(c.a[i]), "b": digit(c.b[i])} for i in disagree],
+            },
+        }
+        write_text(args.json, json.dumps(report) + "\n")
     return 0
 
 
@@ -467,10 +562,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix")
     e.add_argument("model", nargs="?", help="model file (default: the shipped default model)")
-    e.add_argument("--data", help="labelled set: npz, IDX folder, or folder of images (default: MNIST test)")
+    e.add_argument("--compare", metavar="MODEL_B",
+                   help="a second model: evaluate both on the same digits, list the digits they read differently "
+                        "and test the difference in accuracy (McNemar)")
+    e.add_argument("--data", help="labelled set: npz, IDX folder, folder of images, or ink JSON Lines with a 'label' "
+                                  "key, optionally selected by keys: 'unipen.jsonl:part=test' (default: MNIST test)")
     e.add_argument("--mnist", help="where MNIST is, when --data is not given")
-    e.add_argument("--plot", metavar="PNG", help="also save the confusion matrix as a PNG")
-    e.add_argument("--json", metavar="FILE", help="also save the scores as JSON")
+    e.add_argument("--plot", metavar="PNG", help="also save the confusion matrix as a PNG (with --compare: both "
+                                                 "models' and their difference)")
+    e.add_argument("--json", metavar="FILE", help="also save the scores as JSON (with --compare: both models', "
+                                                  "the test and every disagreement)")
     e.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
     e.set_defaults(func=cmd_evaluate)
 

@@ -1,7 +1,10 @@
-"""Labelled digit sets for ``evaluate``: an .npz, an IDX folder, or a folder of images.
+"""Labelled digit sets for ``evaluate``: an .npz, an IDX folder, a folder of images, or ink JSON
+Lines with a ``label`` key (``unipen.jsonl``, or some of its records: ``unipen.jsonl:part=test``).
 
 A folder of images is labelled either by sub-folders named 0-9 ("sorted by label") or by a
-file name that starts with the digit ("7_anna.png", "7-003.jpg", "7.png").
+file name that starts with the digit ("7_anna.png", "7-003.jpg", "7.png"). Inks are read by
+``sample_formats`` (one JSON Lines reader for the whole app) and recognised as ``predict``
+recognises them: drawn by the ink path, never run through the picture preprocessing.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from . import mnist_data
 from .errors import DataFormatError, DataNotFoundError
 from .idx import read_idx
 from .images import IMAGE_SUFFIXES, read_image
+from .ink import Ink
 
 _LABEL_IN_NAME = re.compile(r"^(\d)(?:\D|$)")
 
@@ -26,6 +30,15 @@ class LabelledSet:
     labels: np.ndarray
     source: str
     names: list[str] | None = None
+    #: An ink set: ``images`` are already model inputs (28x28 uint8, default preprocessing) and
+    #: these are the inks they were drawn from, which a recogniser draws again with its own
+    #: preprocessing settings, exactly as ``predict`` does.
+    inks: list[Ink] | None = None
+
+    @property
+    def model_inputs(self) -> bool:
+        """True when ``images`` are drawn inks, not pictures for the picture preprocessing."""
+        return self.inks is not None
 
 
 def _from_npz(path: Path) -> LabelledSet:
@@ -82,12 +95,36 @@ def _from_image_folder(folder: Path) -> LabelledSet:
                        names=[str(p) for p, _ in files])
 
 
+def _from_ink_lines(path: Path, select: dict[str, str]) -> LabelledSet:
+    # imported here: sample_formats imports this module. Its reader names each record file:line,
+    # which the disagreement list of ``evaluate --compare`` shows
+    from .sample_formats import read_located
+
+    located = read_located(path, "jsonl", select=select or None)
+    images = (np.stack([s.image for _, s in located]) if located else np.zeros((0, 28, 28), np.uint8))
+    source = str(path) + (":" + ",".join(f"{k}={v}" for k, v in select.items()) if select else "")
+    return LabelledSet(images, np.array([s.label for _, s in located], np.int64), source,
+                       names=[where for where, _ in located], inks=[s.ink for _, s in located])
+
+
 def load_labelled(path: str | os.PathLike) -> LabelledSet:
-    path = Path(path).expanduser()
+    """``path``: an .npz, an IDX folder, a folder of images, or ink JSON Lines, optionally with a
+    selection of its records by keys, as ``train --extra`` takes it (``inks.jsonl:part=test``)."""
+    spec = os.fspath(path)
+    path, select = Path(spec).expanduser(), {}
+    if not path.exists():
+        from .training_data import ExtraSource  # which imports this module
+
+        source = ExtraSource.parse(spec)
+        path, select = Path(source.path).expanduser(), source.select
+    if not path.exists():
+        raise DataNotFoundError("no such file or folder", path)
+    if path.suffix.lower() == ".jsonl" and path.is_file():
+        return _from_ink_lines(path, select)
+    if select:
+        raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
     if path.is_file():
         return _from_npz(path)
-    if not path.is_dir():
-        raise DataNotFoundError("no such file or folder", path)
     names = {p.name for p in path.iterdir()}
     if any("idx" in n for n in names):
         return _from_idx_folder(path)

@@ -220,10 +220,12 @@ def read_samples(path: str | os.PathLike, fmt: str | None = None, writer: str = 
                  select: dict[str, str] | None = None) -> list[Sample]:
     """``y_up``: the inks' y axis points up (some tablets); they are stored flipped to y down.
     ``select``: only ink lines whose keys have these values (``{"part": "train"}``)."""
-    return [s for _, s in _read(Path(path), fmt, writer, y_up, select)]
+    return [s for _, s in read_located(Path(path), fmt, writer, y_up, select)]
 
 
-def _read(path: Path, fmt: str | None, writer: str, y_up: bool, select: dict[str, str] | None) -> Located:
+def read_located(path: Path, fmt: str | None = None, writer: str = "", y_up: bool = False,
+                 select: dict[str, str] | None = None) -> Located:
+    """As :func:`read_samples`, each sample with where it was read (``file:line``)."""
     if not path.exists():
         raise DataFormatError("no such file or folder", path)
     fmt = fmt or guess_format(path)
@@ -243,7 +245,7 @@ def import_samples(store: SampleStore, path: str | os.PathLike, fmt: str | None 
                    y_up: bool = False) -> tuple[int, int]:
     """(added, already present). Everything is validated before anything is written: a sample
     the store refuses is reported where it was read (``file:line``), and nothing is added."""
-    located = _read(Path(path), fmt, writer, y_up, None)
+    located = read_located(Path(path), fmt, writer, y_up, None)
     try:
         added = store.add_many(s for _, s in located)
     except SampleError as exc:

@@ -2,14 +2,40 @@
 import of its own: the recogniser brings it if it needs it)."""
 from __future__ import annotations
 
+import numpy as np
+
+from ..core.ink import ink_to_mnist
 from ..core.labelled_sets import LabelledSet
 from ..core.metrics import Scores, score
-from ..core.preprocess import to_mnist_batch
+from ..core.preprocess import SIZE, to_mnist_batch
 from .recognizer_base import RecognizerBase
 
 
-def evaluate_set(rec: RecognizerBase, data: LabelledSet) -> Scores:
-    x, blank = to_mnist_batch(data.images, rec.info.preprocessing)
-    predicted = rec.predict(x).probabilities.argmax(axis=1)
+def model_inputs(rec: RecognizerBase, data: LabelledSet) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) float32 inputs for ``rec`` and the mask of blank ones. Pictures go through the
+    picture preprocessing; inks are drawn by the ink path, as ``predict`` draws them, with the
+    model's own preprocessing settings."""
+    settings = rec.info.preprocessing
+    if not data.model_inputs:
+        return to_mnist_batch(data.images, settings)
+    x = np.zeros((len(data.inks), SIZE, SIZE), np.float32)
+    blank = np.zeros(len(data.inks), bool)
+    for i, ink in enumerate(data.inks):
+        pre = ink_to_mnist(ink, settings)
+        if pre.empty:
+            blank[i] = True
+        else:
+            x[i] = pre.image
+    return x, blank
+
+
+def predict_set(rec: RecognizerBase, data: LabelledSet) -> np.ndarray:
+    """The digit ``rec`` reads in each of ``data``'s pictures or inks; -1 where it is blank."""
+    x, blank = model_inputs(rec, data)
+    predicted = rec.predict(x).probabilities.argmax(axis=1) if len(x) else np.zeros(0, np.int64)
     predicted[blank] = -1
-    return score(data.labels, predicted)
+    return predicted
+
+
+def evaluate_set(rec: RecognizerBase, data: LabelledSet) -> Scores:
+    return score(data.labels, predict_set(rec, data))
