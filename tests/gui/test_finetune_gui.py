@@ -53,6 +53,8 @@ def _a_one(w) -> list[tuple[float, float]]:
 
 
 def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qtbot, tuning_window, tmp_path):
+    from PySide6.QtWidgets import QPushButton
+
     from digitpad.gui.finetune_job import progress_text
 
     w = tuning_window
@@ -82,17 +84,20 @@ def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qt
     assert 30 < held_out < 50  # every 5th of 200 samples
     assert f"Your held-out samples ({held_out})" in w.statusBar().currentMessage()
     assert "MNIST test" in w.statusBar().currentMessage()
-    details = w.last_finetune_details  # behind the finished message's "Show Details…"
-    assert "your held-out samples, after" in details and details.count("confusion matrix") == 4
-    from PySide6.QtWidgets import QTextEdit
-
-    box = w.finetune_result_box("done")
-    edit = box.findChild(QTextEdit)
-    assert edit.toPlainText() == details
-    assert edit.height() >= 16 * edit.fontMetrics().lineSpacing()  # not 5 lines: a whole matrix at a time
-    longest = max(edit.fontMetrics().horizontalAdvance(line) for line in details.splitlines())
-    assert edit.minimumWidth() >= longest
+    # the before/after report, on the held-out samples first, then MNIST test at a click
+    report = w.reports.dialog
+    assert report.isVisible() and w.reports.last.names == ("before", "after")
+    assert len(w.reports.last.labels) == held_out
+    assert report.view.cell_counts.sum() == held_out
+    switch, keep, back = [b for b in report.findChildren(QPushButton) if b.text().startswith(("Show", "Keep", "Go"))]
+    assert switch.text() == "Show MNIST test" and keep.text() == "Keep the new model"
+    switch.click()
+    assert len(w.reports.last.labels) == 10000 and switch.text() == "Show your held-out samples"
+    assert report.isVisible()  # switching sets does not close it
     qtbot.waitUntil(lambda: Path(w.model.path) == tuned, timeout=60000)
+    back.click()  # "Go back to <the old model>"
+    qtbot.waitUntil(lambda: Path(w.model.path) != tuned, timeout=60000)
+    assert not report.isVisible()
 
 
 def test_cancelling_keeps_the_current_model_and_saves_nothing(qtbot, tuning_window, tmp_path):

@@ -151,3 +151,25 @@ def test_images_and_failures_go_to_their_requester(qtbot, worker, fake):
         worker.submit("collect", ink=ink("collect"))
     assert [r.recognition.name for r in main] == ["image"]
     assert collect[0].recognition is None and collect[0].error == "no model loaded"
+
+
+def test_the_compared_model_answers_the_same_snapshot_in_the_same_turn(qtbot, worker, fake):
+    """Compare Models: the window's request and the compared model's, for one snapshot, are
+    answered back to back and handed over together; another snapshot is not taken along."""
+    second = FakeRecognizer()
+    worker.call_on_worker(setattr, worker, "_second", second).result(timeout=5)
+    main, compared = received(worker, "main"), received(worker, "compared")
+    gate, started = threading.Event(), threading.Event()
+    worker.call_on_worker(lambda: (started.set(), gate.wait(10)))
+    assert started.wait(5)
+    drawing = ink("seven")
+    first = worker.submit("main", ink=drawing)
+    other = worker.submit("compared", ink=drawing, second=True)
+    unrelated = worker.submit("collect", ink=ink("collect"))
+    gate.set()
+    qtbot.waitUntil(lambda: worker.is_answered("main") and worker.is_answered("compared")
+                    and worker.is_answered("collect"), timeout=5000)
+    assert fake.ran == ["seven", "collect"] and second.ran == ["seven"]
+    assert [r.request_id for r in main] == [first] and [r.request_id for r in compared] == [other]
+    assert worker.dropped == 0  # taken along, not dropped
+    assert first < other < unrelated

@@ -1,7 +1,7 @@
 """Accuracy, per-class accuracy and confusion matrices (numpy only)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -12,6 +12,9 @@ class Scores:
     per_class: np.ndarray  # (10,) recall per true digit; NaN where a digit has no sample
     confusion: np.ndarray  # (10, 11) true x predicted; column 10 counts blank inputs
     count: int
+    #: what was read, digit by digit (-1: blank), when known: a report can then list the digits
+    #: behind each cell; not kept in JSON
+    predicted: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {"accuracy": round(self.accuracy, 6), "count": self.count,
@@ -36,7 +39,7 @@ def score(labels: np.ndarray, predicted: np.ndarray) -> Scores:
     with np.errstate(invalid="ignore", divide="ignore"):
         per_class = np.where(totals > 0, np.diag(confusion[:, :10]) / np.maximum(totals, 1), np.nan)
     acc = float((labels == predicted).mean()) if len(labels) else float("nan")
-    return Scores(acc, per_class, confusion, int(len(labels)))
+    return Scores(acc, per_class, confusion, int(len(labels)), predicted)
 
 
 def format_scores(s: Scores, title: str) -> str:

@@ -41,6 +41,8 @@ class Actions(NamedTuple):
     finetune: QAction
     locate_mnist: QAction
     inside: QAction
+    evaluate: QAction
+    compare: QAction
     about: QAction
     shortcuts: QAction
 
@@ -78,6 +80,11 @@ def make_actions(w) -> Actions:
         locate_mnist=new_action(w, "Locate &MNIST…", lambda: w.locate_mnist(), [],
                                 "Show DigitPad where MNIST is (an mnist.npz or a folder of IDX files): "
                                 "fine-tuning needs it"),
+        evaluate=new_action(w, "&Evaluate…", lambda: w.reports.choose(), ["Ctrl+E"],
+                            "The current model on MNIST test, your held-out samples or a labelled file: "
+                            "per-digit accuracy, confusion matrix, the misread digits"),
+        compare=new_action(w, "&Compare With…", w.compare_with_dialog, ["Ctrl+Shift+M"],
+                           "Open a second model beside the current one: both answers for every drawing"),
         inside=new_action(w, "&Inside the Model", w.set_inside_shown, ["Ctrl+Shift+I"],
                           "Feature maps, what drove the answer, and where the drawing sits among MNIST",
                           checkable=True),

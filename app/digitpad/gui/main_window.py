@@ -16,7 +16,6 @@ from .. import __version__
 from ..core.errors import DigitPadError
 from ..core.images import IMAGE_SUFFIXES, read_image
 from ..core.ink import read_ink, write_ink
-from ..core.metrics import format_before_after
 from ..core.model_files import shipped_model
 from ..core.verdict import Thresholds, Verdict, judge
 from . import file_dialogs
@@ -24,8 +23,10 @@ from .actions import make_actions, shortcut_table
 from .canvas import InkCanvas
 from .imaging import from_qimage
 from .number_view import NumberMode
+from .compare_panel import ComparePanel
 from .inside_panel import InsidePanel
 from .panels import ProbabilityChart, ReconstructionPanel, StagesPanel, VerdictLabel
+from .reports import Reports
 from .settings import AppSettings
 from .worker import ModelSummary, RecognitionResult, RecognitionWorker
 
@@ -36,6 +37,7 @@ class MainWindow(QMainWindow):
     resultShown = Signal(object)  # RecognitionResult, after the views were updated
     REQUESTER = "main"  # this window's key at the recognition worker
     INSIDE = "inside"  # the Inside panel's
+    COMPARED = "compared"  # the compared model's answers (Compare Models)
 
     def __init__(self, settings: AppSettings | None = None, model_path: str | None = None,
                  store_path: str | None = None, mnist_path: str | None = None):
@@ -124,6 +126,18 @@ class MainWindow(QMainWindow):
         self.inside_dock.hide()
         self.inside_dock.visibilityChanged.connect(self._inside_visibility)
         self.inside.askChanged.connect(self._ask_inside)
+        # Compare: a second model's answers beside the current one's, in a dock like Inside
+        self.compare = ComparePanel()
+        self.compare_dock = QDockWidget("Compare Models", self)
+        self.compare_dock.setObjectName("compare")
+        self.compare_dock.setWidget(self.compare)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.compare_dock)
+        self.compare_dock.setFloating(True)
+        self.compare_dock.hide()
+        self.compare.closeWanted.connect(self.stop_comparing)
+        self.compare.reportWanted.connect(lambda: self.reports.choose(compare=True))
+        self.second: ModelSummary | None = None  # the model compared with
+        self.reports = Reports(self)
         self.inside.locateMnist.connect(lambda: self.locate_mnist() and self._ask_map(again=True))
         rv.addWidget(self.tabs, 2)
         self.number_mode = NumberMode(self.canvas, self.verdict_label, self.chart, self.reconstruction, self.stages,
@@ -216,6 +230,8 @@ class MainWindow(QMainWindow):
         a.dark_canvas.setChecked(self.canvas.dark)
         model = self.menuBar().addMenu("&Model")
         model.addActions([a.open_model, a.open_savedmodel, a.model_info])
+        model.addSeparator()
+        model.addActions([a.evaluate, a.compare])
         samples = self.menuBar().addMenu("&Samples")
         samples.addActions([a.collect, a.dataset, a.finetune, a.locate_mnist])
         help_menu = self.menuBar().addMenu("&Help")
@@ -245,6 +261,10 @@ class MainWindow(QMainWindow):
         self.worker = RecognitionWorker(self)
         self.worker.results(self.REQUESTER).connect(self._on_result)
         self.worker.results(self.INSIDE).connect(self._on_inside_result)
+        self.worker.results(self.COMPARED).connect(self._on_compared_result)
+        self.worker.secondLoaded.connect(self._on_second_loaded)
+        self.worker.secondFailed.connect(lambda path, msg: self._show_error("Cannot compare", msg))
+        self.reports.connect(self.worker)
         self.worker.mapProgress.connect(self.inside.map_progress)
         self.worker.mapReady.connect(self.inside.set_map)
         self.worker.mapFailed.connect(self.inside.map_failed)
@@ -325,9 +345,65 @@ class MainWindow(QMainWindow):
         else:
             snapshot = self.canvas.snapshot()
             self.worker.submit(self.REQUESTER, ink=snapshot, numbers=True)
+            self._ask_compared(snapshot)  # the same snapshot: answered with the window's own
             self._ask_inside(snapshot)  # the same snapshot: the worker reads it once for both
             return
         self._ask_inside()
+        self._ask_compared()
+
+    # -- Compare Models: the second model answers the same snapshots ---------------------------
+    def compare_with_dialog(self) -> None:
+        path = file_dialogs.open_file(self, self.settings, "Compare with model",
+                                      "Models (*.keras *.h5 *.hdf5);;All files (*)")
+        if path:
+            self.compare_with(path)
+
+    def compare_with(self, path: str) -> None:
+        if self.worker is not None:
+            self.worker.load_second(path)
+
+    def _on_second_loaded(self, summary: ModelSummary) -> None:
+        self.second = summary
+        self._set_compared_models()
+        if not self.compare_dock.isVisible():
+            if self.compare_dock.isFloating():
+                self._place_beside(self.compare_dock, 540, 420)
+            self.compare_dock.show()
+        self.statusBar().showMessage(f"comparing with {summary.name}", 5000)
+        self.request_recognition()
+
+    def _set_compared_models(self) -> None:
+        if self.second is not None and self.model is not None:
+            self.compare.set_models((self.model.name, self.second.name),
+                                    (self.thresholds, Thresholds.from_sidecar(self.second.info.thresholds)))
+
+    def stop_comparing(self) -> None:
+        self.compare_dock.hide()
+        self.second = None
+        self.compare.clear()
+        if self.worker is not None:
+            self.worker.withdraw(self.COMPARED)
+            self.worker.drop_second()
+
+    @property
+    def comparing(self) -> bool:
+        return self.second is not None and self.compare_dock.isVisible()
+
+    def _ask_compared(self, snapshot=None) -> None:
+        if self.worker is None or not self.comparing:
+            return
+        if self.canvas.image is not None:
+            self.worker.submit(self.COMPARED, image=self.canvas.image, second=True)
+        elif self.canvas.document.is_empty:
+            self.worker.withdraw(self.COMPARED)
+            self.compare.clear()
+        else:
+            self.worker.submit(self.COMPARED, ink=snapshot if snapshot is not None else self.canvas.snapshot(),
+                               second=True)
+
+    def _on_compared_result(self, result: RecognitionResult) -> None:
+        if self.comparing and result.recognition is not None:
+            self.compare.show_answer(1, result.recognition)
 
     # -- the Inside panel: asked only while it is visible -------------------------------------
     @property
@@ -336,13 +412,18 @@ class MainWindow(QMainWindow):
 
     def set_inside_shown(self, shown: bool) -> None:
         if shown and self.inside_dock.isFloating() and not self._inside_placed:
-            self._inside_placed = True  # beside the main window, or over its right side on a small screen
-            frame = self.frameGeometry()
-            screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
-            self.inside_dock.resize(540, min(640, screen.height() - 40))
-            x = min(frame.right() + 8, screen.right() - self.inside_dock.width())
-            self.inside_dock.move(max(screen.left(), x), max(screen.top(), frame.top()))
+            self._inside_placed = True
+            self._place_beside(self.inside_dock, 540, 640)
         self.inside_dock.setVisible(shown)
+
+    def _place_beside(self, dock: QDockWidget, width: int, height: int) -> None:
+        """A floating dock beside the window, or over its right-hand column on a small screen:
+        never over the canvas, where the pen is."""
+        frame = self.frameGeometry()
+        screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        dock.resize(width, min(height, screen.height() - 40))
+        x = min(frame.right() + 8, screen.right() - dock.width())
+        dock.move(max(screen.left(), x), max(screen.top(), frame.top()))
 
     def _inside_visibility(self, _visible: bool) -> None:
         self.actions_.inside.setChecked(self.inside_dock.isVisible())
@@ -449,6 +530,7 @@ class MainWindow(QMainWindow):
             self._apply_thresholds(Thresholds.from_sidecar(self.model.info.thresholds))
 
     def _rejudge(self) -> None:
+        self._set_compared_models()  # A's thresholds are the window's
         if self.last_result is None or self.last_result.recognition is None:
             return
         self._show_judgement(self.last_result.recognition)
@@ -459,6 +541,8 @@ class MainWindow(QMainWindow):
         self.verdict = self.judgement.verdict
         self.verdict_label.show_verdict(self.verdict, rec.digit, rec.confidence, reason=self.judgement.reason)
         self.chart.show_probabilities(rec.probabilities, highlight=self.verdict is Verdict.DIGIT)
+        if self.comparing:
+            self.compare.show_answer(0, rec)
 
     def _show_number(self) -> None:
         """Number mode, over the single-digit views, while the latest drawing holds several digits
@@ -684,37 +768,13 @@ class MainWindow(QMainWindow):
             text += f"\n\nWarning: MNIST accuracy fell by {report.mnist_drop * 100:.2f} points (more than 0.2)."
         text += f"\n\nSaved {report.output}. Switching to it now."
         self.statusBar().showMessage(text.replace("\n", " "), 15000)
-        if not os.environ.get("DIGITPAD_NO_DIALOGS"):
-            self.finetune_result_box(text).exec()
+        old = self.model.path if self.model else None
         self.load_model(report.output)
+        # the before/after report, with "Keep the new model" and "Go back"
+        self.reports.show_finetune(report, Path(old).name if old else "the old model",
+                                   lambda: old and self.load_model(old))
         if self.dataset_window is not None:
             self.dataset_window.forget_predictions()
-
-    def finetune_result_box(self, text: str) -> QMessageBox:
-        """The finished message, with the confusion matrices behind "Show Details…" in a box tall and
-        wide enough to read them."""
-        from PySide6.QtGui import QFontDatabase, QFontMetrics
-        from PySide6.QtWidgets import QTextEdit
-
-        box = QMessageBox(QMessageBox.Information, "Fine-tuning finished", text, QMessageBox.Ok, self)
-        details = self.last_finetune_details
-        box.setDetailedText(details)
-        edit = box.findChild(QTextEdit)
-        if edit is not None:
-            font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
-            edit.setFont(font)
-            edit.setLineWrapMode(QTextEdit.NoWrap)
-            metrics = QFontMetrics(font)
-            widest = max((metrics.horizontalAdvance(line) for line in details.splitlines()), default=0)
-            edit.setFixedHeight(metrics.lineSpacing() * 16 + 2 * edit.frameWidth() + 8)  # one whole block
-            edit.setMinimumWidth(widest + edit.verticalScrollBar().sizeHint().width() + 2 * edit.frameWidth() + 12)
-        return box
-
-    @property
-    def last_finetune_details(self) -> str:
-        """The latest fine-tuning's before/after confusion matrices, as under "Show Details…"."""
-        r = self.last_finetune
-        return "" if r is None else format_before_after(r.before, r.after)
 
     def _finetune_failed(self, message: str, dialog) -> None:
         self._end_finetune(dialog)

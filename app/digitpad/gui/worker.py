@@ -93,6 +93,7 @@ class _Requester:
     """One requester's line to the worker; read and written on the GUI thread only."""
     channel: _ResultChannel
     pending: Future | None = None  # its request still waiting, the one a new submit replaces
+    request: RecognitionRequest | None = None  # that request
     latest_id: int = 0  # its newest request or withdrawal
     delivered_id: int = 0  # the newest result it was given (or its withdrawal)
     stale_dropped: int = 0
@@ -199,6 +200,7 @@ class RecognitionWorker(QObject):
         with self._lock:
             self._cancel_pending(state)
             state.pending = self._executor.submit(self._run, request)
+            state.request = request
         state.latest_id = request.id
         return request.id
 
@@ -231,33 +233,51 @@ class RecognitionWorker(QObject):
         return sum(s.stale_dropped for s in states)
 
     def _run(self, request: RecognitionRequest) -> None:
+        # The compared model's request for the same snapshot, still waiting, is answered now too and
+        # both answers are handed over together: the window then draws both while the worker is
+        # idle, rather than drawing one while the other is computed (both need the interpreter).
+        answers = [self._answer(r) for r in [request, *self._companions(request)]]
+        for result in sorted(answers, key=lambda r: r.request_id):
+            self._finished.emit(result)
+
+    def _companions(self, request: RecognitionRequest) -> list[RecognitionRequest]:
+        """Waiting answer requests for ``request``'s very snapshot by the other model (the window's
+        and the compared model's, whichever runs first takes the other), taken off the queue."""
+        if request.ink is None or request.inside is not None:
+            return []
+        taken = []
+        with self._lock:
+            for state in self._requesters.values():
+                other = state.request
+                if (other is not None and other.second != request.second and other.inside is None
+                        and other.ink is request.ink and state.pending is not None and state.pending.cancel()):
+                    state.pending = None
+                    taken.append(other)
+        return taken
+
+    def _answer(self, request: RecognitionRequest) -> RecognitionResult:
         rec = self._second if request.second else self._recognizer
         start = time.perf_counter()
         if rec is None:
-            self._finished.emit(RecognitionResult(request.requester, request.id, None, 0.0, request.submitted,
-                                                  "no model loaded"))
-            return
+            return RecognitionResult(request.requester, request.id, None, 0.0, request.submitted, "no model loaded")
         try:
             recent = self._recent
             if request.ink is not None and recent[0] is request.ink and recent[1] is rec:
                 recognition = recent[2]  # the same snapshot, asked by two requesters (the chart and Inside)
-            elif request.ink is not None:
-                recognition = rec.recognise_ink(request.ink, keep_stages=True)
+            elif request.ink is not None:  # the compared model's stages are not shown: not kept
+                recognition = rec.recognise_ink(request.ink, keep_stages=not request.second)
                 self._recent = (request.ink, rec, recognition)
             else:
-                recognition = rec.recognise_image(request.image, keep_stages=True)
+                recognition = rec.recognise_image(request.image, keep_stages=not request.second)
         except Exception as exc:  # a weird picture must not kill the worker
-            self._finished.emit(RecognitionResult(request.requester, request.id, None, 0.0, request.submitted,
-                                                  str(exc)))
-            return
+            return RecognitionResult(request.requester, request.id, None, 0.0, request.submitted, str(exc))
         digits = self._read_number(rec, request.ink) if request.numbers and request.ink is not None else ()
         explanation, note = (None, None)
         if request.inside is not None and not recognition.empty:
             explanation, note = self._explain(rec, recognition, request.inside)
         self.processed += 1
-        self._finished.emit(RecognitionResult(request.requester, request.id, recognition,
-                                              (time.perf_counter() - start) * 1000, request.submitted,
-                                              digits=digits, explanation=explanation, inside_note=note))
+        return RecognitionResult(request.requester, request.id, recognition, (time.perf_counter() - start) * 1000,
+                                 request.submitted, digits=digits, explanation=explanation, inside_note=note)
 
     def _explain(self, rec, recognition, ask: InsideAsk):
         """On the worker thread; a model whose layers cannot be seen gets a note, not an error."""
@@ -417,12 +437,16 @@ class RecognitionWorker(QObject):
         if cancel.is_set():
             self._evaluation = None
             return
+        from dataclasses import replace
+
         from ..ml.evaluation import model_inputs
 
         stop = min(start + EVALUATION_CHUNK, len(job.labels))
+        part = replace(data, images=data.images[start:stop], labels=data.labels[start:stop], names=None,
+                       inks=None if data.inks is None else data.inks[start:stop])
         try:
             for i, rec in enumerate(models):
-                x, blank = model_inputs(data, rec.info.preprocessing, slice(start, stop))
+                x, blank = model_inputs(rec, part)
                 read = rec.class_probabilities(x).argmax(axis=1) if len(x) else np.zeros(0, np.int64)
                 read[blank] = -1
                 job.predictions[i][start:stop] = read

@@ -1,0 +1,107 @@
+"""Two models on the same drawing: the current one (A) and the one opened with Model > Compare
+With… (B), each with its verdict and probabilities in the main chart's style, and where they
+disagree said in one line."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ..core.verdict import Thresholds, Verdict, judge
+from .panels import ProbabilityChart, VerdictLabel
+
+DISAGREE = "#e05d44"
+
+
+class ComparePanel(QWidget):
+    reportWanted = Signal()  # "Report on a Set…": both models on a labelled set
+    closeWanted = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.names = ["", ""]
+        self.thresholds = [Thresholds(), Thresholds()]
+        self.recognitions = [None, None]
+        self.judgements = [None, None]
+        self.titles, self.verdicts, self.charts = [], [], []
+        grid = QGridLayout()
+        for col, letter in enumerate("AB"):
+            title = QLabel(letter)
+            title.setAlignment(Qt.AlignCenter)
+            title.setWordWrap(True)
+            verdict = VerdictLabel()
+            chart = ProbabilityChart()
+            grid.addWidget(title, 0, col)
+            grid.addWidget(verdict, 1, col)
+            grid.addWidget(chart, 2, col)
+            self.titles.append(title)
+            self.verdicts.append(verdict)
+            self.charts.append(chart)
+        self.agreement = QLabel("Draw a digit: both models answer.")
+        self.agreement.setAlignment(Qt.AlignCenter)
+        self.agreement.setWordWrap(True)
+        report = QPushButton("Report on a Set…")
+        report.setToolTip("Both models on MNIST test, your held-out samples or a labelled file: what each got "
+                          "right, what only one did, and whether the difference is more than chance")
+        report.clicked.connect(self.reportWanted.emit)
+        close = QPushButton("Stop Comparing")
+        close.clicked.connect(self.closeWanted.emit)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(report)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid, 1)
+        layout.addWidget(self.agreement)
+        layout.addLayout(buttons)
+
+    def set_models(self, names: tuple[str, str], thresholds: tuple[Thresholds, Thresholds]) -> None:
+        self.names = list(names)
+        self.thresholds = list(thresholds)
+        for letter, title, name in zip("AB", self.titles, names):
+            title.setText(f"<b>{letter}</b>: {name}" + (" (current)" if letter == "A" else ""))
+        self._refresh()
+
+    def show_answer(self, which: int, recognition) -> None:
+        """``which``: 0 for A (the current model), 1 for B; ``recognition`` None for an empty canvas."""
+        self.recognitions[which] = recognition
+        self._refresh()
+
+    def clear(self) -> None:
+        self.recognitions = [None, None]
+        self._refresh()
+
+    def _refresh(self) -> None:
+        for i, rec in enumerate(self.recognitions):
+            if rec is None or rec.probabilities is None:
+                self.judgements[i] = None
+                self.verdicts[i].show_verdict(Verdict.EMPTY, None, 0)
+                self.charts[i].show_probabilities(None)
+                continue
+            j = judge(rec.probabilities, rec.reconstruction_error, self.thresholds[i], rec.digit_likeness)
+            self.judgements[i] = j
+            self.verdicts[i].show_verdict(j.verdict, rec.digit, rec.confidence, reason=j.reason)
+            self.charts[i].show_probabilities(rec.probabilities, highlight=j.verdict is Verdict.DIGIT)
+        self.agreement.setText(self.agreement_text())
+        self.agreement.setStyleSheet(f"color: {DISAGREE}; font-weight: 600" if self.disagree else "")
+
+    @property
+    def disagree(self) -> bool:
+        a, b = self.judgements
+        return a is not None and b is not None and (a.verdict, self.recognitions[0].digit) != (
+            b.verdict, self.recognitions[1].digit)
+
+    def agreement_text(self) -> str:
+        a, b = self.judgements
+        if a is None or b is None:
+            return "Draw a digit: both models answer."
+        ra, rb = self.recognitions
+
+        def said(j, r) -> str:
+            return {Verdict.DIGIT: f"reads {r.digit}", Verdict.NOT_SURE: f"is not sure (best guess {r.digit})",
+                    Verdict.NOT_A_DIGIT: "says not a digit"}[j.verdict]
+
+        if not self.disagree:
+            return f"They agree: both {said(a, ra).replace('reads', 'read').replace('says', 'say').replace('is not', 'are not')}."
+        gap = float(np.abs(ra.probabilities - rb.probabilities).max()) * 100
+        return f"They disagree: A {said(a, ra)}, B {said(b, rb)} (probabilities differ by up to {gap:.0f} points)."

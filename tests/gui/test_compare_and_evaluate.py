@@ -1,0 +1,133 @@
+"""Model > Compare With… (two models on every drawing) and Model > Evaluate… (a report on a set)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_support import drag, wait_for_answer
+
+ROOT = Path(__file__).resolve().parents[2]
+PAPER = ROOT / "models" / "paper.keras"
+SEVEN = [(60, 60), (220, 60), (130, 250)]
+
+
+@pytest.fixture
+def small_set(tmp_path, mnist_file) -> Path:
+    with np.load(mnist_file) as d:
+        np.savez(tmp_path / "small.npz", x=d["x_test"][:300], y=d["y_test"][:300])
+    return tmp_path / "small.npz"
+
+
+def test_compare_shows_both_models_answers_for_each_drawing_and_stops(qtbot, window):
+    w = window
+    w.compare_with(str(PAPER))
+    qtbot.waitUntil(lambda: w.second is not None and w.compare_dock.isVisible(), timeout=30000)
+    assert "paper" in w.compare.titles[1].text() and w.model.name in w.compare.titles[0].text()
+    drag(qtbot, w.canvas, SEVEN)
+    wait_for_answer(qtbot, w)
+    qtbot.waitUntil(lambda: w.worker.is_answered(w.COMPARED) and all(r is not None for r in w.compare.recognitions),
+                    timeout=10000)
+    a, b = w.compare.recognitions
+    assert a.digit == w.last_result.recognition.digit  # A is the window's own answer
+    assert b.probabilities.shape == (10,) and not np.allclose(a.probabilities, b.probabilities)
+    assert w.compare.agreement_text() == w.compare.agreement.text() != ""
+    w.canvas.clear()
+    qtbot.waitUntil(lambda: w.compare.recognitions == [None, None], timeout=5000)
+
+    w.stop_comparing()
+    assert not w.compare_dock.isVisible() and w.second is None
+    seen = w.worker.latest_id(w.COMPARED)
+    drag(qtbot, w.canvas, SEVEN)
+    wait_for_answer(qtbot, w)
+    assert w.worker.latest_id(w.COMPARED) == seen  # nothing more is asked of the second model
+
+
+def test_a_model_that_fails_to_open_for_comparison_is_one_message_and_changes_nothing(qtbot, window, tmp_path):
+    w = window
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"not a model")
+    w.compare_with(str(bad))
+    qtbot.waitUntil(lambda: w.last_error is not None, timeout=10000)
+    assert "bad.keras" in w.last_error and w.second is None and not w.compare_dock.isVisible()
+
+
+class _Fake:
+    """A recognition as the panel reads it."""
+
+    def __init__(self, probs):
+        self.probabilities = np.asarray(probs, np.float32)
+        self.reconstruction_error = None
+        self.digit_likeness = None
+
+    @property
+    def digit(self):
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def confidence(self):
+        return float(np.max(self.probabilities))
+
+
+def test_the_panel_marks_a_disagreement(qtbot):
+    from digitpad.core.verdict import Thresholds
+    from digitpad.gui.compare_panel import ComparePanel
+
+    p = ComparePanel()
+    qtbot.addWidget(p)
+    p.set_models(("mine", "theirs"), (Thresholds(0.5), Thresholds(0.5)))
+    seven, one = np.eye(10)[7] * 0.9 + 0.01, np.eye(10)[1] * 0.9 + 0.01
+    p.show_answer(0, _Fake(seven))
+    p.show_answer(1, _Fake(seven))
+    assert not p.disagree and p.agreement.text() == "They agree: both read 7."
+    p.show_answer(1, _Fake(one))
+    assert p.disagree and p.agreement.text().startswith("They disagree: A reads 7, B reads 1")
+    assert "e05d44" in p.agreement.styleSheet()
+    p.show_answer(1, _Fake(np.full(10, 0.1)))  # B not sure: still a disagreement
+    assert p.disagree and "B is not sure" in p.agreement.text()
+
+
+def test_evaluate_reads_a_set_on_the_worker_and_shows_the_report(qtbot, window, small_set):
+    w = window
+    w.reports.evaluate("file", str(small_set))
+    qtbot.waitUntil(lambda: w.reports.dialog is not None and w.reports.dialog.isVisible(), timeout=60000)
+    view = w.reports.dialog.view
+    assert view.cell_counts.sum() == 300 and w.reports.last is None  # one model: no comparison
+    assert "small.npz" in w.reports.dialog.windowTitle()
+    drag(qtbot, w.canvas, SEVEN)  # the window still answers
+    assert wait_for_answer(qtbot, w).digit is not None
+
+
+def test_compare_on_a_set_gives_both_models_and_mcnemar(qtbot, window, tmp_path, mnist_file):
+    w = window
+    with np.load(mnist_file) as d:  # enough digits for the two models to differ somewhere
+        np.savez(tmp_path / "set.npz", x=d["x_test"][:1500], y=d["y_test"][:1500])
+    small_set = tmp_path / "set.npz"
+    w.compare_with(str(PAPER))
+    qtbot.waitUntil(lambda: w.second is not None, timeout=30000)
+    w.reports.evaluate("file", str(small_set), compare=True)
+    qtbot.waitUntil(lambda: w.reports.dialog is not None and w.reports.last is not None, timeout=60000)
+    c = w.reports.last
+    assert c.names == (w.model.name, "paper") and len(c.labels) == 1500
+    from digitpad.core.labelled_sets import load_labelled
+    from digitpad.ml.evaluation import predict_set
+    from digitpad.ml.numpy_recognizer import load_recognizer
+
+    data = load_labelled(small_set)
+    assert np.array_equal(c.b, predict_set(load_recognizer(PAPER), data))  # what `evaluate` reads
+    assert len(c.disagree) > 0 and "McNemar" in w.reports.dialog.view.summary.text()
+
+
+def test_evaluation_failures_and_cancel_leave_the_app_as_it_was(qtbot, window, tmp_path):
+    w = window
+    w.reports.evaluate("file", str(tmp_path / "missing.npz"))
+    qtbot.waitUntil(lambda: w.reports.failure is not None, timeout=10000)
+    assert "missing.npz" in w.reports.failure and "\n" not in w.reports.failure
+    assert w.reports.dialog is None
+    w.reports.evaluate("mnist")  # 10,000 digits: cancelled long before the end
+    qtbot.waitUntil(lambda: w.reports.progress is not None, timeout=5000)
+    w.reports.progress.cancel()
+    qtbot.wait(1500)
+    assert w.reports.dialog is None and w.reports.progress is None
+    drag(qtbot, w.canvas, SEVEN)
+    assert wait_for_answer(qtbot, w).digit is not None
