@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic_file import write_bytes
 from .errors import DigitPadError
+from .images import write_image
 from .inside_pictures import saliency_overlay
 
 #: What the figure can be written as (OpenCV picks the encoder by the suffix).
@@ -215,7 +215,4 @@ def check_suffix(path: str | os.PathLike) -> None:
 def save_figure(e: Figure, path: str | os.PathLike) -> None:
     """Written to a temporary name and renamed: a failure leaves no partial file."""
     check_suffix(path)
-    ok, data = cv2.imencode(Path(path).suffix.lower(), render(e))
-    if not ok:
-        raise DigitPadError("cannot encode the figure", path)
-    write_bytes(path, data.tobytes())
+    write_image(path, render(e))

@@ -72,3 +72,18 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     except OSError as exc:
         raise ImageReadError(f"cannot read ({exc.strerror or exc})", path) from None
     return decode_image(data, path)
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray, fmt: str | None = None) -> None:
+    """Encoded as ``fmt`` (".png"), else by the name's suffix, written to a temporary name and
+    renamed: a failure leaves no partial file."""
+    from .atomic_file import write_bytes
+    from .errors import DigitPadError
+
+    try:
+        ok, data = cv2.imencode(fmt or Path(path).suffix.lower() or ".png", image)
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise DigitPadError("cannot encode the picture in this format", path)
+    write_bytes(path, data.tobytes())

@@ -229,15 +229,16 @@ def from_ink_intensity(ink: np.ndarray, settings: PreprocessSettings = Preproces
     return Preprocessed(out, stages)
 
 
-def to_mnist_batch(images, settings: PreprocessSettings = PreprocessSettings()) -> tuple[np.ndarray, np.ndarray]:
-    """Preprocess many pictures; returns (N, 28, 28) float32 and a boolean mask of blank ones."""
-    images = list(images) if not isinstance(images, np.ndarray) else images
-    out = np.zeros((len(images), SIZE, SIZE), np.float32)
-    blank = np.zeros(len(images), bool)
-    for i, img in enumerate(images):
-        result = to_mnist(img, settings)
-        if result.empty:
-            blank[i] = True
-        else:
+def stacked(results: list[Preprocessed]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) float32 model inputs (zeros for blank ones) and the mask of blank ones."""
+    out = np.zeros((len(results), SIZE, SIZE), np.float32)
+    blank = np.array([r.empty for r in results], bool)
+    for i, result in enumerate(results):
+        if not result.empty:
             out[i] = result.image
     return out, blank
+
+
+def to_mnist_batch(images, settings: PreprocessSettings = PreprocessSettings()) -> tuple[np.ndarray, np.ndarray]:
+    """Preprocess many pictures; returns (N, 28, 28) float32 and a boolean mask of blank ones."""
+    return stacked([to_mnist(img, settings) for img in images])

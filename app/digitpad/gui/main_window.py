@@ -115,25 +115,14 @@ class MainWindow(QMainWindow):
         self.stages = StagesPanel()
         self.tabs.addTab(self.reconstruction, "Reconstruction")
         self.tabs.addTab(self.stages, "Preprocessing")
-        # Inside the model: a dock, floating beside the window at first (the right column has no
-        # room for four views), dockable; it computes only while shown.
+        # Inside the model and Compare: docks, floating beside the window at first (the right
+        # column has no room for them), dockable; each computes only while shown.
         self.inside = InsidePanel()
-        self.inside_dock = QDockWidget("Inside the Model", self)
-        self.inside_dock.setObjectName("inside")
-        self.inside_dock.setWidget(self.inside)
-        self.addDockWidget(Qt.RightDockWidgetArea, self.inside_dock)
-        self.inside_dock.setFloating(True)
-        self.inside_dock.hide()
+        self.inside_dock = self._floating_dock("Inside the Model", "inside", self.inside)
         self.inside_dock.visibilityChanged.connect(self._inside_visibility)
         self.inside.askChanged.connect(self._ask_inside)
-        # Compare: a second model's answers beside the current one's, in a dock like Inside
-        self.compare = ComparePanel()
-        self.compare_dock = QDockWidget("Compare Models", self)
-        self.compare_dock.setObjectName("compare")
-        self.compare_dock.setWidget(self.compare)
-        self.addDockWidget(Qt.RightDockWidgetArea, self.compare_dock)
-        self.compare_dock.setFloating(True)
-        self.compare_dock.hide()
+        self.compare = ComparePanel()  # a second model's answers beside the current one's
+        self.compare_dock = self._floating_dock("Compare Models", "compare", self.compare)
         self.compare.closeWanted.connect(self.stop_comparing)
         self.compare.reportWanted.connect(lambda: self.reports.choose(compare=True))
         self.second: ModelSummary | None = None  # the model compared with
@@ -252,6 +241,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None and self.restoreState(state):
             self._inside_placed = True  # the Inside dock is where the user left it
+            self.compare_dock.hide()  # no model to compare with yet: that is not kept between runs
 
     # -- worker -------------------------------------------------------------------------------
     def start_worker(self) -> None:
@@ -415,6 +405,15 @@ class MainWindow(QMainWindow):
             self._inside_placed = True
             self._place_beside(self.inside_dock, 540, 640)
         self.inside_dock.setVisible(shown)
+
+    def _floating_dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState/restoreState keep where the user put it
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        dock.setFloating(True)
+        dock.hide()
+        return dock
 
     def _place_beside(self, dock: QDockWidget, width: int, height: int) -> None:
         """A floating dock beside the window, or over its right-hand column on a small screen:

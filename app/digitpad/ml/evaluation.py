@@ -7,7 +7,7 @@ import numpy as np
 from ..core.ink import ink_to_mnist
 from ..core.labelled_sets import LabelledSet
 from ..core.metrics import Scores, score
-from ..core.preprocess import SIZE, to_mnist_batch
+from ..core.preprocess import stacked, to_mnist_batch
 from .recognizer_base import RecognizerBase
 
 
@@ -18,15 +18,7 @@ def model_inputs(rec: RecognizerBase, data: LabelledSet) -> tuple[np.ndarray, np
     settings = rec.info.preprocessing
     if not data.model_inputs:
         return to_mnist_batch(data.images, settings)
-    x = np.zeros((len(data.inks), SIZE, SIZE), np.float32)
-    blank = np.zeros(len(data.inks), bool)
-    for i, ink in enumerate(data.inks):
-        pre = ink_to_mnist(ink, settings)
-        if pre.empty:
-            blank[i] = True
-        else:
-            x[i] = pre.image
-    return x, blank
+    return stacked([ink_to_mnist(ink, settings) for ink in data.inks])
 
 
 def predict_set(rec: RecognizerBase, data: LabelledSet) -> np.ndarray:
