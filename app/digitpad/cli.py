@@ -572,7 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "models' and their difference)")
     e.add_argument("--json", metavar="FILE", help="also save the scores as JSON (with --compare: both models', "
                                                   "the test and every disagreement)")
-    e.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
+    e.add_argument("--trust-model", action="store_true", help=TRUST_HELP + " (with --compare: either model)")
     e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("predict", help="recognise images, ink .json files or .jsonl ink lists")

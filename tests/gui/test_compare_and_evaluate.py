@@ -118,16 +118,54 @@ def test_compare_on_a_set_gives_both_models_and_mcnemar(qtbot, window, tmp_path,
     assert len(c.disagree) > 0 and "McNemar" in w.reports.dialog.view.summary.text()
 
 
-def test_evaluation_failures_and_cancel_leave_the_app_as_it_was(qtbot, window, tmp_path):
+def test_evaluation_failures_and_cancel_leave_the_app_as_it_was(qtbot, window, tmp_path, mnist_file):
     w = window
     w.reports.evaluate("file", str(tmp_path / "missing.npz"))
     qtbot.waitUntil(lambda: w.reports.failure is not None, timeout=10000)
     assert "missing.npz" in w.reports.failure and "\n" not in w.reports.failure
     assert w.reports.dialog is None
+    w.mnist_path = str(mnist_file)
+    progressed = []
+    w.worker.evaluationProgress.connect(lambda job, done, total: progressed.append(done))
     w.reports.evaluate("mnist")  # 10,000 digits: cancelled long before the end
-    qtbot.waitUntil(lambda: w.reports.progress is not None, timeout=5000)
-    w.reports.progress.cancel()
-    qtbot.wait(1500)
-    assert w.reports.dialog is None and w.reports.progress is None
+    qtbot.waitUntil(lambda: len(progressed) >= 1, timeout=30000)
+    from PySide6.QtWidgets import QPushButton
+
+    w.reports.progress.findChild(QPushButton).click()  # the dialog's Cancel
+    seen = len(progressed)
+    w.worker.call_on_worker(lambda: None).result(timeout=30)  # whatever was queued has run
+    qtbot.wait(100)
+    assert len(progressed) <= seen + 1 and progressed[-1] < 10000  # it stopped
+    assert w.reports.dialog is None and w.reports.progress is None and w.reports.failure is None
     drag(qtbot, w.canvas, SEVEN)
     assert wait_for_answer(qtbot, w).digit is not None
+
+
+def test_a_second_evaluation_replaces_the_first_and_its_report_is_whole(qtbot, window, tmp_path, mnist_file):
+    """The first one's chunks must neither write into the second nor be reported."""
+    w = window
+    with np.load(mnist_file) as d:
+        np.savez(tmp_path / "big.npz", x=d["x_test"][:3000], y=d["y_test"][:3000])
+        np.savez(tmp_path / "small.npz", x=d["x_test"][5000:5250], y=d["y_test"][5000:5250])
+    w.reports.evaluate("file", str(tmp_path / "big.npz"))
+    w.reports.evaluate("file", str(tmp_path / "small.npz"))
+    qtbot.waitUntil(lambda: w.reports.dialog is not None, timeout=60000)
+    qtbot.wait(500)  # were the first one still going, its report would come now
+    view = w.reports.dialog.view
+    assert "small.npz" in w.reports.dialog.windowTitle()
+    assert view.cell_counts.sum() == 250 and view.cell_counts.shape[1] == 10  # no "blank" column: all read
+
+
+def test_two_not_a_digit_verdicts_agree(qtbot):
+    from digitpad.core.verdict import Thresholds
+    from digitpad.gui.compare_panel import ComparePanel
+
+    p = ComparePanel()
+    qtbot.addWidget(p)
+    strict = Thresholds(0.5, None, 0.9)  # digit-likeness below 0.9: not a digit
+    p.set_models(("mine", "theirs"), (strict, strict))
+    a, b = _Fake(np.eye(10)[4] * 0.9 + 0.01), _Fake(np.eye(10)[1] * 0.9 + 0.01)
+    a.digit_likeness = b.digit_likeness = 0.01
+    p.show_answer(0, a)
+    p.show_answer(1, b)
+    assert not p.disagree and p.agreement.text() == "They agree: both say not a digit."

@@ -97,7 +97,7 @@ def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qt
     qtbot.waitUntil(lambda: Path(w.model.path) == tuned, timeout=60000)
     back.click()  # "Go back to <the old model>"
     qtbot.waitUntil(lambda: Path(w.model.path) != tuned, timeout=60000)
-    assert not report.isVisible()
+    qtbot.waitUntil(lambda: w.reports.dialog is None, timeout=5000)  # closed, and its pictures freed
 
 
 def test_cancelling_keeps_the_current_model_and_saves_nothing(qtbot, tuning_window, tmp_path):

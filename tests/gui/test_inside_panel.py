@@ -34,13 +34,26 @@ def _show_inside(qtbot, w):
     qtbot.waitUntil(lambda: w.inside.latent is not None, timeout=30000)
 
 
+def _inside_results(w) -> list:
+    got = []
+    w.worker.results(w.INSIDE).connect(got.append)
+    return got
+
+
+def _settle(qtbot, w) -> None:
+    """Everything queued on the worker has run and its results reached the window."""
+    w.worker.call_on_worker(lambda: None).result(timeout=30)
+    qtbot.wait(50)
+
+
 def test_hidden_panel_asks_nothing_of_the_worker(qtbot, inside_window):
     w = inside_window
+    got = _inside_results(w)
     assert not w.inside_dock.isVisible()
     drag(qtbot, w.canvas, SEVEN)
     wait_for_answer(qtbot, w)
-    assert w.worker.latest_id(w.INSIDE) == 0 or w.worker.is_answered(w.INSIDE)
-    assert w.inside.explanation is None and not w._map_asked
+    _settle(qtbot, w)
+    assert got == [] and w.inside.explanation is None and not w._map_asked
 
 
 def test_shown_panel_follows_the_drawing_layer_and_digit(qtbot, inside_window):
@@ -71,13 +84,13 @@ def test_shown_panel_follows_the_drawing_layer_and_digit(qtbot, inside_window):
     # hidden again: the panel's requests stop; a new drawing is recognised without it
     w.actions_.inside.trigger()
     assert not w.inside_dock.isVisible() and not w.actions_.inside.isChecked()
-    seen = w.worker.latest_id(w.INSIDE)
+    _settle(qtbot, w)
+    got = _inside_results(w)
     w.canvas.clear()
     drag(qtbot, w.canvas, [(80, 40), (80, 260)])
     wait_for_answer(qtbot, w)
-    assert w.worker.latest_id(w.INSIDE) > seen  # withdrawals only: the clear emptied the panel...
-    qtbot.wait(300)
-    assert w.inside.explanation is None  # ...and the new drawing was not looked inside
+    _settle(qtbot, w)
+    assert got == [] and w.inside.explanation is None  # the new drawing was not looked inside
 
 
 def test_clearing_the_canvas_clears_the_panel(qtbot, inside_window):
@@ -100,3 +113,24 @@ def test_no_mnist_no_map_but_the_rest_works(qtbot, inside_window, tmp_path, monk
     drag(qtbot, w.canvas, SEVEN)
     qtbot.waitUntil(lambda: w.inside.explanation is not None, timeout=10000)
     assert w.inside.explanation.placed is None and w.inside.saliency_item.image is not None
+
+
+def test_hiding_the_panel_pauses_the_map_and_showing_it_goes_on(qtbot, inside_window, tmp_path, mnist_file):
+    w = inside_window
+    with np.load(mnist_file) as d:
+        np.savez(tmp_path / "mid.npz", x_train=d["x_train"][:10], y_train=d["y_train"][:10],
+                 x_test=d["x_test"][:4000], y_test=d["y_test"][:4000])
+    w.mnist_path = str(tmp_path / "mid.npz")
+    done = []
+    w.worker.mapProgress.connect(lambda n, total: done.append(n))
+    w.set_inside_shown(True)
+    qtbot.waitUntil(lambda: len(done) >= 2, timeout=30000)
+    w.set_inside_shown(False)
+    _settle(qtbot, w)
+    paused_at = done[-1]
+    _settle(qtbot, w)
+    assert done[-1] == paused_at < 4000 and w.inside.latent is None  # no step while hidden
+    w.set_inside_shown(True)
+    qtbot.waitUntil(lambda: w.inside.latent is not None, timeout=60000)
+    assert done[-1] == 4000 and done.count(paused_at) == 1  # it went on from there, not from 0
+    assert len(w.inside.latent.labels) == 4000

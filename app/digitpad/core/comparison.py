@@ -44,7 +44,7 @@ def mcnemar(only_a: int, only_b: int) -> McNemar:
     log_half = n * math.log(0.5)
     tail = sum(math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + log_half)
                for i in range(k + 1))
-    stat = (abs(only_a - only_b) - 1) ** 2 / n if n else 0.0
+    stat = max(0, abs(only_a - only_b) - 1) ** 2 / n
     return McNemar(int(only_a), int(only_b), min(1.0, 2 * tail), float(stat))
 
 

@@ -87,9 +87,15 @@ class ComparePanel(QWidget):
 
     @property
     def disagree(self) -> bool:
+        """Different verdicts, or different digits read (two "not a digit"s agree, whatever their
+        best guesses)."""
         a, b = self.judgements
-        return a is not None and b is not None and (a.verdict, self.recognitions[0].digit) != (
-            b.verdict, self.recognitions[1].digit)
+        if a is None or b is None:
+            return False
+
+        def said(j, r):
+            return j.verdict, (None if j.verdict is Verdict.NOT_A_DIGIT else r.digit)
+        return said(a, self.recognitions[0]) != said(b, self.recognitions[1])
 
     def agreement_text(self) -> str:
         a, b = self.judgements

@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self.collection_window = None
         self.dataset_window = None
         self.finetune_job = None
+        self.finetune_base: str | None = None  # the model being fine-tuned
         self.quit_question: QMessageBox | None = None  # "Stop fine-tuning and quit?", while it is asked
         self._stop_confirmed = False  # the user agreed to stop the running fine-tuning and quit
         self.last_finetune = None  # the latest FinetuneReport
@@ -392,7 +393,7 @@ class MainWindow(QMainWindow):
                                second=True)
 
     def _on_compared_result(self, result: RecognitionResult) -> None:
-        if self.comparing and result.recognition is not None:
+        if self.comparing:  # an error clears B's column rather than leave the last drawing's answer
             self.compare.show_answer(1, result.recognition)
 
     # -- the Inside panel: asked only while it is visible -------------------------------------
@@ -426,6 +427,9 @@ class MainWindow(QMainWindow):
 
     def _inside_visibility(self, _visible: bool) -> None:
         self.actions_.inside.setChecked(self.inside_dock.isVisible())
+        if self.worker is not None and not self.inside_visible:
+            self.worker.pause_map()  # hidden, the panel costs nothing; shown again, the map goes on
+            self._map_asked = self.inside.latent is not None
         self._ask_inside()
 
     def _ask_inside(self, snapshot=None) -> None:
@@ -457,6 +461,8 @@ class MainWindow(QMainWindow):
             self.inside.show_explanation(result.explanation)
         elif result.error or result.inside_note:
             self.inside.show_note(result.error or result.inside_note)
+        else:  # nothing to look inside (a blank picture): not the last drawing's insides
+            self.inside.show_explanation(None)
 
     @property
     def stale_dropped(self) -> int:
@@ -707,6 +713,7 @@ class MainWindow(QMainWindow):
         job.notEnough.connect(lambda msg: self._finetune_not_enough(msg, dialog))
         job.mnistMissing.connect(lambda msg: self._finetune_needs_mnist(msg, dialog, output))
         self.finetune_job = job
+        self.finetune_base = self.model.path  # "Go back" returns to it, whatever is open by then
         self.finetune_dialog = dialog
         dialog.show()  # at once: preparing takes seconds (TensorFlow, MNIST, measuring the current model)
         self._place_finetune_dialog(dialog)
@@ -767,7 +774,7 @@ class MainWindow(QMainWindow):
             text += f"\n\nWarning: MNIST accuracy fell by {report.mnist_drop * 100:.2f} points (more than 0.2)."
         text += f"\n\nSaved {report.output}. Switching to it now."
         self.statusBar().showMessage(text.replace("\n", " "), 15000)
-        old = self.model.path if self.model else None
+        old = self.finetune_base or (self.model.path if self.model else None)  # what was fine-tuned
         self.load_model(report.output)
         # the before/after report, with "Keep the new model" and "Go back"
         self.reports.show_finetune(report, Path(old).name if old else "the old model",

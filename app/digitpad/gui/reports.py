@@ -93,6 +93,7 @@ class Reports(QObject):
         self.last: Comparison | None = None  # the latest comparison shown (tests read it)
         self.failure: str | None = None
         self._compare = False
+        self._job = 0  # the evaluation this window waits for; anything else the worker says is old
 
     def connect(self, worker) -> None:
         worker.evaluationProgress.connect(self._progress)
@@ -119,8 +120,10 @@ class Reports(QObject):
         store = str(w.store().path) if kind == HELD_OUT and w.store() is not None else None
         self._compare = compare
         self.failure = None
-        w.worker.evaluate(set_loader(kind, path, w.mnist_path or w.settings.mnist_path, store), compare)
+        self._close_progress()  # a new evaluation replaces the one running (the worker cancels it)
+        self._job = w.worker.evaluate(set_loader(kind, path, w.mnist_path or w.settings.mnist_path, store), compare)
         self.progress = QProgressDialog("Reading the set…", "Cancel", 0, 0, w)
+        self.progress.setAttribute(Qt.WA_DeleteOnClose)
         self.progress.setWindowTitle("Comparing models" if compare else "Evaluating")
         self.progress.setWindowModality(Qt.NonModal)
         self.progress.setMinimumDuration(300)
@@ -129,13 +132,14 @@ class Reports(QObject):
         self.progress.canceled.connect(self._cancel)
 
     def _cancel(self) -> None:
+        self._job = 0  # whatever it still says is not shown
         if self.window.worker is not None:
             self.window.worker.cancel_evaluation()
         self.window.statusBar().showMessage("Evaluation cancelled", 5000)
         self._close_progress()
 
-    def _progress(self, done: int, total: int) -> None:
-        if self.progress is not None:
+    def _progress(self, job: int, done: int, total: int) -> None:
+        if self.progress is not None and job == self._job:
             self.progress.setMaximum(total)
             self.progress.setValue(done)
             self.progress.setLabelText(f"Reading {done:,} of {total:,} digits…")
@@ -146,12 +150,17 @@ class Reports(QObject):
             self.progress.close()
             self.progress = None
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, job: int, message: str) -> None:
+        if job != self._job:
+            return
         self._close_progress()
         self.failure = message
         self.window._show_error("Cannot evaluate", message)
 
     def _done(self, ev) -> None:
+        if ev.id != self._job:
+            return
+        self._job = 0
         self._close_progress()
         from .report_view import ReportDialog
 
@@ -195,6 +204,8 @@ class Reports(QObject):
         self.show(dialog)
 
     def show(self, dialog) -> None:
+        dialog.setAttribute(Qt.WA_DeleteOnClose)  # a report holds its set's pictures: freed when closed
+        dialog.destroyed.connect(lambda: setattr(self, "dialog", None) if self.dialog is dialog else None)
         self.dialog = dialog
         dialog.show()
         dialog.raise_()

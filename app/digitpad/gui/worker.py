@@ -70,6 +70,11 @@ class ModelSummary:
     has_digit_likeness: bool = False
 
 
+def _failure(what: str, exc: Exception) -> str:
+    """One line for an unexpected error on the worker: the app goes on."""
+    return f"{what} ({type(exc).__name__}: {str(exc)[:200]})"
+
+
 @dataclass
 class Evaluation:
     """The current model's (and the compared model's) readings of a labelled set, for the report view."""
@@ -78,6 +83,7 @@ class Evaluation:
     names: list[str]  # the models, current first
     predictions: list[np.ndarray] = field(default_factory=list)  # per model; -1 for a blank input
     images: np.ndarray | None = None  # (N, 28, 28) uint8: what the current model was given (thumbnails)
+    id: int = 0  # the job's, as RecognitionWorker.evaluate returned it
 
 
 #: Pictures per step of an evaluation on the worker: drawings are answered between steps.
@@ -90,7 +96,8 @@ class _ResultChannel(QObject):
 
 @dataclass
 class _Requester:
-    """One requester's line to the worker; read and written on the GUI thread only."""
+    """One requester's line to the worker, kept on the GUI thread; ``pending`` and ``request``
+    are also read by the worker thread (``_companions``), under the worker's lock."""
     channel: _ResultChannel
     pending: Future | None = None  # its request still waiting, the one a new submit replaces
     request: RecognitionRequest | None = None  # that request
@@ -116,9 +123,9 @@ class RecognitionWorker(QObject):
     mapFailed = Signal(str)
     secondLoaded = Signal(object)  # ModelSummary of the model compared with
     secondFailed = Signal(str, str)  # path, message
-    evaluationProgress = Signal(int, int)  # pictures read, of
-    evaluationDone = Signal(object)  # Evaluation
-    evaluationFailed = Signal(str)
+    evaluationProgress = Signal(int, int, int)  # job id, pictures read, of
+    evaluationDone = Signal(object)  # Evaluation (its id is the job's)
+    evaluationFailed = Signal(int, str)  # job id, message
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -128,10 +135,12 @@ class RecognitionWorker(QObject):
         self._ids = itertools.count(1)
         self._recognizer = None  # touched only on the worker thread
         self._second = None  # the model compared with, if any (worker thread only)
-        self._evaluation = None  # (Evaluation being filled, cancel Event) while one runs
+        self._evaluation_cancel: threading.Event | None = None  # the running evaluation's
         self._recent = (None, None, None)  # (ink snapshot, recogniser, its recognition): the last one read
         self._map = None  # (recogniser, LatentMap): the map of MNIST test for that model
         self._map_builder = None  # ml.inside.MapBuilder while a map is being built
+        self._map_stepping = False  # a step of it is queued (worker thread only)
+        self._map_paused = False  # the Inside panel is hidden: no more steps (set from the GUI thread)
         self.processed = 0
         self.dropped = 0  # requests replaced while waiting
         self._finished.connect(self._deliver, Qt.QueuedConnection)
@@ -181,7 +190,8 @@ class RecognitionWorker(QObject):
     def _requester(self, key: Hashable) -> _Requester:
         state = self._requesters.get(key)
         if state is None:
-            state = self._requesters[key] = _Requester(_ResultChannel(self))
+            with self._lock:  # the worker thread looks through the requesters (_companions)
+                state = self._requesters.setdefault(key, _Requester(_ResultChannel(self)))
         return state
 
     def results(self, requester: Hashable) -> SignalInstance:
@@ -247,7 +257,7 @@ class RecognitionWorker(QObject):
             return []
         taken = []
         with self._lock:
-            for state in self._requesters.values():
+            for state in list(self._requesters.values()):
                 other = state.request
                 if (other is not None and other.second != request.second and other.inside is None
                         and other.ink is request.ink and state.pending is not None and state.pending.cancel()):
@@ -266,7 +276,8 @@ class RecognitionWorker(QObject):
                 recognition = recent[2]  # the same snapshot, asked by two requesters (the chart and Inside)
             elif request.ink is not None:  # the compared model's stages are not shown: not kept
                 recognition = rec.recognise_ink(request.ink, keep_stages=not request.second)
-                self._recent = (request.ink, rec, recognition)
+                if not request.second:  # the window's answer, which the Inside panel asks again
+                    self._recent = (request.ink, rec, recognition)
             else:
                 recognition = rec.recognise_image(request.image, keep_stages=not request.second)
         except Exception as exc:  # a weird picture must not kill the worker
@@ -290,13 +301,19 @@ class RecognitionWorker(QObject):
         except Unsupported as exc:
             return None, str(exc)
         except Exception as exc:  # noqa: BLE001 - looking inside must never cost the answer
-            return None, f"cannot look inside this model ({type(exc).__name__}: {str(exc)[:200]})"
+            return None, _failure("cannot look inside this model", exc)
 
     # -- the map of MNIST test, built a chunk at a time between drawings ---------------------
     def prepare_map(self, mnist: str | None) -> Future:
         """The current model's map of MNIST test: from its cache, or built on the worker in chunks
-        (``mapProgress``), drawings answered in between; then ``mapReady`` or ``mapFailed``."""
+        (``mapProgress``), drawings answered in between; then ``mapReady`` or ``mapFailed``.
+        A build paused by :meth:`pause_map` goes on from where it was."""
+        self._map_paused = False
         return self._executor.submit(self._start_map, mnist)
+
+    def pause_map(self) -> None:
+        """The panel was hidden: build no further until the map is asked again."""
+        self._map_paused = True
 
     def _start_map(self, mnist: str | None) -> None:
         rec = self._recognizer
@@ -306,7 +323,9 @@ class RecognitionWorker(QObject):
             self.mapReady.emit(self._map[1])
             return
         if self._map_builder is not None and self._map_builder.rec is rec:
-            return  # being built
+            if not self._map_stepping:  # paused: go on
+                self._next_map_step()
+            return
         from ..core import mnist_data
         from ..ml import inside
 
@@ -322,20 +341,24 @@ class RecognitionWorker(QObject):
             self.mapFailed.emit(str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - an odd model or MNIST file: no map, the app goes on
-            self.mapFailed.emit(f"cannot map this model ({type(exc).__name__}: {str(exc)[:200]})")
+            self.mapFailed.emit(_failure("cannot map this model", exc))
             return
         self._next_map_step()
 
     def _next_map_step(self) -> None:
         try:
             self._executor.submit(self._map_step)
+            self._map_stepping = True
         except RuntimeError:  # shutting down
             self._map_builder = None
 
     def _map_step(self) -> None:
+        self._map_stepping = False
         builder = self._map_builder
         if builder is None or builder.rec is not self._recognizer:  # another model came: its map is asked anew
             self._map_builder = None
+            return
+        if self._map_paused:  # kept as far as it got
             return
         try:
             finished = builder.step()
@@ -346,7 +369,7 @@ class RecognitionWorker(QObject):
             latent = builder.result()  # and cached beside the model
         except Exception as exc:  # noqa: BLE001
             self._map_builder = None
-            self.mapFailed.emit(f"cannot map this model ({type(exc).__name__}: {str(exc)[:200]})")
+            self.mapFailed.emit(_failure("cannot map this model", exc))
             return
         self._map, self._map_builder = (builder.rec, latent), None
         self.mapReady.emit(latent)
@@ -395,47 +418,49 @@ class RecognitionWorker(QObject):
         state.channel.resultReady.emit(result)
 
     # -- evaluating on a labelled set, a chunk at a time ------------------------------------
-    def evaluate(self, load, compare: bool = False) -> None:
+    def evaluate(self, load, compare: bool = False) -> int:
         """Read the set ``load()`` returns (a LabelledSet; called on the worker) with the current
         model, and with the compared one too if ``compare``; ``evaluationProgress`` per chunk, then
-        ``evaluationDone`` (an :class:`Evaluation`) or ``evaluationFailed``. One at a time: a new
-        one cancels the one running."""
+        ``evaluationDone`` (an :class:`Evaluation`) or ``evaluationFailed``, each with the job's id
+        (returned here). A new evaluation cancels the one running: its chunks stop, and nothing
+        more of it is said."""
         self.cancel_evaluation()
-        cancel = threading.Event()
+        job_id, cancel = next(self._ids), threading.Event()
         self._evaluation_cancel = cancel
-        self._executor.submit(self._start_evaluation, load, compare, cancel)
+        self._executor.submit(self._start_evaluation, job_id, load, compare, cancel)
+        return job_id
 
     def cancel_evaluation(self) -> None:
-        cancel = getattr(self, "_evaluation_cancel", None)
-        if cancel is not None:
-            cancel.set()
+        if self._evaluation_cancel is not None:
+            self._evaluation_cancel.set()
 
-    def _start_evaluation(self, load, compare: bool, cancel: threading.Event) -> None:
+    def _start_evaluation(self, job_id: int, load, compare: bool, cancel: threading.Event) -> None:
+        if cancel.is_set():
+            return
         models = [m for m in (self._recognizer, self._second if compare else None) if m is not None]
         if not models or (compare and len(models) < 2):
-            self.evaluationFailed.emit("no model loaded" if not models else "no model to compare with")
+            self.evaluationFailed.emit(job_id, "no model loaded" if not models else "no model to compare with")
             return
         try:
             data = load()
         except DigitPadError as exc:
-            self.evaluationFailed.emit(str(exc))
+            self.evaluationFailed.emit(job_id, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - a foreign file: one line, the app goes on
-            self.evaluationFailed.emit(f"cannot read this set ({type(exc).__name__}: {str(exc)[:200]})")
+            self.evaluationFailed.emit(job_id, _failure("cannot read this set", exc))
             return
         if len(data.labels) == 0:
-            self.evaluationFailed.emit(f"{data.source}: no labelled digits in it")
+            self.evaluationFailed.emit(job_id, f"{data.source}: no labelled digits in it")
             return
         n = len(data.labels)
         job = Evaluation(data.source, np.asarray(data.labels), [m.name for m in models],
-                         [np.full(n, -1, np.int64) for _ in models], np.zeros((n, 28, 28), np.uint8))
-        self._evaluation = (job, data, models, cancel)
-        self._evaluation_step(0)
+                         [np.full(n, -1, np.int64) for _ in models], np.zeros((n, 28, 28), np.uint8), job_id)
+        self._evaluation_step(job, data, models, cancel, 0)
 
-    def _evaluation_step(self, start: int) -> None:
-        job, data, models, cancel = self._evaluation
+    def _evaluation_step(self, job: Evaluation, data, models: list, cancel: threading.Event, start: int) -> None:
+        """One chunk of ``job``; each step is handed its own job, so a cancelled one never writes
+        into the next."""
         if cancel.is_set():
-            self._evaluation = None
             return
         from dataclasses import replace
 
@@ -453,18 +478,18 @@ class RecognitionWorker(QObject):
                 if i == 0:
                     job.images[start:stop] = np.round(np.clip(x, 0, 1) * 255).astype(np.uint8)
         except Exception as exc:  # noqa: BLE001
-            self._evaluation = None
-            self.evaluationFailed.emit(f"cannot read this set ({type(exc).__name__}: {str(exc)[:200]})")
+            self.evaluationFailed.emit(job.id, _failure("cannot read this set", exc))
             return
-        self.evaluationProgress.emit(stop, len(job.labels))
-        if stop < len(job.labels):
-            try:
-                self._executor.submit(self._evaluation_step, stop)
-            except RuntimeError:  # shutting down
-                self._evaluation = None
+        if cancel.is_set():
             return
-        self._evaluation = None
-        self.evaluationDone.emit(job)
+        self.evaluationProgress.emit(job.id, stop, len(job.labels))
+        if stop >= len(job.labels):
+            self.evaluationDone.emit(job)
+            return
+        try:
+            self._executor.submit(self._evaluation_step, job, data, models, cancel, stop)
+        except RuntimeError:  # shutting down
+            pass
 
     def predict_batch(self, ids, images: np.ndarray) -> Future:
         """Read many stored 28x28 samples with the current model (the dataset view)."""

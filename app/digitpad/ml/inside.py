@@ -177,8 +177,8 @@ class MapBuilder:
         self.raw = np.asarray(images, np.uint8)
         self.labels = np.asarray(labels, np.uint8)
         self.fingerprint = fingerprint
-        self.x, _ = to_mnist_batch(self.raw, rec.info.preprocessing)
-        _, traced = rec.trace(self.x[:1])
+        self._prepare = lambda chunk: to_mnist_batch(chunk, rec.info.preprocessing)[0]  # a chunk per step
+        _, traced = rec.trace(self._prepare(self.raw[:1]))
         picked = code_layer(spatial_layers(traced), rec.has_reconstruction, rec.penultimate)
         if picked is None:
             raise Unsupported("no layer to place drawings by")
@@ -191,13 +191,13 @@ class MapBuilder:
 
     @property
     def total(self) -> int:
-        return len(self.x)
+        return len(self.raw)
 
     def step(self) -> bool:
         """One chunk; True when every code is in."""
         start = self.done
         if start < self.total:
-            _, traced = self.rec.trace(self.x[start:start + MAP_CHUNK])
+            _, traced = self.rec.trace(self._prepare(self.raw[start:start + MAP_CHUNK]))
             codes = traced[self.layer][1]
             self._codes.append(codes.reshape(len(codes), -1).astype(np.float32))
         return self.done >= self.total
@@ -256,7 +256,7 @@ def read_cached(model_path: str | os.PathLike, print_: str) -> LatentMap | None:
                 if str(data["fingerprint"]) != print_ or int(data["version"]) != MAP_VERSION:
                     continue
                 fields = {k: data[k] for k in _FIELDS}
-        except (OSError, KeyError, ValueError, EOFError):
+        except Exception:  # noqa: BLE001 - missing, truncated (BadZipFile), foreign: rebuilt, not trusted
             continue
         for key in ("layer", "kind", "fingerprint"):
             fields[key] = str(fields[key])
