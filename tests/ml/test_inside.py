@@ -111,6 +111,7 @@ def test_the_map_places_a_drawing_near_digits_of_its_kind_and_is_cached_per_mode
     rec = load_recognizer(model)
     latent, x, y = _small_map(rec, model)
     assert latent.coords.shape == (300, inside.COMPONENTS) and latent.layer == "dec_squeeze"
+    assert latent.view.shape == (inside.COMPONENTS, 2) and latent.xy(latent.coords).shape == (300, 2)
     # an MNIST test digit's own code lands on itself, and its neighbours mostly share its label
     from digitpad.core.preprocess import to_mnist
 
@@ -167,3 +168,15 @@ def test_saliency_overlay_colours_for_red_and_against_blue():
     assert rgb[2, 2, 0] > 200 and rgb[2, 2, 2] < 60  # red
     assert rgb[5, 5, 2] > 200 and rgb[5, 5, 0] < 60  # blue
     assert (rgb[0, 0] == 255).all()  # blank paper
+
+
+def test_the_discriminant_plane_keeps_the_digits_apart():
+    """Three clusters whose spread lies along axes 0-1 and whose centres differ along axes 2-3:
+    the plane is spanned by axes 2-3, where the principal components would have shown 0-1."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 200)
+    centres = np.array([[0, 0, 0, 0], [0, 0, 3, 0], [0, 0, 0, 3]], float)
+    x = centres[labels] + rng.normal(0, 1, (600, 4)) * np.array([20, 20, 0.5, 0.5])
+    plane = inside.discriminant_plane(x, labels)
+    assert plane.shape == (4, 2)
+    assert np.abs(plane[2:]).sum() > 10 * np.abs(plane[:2]).sum()

@@ -210,12 +210,14 @@ class InsidePanel(QWidget):
     def set_map(self, latent) -> None:
         self.latent = latent
         self.locate_button.hide()
-        xy = latent.coords[:, :2]
+        xy = latent.xy(latent.coords)
         brushes = [pg.mkBrush(DIGIT_COLOURS[d]) for d in range(10)]
         self.cloud.setData(x=xy[:, 0], y=xy[:, 1], brush=[brushes[d] for d in latent.labels])
-        share = float(latent.explained[:2].sum()) * 100
+        share = float(latent.explained.sum()) * 100
         self.map_status.setText(f"Map: {len(latent.labels):,} MNIST test digits by this model's {latent.kind} "
-                                f"({latent.layer}); its first two principal components ({share:.0f}% of the variance).")
+                                f"({latent.layer}), {len(latent.explained)} principal components ({share:.0f}% of "
+                                "the variance; the neighbours are found there) seen on the plane that keeps the "
+                                "digits furthest apart.")
 
     def _show_place(self, expl) -> None:
         latent = self.latent
@@ -224,7 +226,8 @@ class InsidePanel(QWidget):
             for label in self.neighbour_labels:
                 label.clear()
             return
-        self.you.setData(x=[float(expl.placed[0])], y=[float(expl.placed[1])])
+        x, y = latent.xy(expl.placed)
+        self.you.setData(x=[float(x)], y=[float(y)])
         for label, index in zip(self.neighbour_labels, expl.neighbours):
             thumb = 255 - latent.images[index]  # dark ink on white, like the canvas
             pix = QPixmap.fromImage(to_qimage(thumb)).scaled(THUMB - 4, THUMB - 4, Qt.KeepAspectRatio,

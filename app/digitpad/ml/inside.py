@@ -27,7 +27,7 @@ PATCH, STRIDE = 6, 4
 #: Principal components kept of the latent codes: the first two are the map, all of them find neighbours.
 COMPONENTS = 32
 NEIGHBOURS = 8
-MAP_VERSION = 1
+MAP_VERSION = 2
 #: Pictures per forward pass while a map is built: the worker answers drawings between chunks.
 MAP_CHUNK = 100
 
@@ -141,6 +141,11 @@ class LatentMap:
     images: np.ndarray  # (N, 28, 28) uint8, for the neighbours' thumbnails
     explained: np.ndarray  # (K,) share of the codes' variance along each component
     fingerprint: str
+    view: np.ndarray  # (K, 2): the components to the map's plane, the one that keeps the digits apart
+
+    def xy(self, placed: np.ndarray) -> np.ndarray:
+        """Map coordinates of component coordinates (one point or many)."""
+        return np.asarray(placed, np.float32) @ self.view
 
     def place(self, code: np.ndarray) -> np.ndarray:
         return (np.asarray(code, np.float32).reshape(-1) - self.mean) @ self.basis
@@ -165,6 +170,25 @@ def principal_components(codes: np.ndarray, k: int, seed: int = 0) -> tuple[np.n
     total = float(np.sum(np.square(xc)))
     return (mean.astype(np.float32), vt[:k].T.astype(np.float32),
             (np.square(s[:k]) / total if total else np.zeros(k)).astype(np.float32))
+
+
+def discriminant_plane(coords: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(K, 2): Fisher's two linear discriminants of ``coords``, the plane where the digits lie
+    furthest apart for their spread. On the default model's codes of MNIST test, a digit's 8
+    nearest neighbours in it share its label 69% of the time, against 47% on the first two
+    principal components (UMAP: 99%, for 450 MB of dependencies and 80-100 s of compiling the
+    first time; bench notes in the README)."""
+    x = np.asarray(coords, np.float64)
+    classes = [c for c in np.unique(labels) if (labels == c).sum() > 1]
+    if len(classes) < 3:  # too few digits for a plane: the first two components
+        return np.eye(x.shape[1], 2, dtype=np.float32)
+    centre = x.mean(0)
+    means = np.stack([x[labels == c].mean(0) for c in classes])
+    within = sum((x[labels == c] - m).T @ (x[labels == c] - m) for c, m in zip(classes, means))
+    between = ((means - centre).T * np.array([(labels == c).sum() for c in classes])) @ (means - centre)
+    values, vectors = np.linalg.eig(np.linalg.solve(within + 1e-6 * np.trace(within) * np.eye(len(within)), between))
+    plane = vectors[:, np.argsort(-values.real)[:2]].real
+    return (plane / np.linalg.norm(plane, axis=0)).astype(np.float32)
 
 
 class MapBuilder:
@@ -206,8 +230,9 @@ class MapBuilder:
         """The map, saved to the model's cache when the model has a file (see :func:`write_cache`)."""
         codes = np.concatenate(self._codes)
         mean, basis, explained = principal_components(codes, COMPONENTS)
-        latent = LatentMap(self.layer, self.kind, mean, basis, ((codes - mean) @ basis).astype(np.float32),
-                           self.labels, self.raw, explained, self.fingerprint)
+        coords = ((codes - mean) @ basis).astype(np.float32)
+        latent = LatentMap(self.layer, self.kind, mean, basis, coords, self.labels, self.raw, explained,
+                           self.fingerprint, discriminant_plane(coords, self.labels))
         if self.rec.path is not None:
             write_cache(self.rec.path, latent)
         return latent
@@ -244,7 +269,7 @@ def cache_paths(model_path: str | os.PathLike, print_: str) -> list[Path]:
     return [path.with_name(path.name + ".latent-map.npz"), cache_dir() / f"latent-map-{print_[:24]}.npz"]
 
 
-_FIELDS = ("layer", "kind", "mean", "basis", "coords", "labels", "images", "explained", "fingerprint")
+_FIELDS = ("layer", "kind", "mean", "basis", "coords", "labels", "images", "explained", "fingerprint", "view")
 
 
 def read_cached(model_path: str | os.PathLike, print_: str) -> LatentMap | None:
@@ -262,7 +287,8 @@ def read_cached(model_path: str | os.PathLike, print_: str) -> LatentMap | None:
             fields[key] = str(fields[key])
         m = LatentMap(**fields)
         n = len(m.labels)
-        if m.coords.shape != (n, m.basis.shape[1]) or m.images.shape != (n, 28, 28) or m.mean.shape != m.basis.shape[:1]:
+        if (m.coords.shape != (n, m.basis.shape[1]) or m.images.shape != (n, 28, 28)
+                or m.mean.shape != m.basis.shape[:1] or m.view.shape != (m.basis.shape[1], 2)):
             continue
         return m
     return None
