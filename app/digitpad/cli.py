@@ -349,16 +349,11 @@ def _note(message: str) -> None:
 def _latent_map(rec, model: Path, mnist: str | None):
     """MNIST test's map for this model, from the cache beside it (or the user's cache) or built now
     and cached; ``(None, why)`` when there is none to be had."""
-    from .core import mnist_data
     from .ml import inside
 
     try:
-        data = mnist_data.load(mnist, allow_download=False)
-    except DigitPadError as exc:
-        return None, f"no nearest MNIST digits in the figure: {exc}"
-    try:
-        found = inside.cached_or_builder(rec, data.x_test, data.y_test)
-    except inside.Unsupported as exc:
+        found = inside.cached_or_builder(rec, mnist)
+    except (DigitPadError, inside.Unsupported) as exc:
         return None, f"no nearest MNIST digits in the figure: {exc}"
     if isinstance(found, inside.MapBuilder):
         _note(f"mapping MNIST test's {found.total:,} digits through {model.name} (once per model, 10-20 s; "

@@ -131,6 +131,6 @@ def load_labelled(path: str | os.PathLike) -> LabelledSet:
     return _from_image_folder(path)
 
 
-def mnist_test(explicit: str | os.PathLike | None = None) -> LabelledSet:
-    data = mnist_data.load(explicit)
+def mnist_test(explicit: str | os.PathLike | None = None, *, allow_download: bool = True) -> LabelledSet:
+    data = mnist_data.load(explicit, allow_download=allow_download)
     return LabelledSet(data.x_test, data.y_test.astype(np.int64), f"MNIST test ({data.source})")

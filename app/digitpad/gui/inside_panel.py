@@ -38,8 +38,7 @@ class InsidePanel(QWidget):
         super().__init__(parent)
         self.explanation = None
         self.latent = None
-        self._maps_shape = None
-        self._maps = None
+        self._maps = None  # the shown layer's (H, W, C), for the hover
 
         self.layer_box = QComboBox()
         self.layer_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
@@ -158,7 +157,7 @@ class InsidePanel(QWidget):
         if expl.layer is not None:
             maps = expl.inside.maps[expl.layer]
             picture = mosaic(maps)
-            self._maps, self._maps_shape = maps, maps.shape
+            self._maps = maps
             self.maps_item.setImage(picture, autoLevels=False, levels=(0, 1))
             self.maps_box.setRange(xRange=(0, picture.shape[1]), yRange=(0, picture.shape[0]), padding=0.02)
             h, w, c = maps.shape
@@ -188,7 +187,7 @@ class InsidePanel(QWidget):
         if self._maps is None:
             return
         p = self.maps_item.mapFromScene(pos)
-        channel = tile_at(p.x(), p.y(), self._maps_shape)
+        channel = tile_at(p.x(), p.y(), self._maps.shape)
         if channel is None:
             self.maps_view.setToolTip("")
             return

@@ -3,6 +3,8 @@ recognition worker a chunk at a time (progress, Cancel, drawings still answered)
 report view. The set is loaded on the worker too, so a large file never freezes the window."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit,
@@ -17,13 +19,10 @@ MNIST, HELD_OUT, FILE = "mnist", "held-out", "file"
 def set_loader(kind: str, path: str | None = None, mnist: str | None = None, store: str | None = None):
     """A function that returns the LabelledSet (called on the worker thread)."""
     def load():
-        from ..core.labelled_sets import LabelledSet, load_labelled
+        from ..core.labelled_sets import LabelledSet, load_labelled, mnist_test
 
         if kind == MNIST:
-            from ..core import mnist_data
-
-            data = mnist_data.load(mnist, allow_download=False)
-            return LabelledSet(data.x_test, data.y_test.astype(np.int64), "MNIST test")
+            return replace(mnist_test(mnist, allow_download=False), source="MNIST test")
         if kind == HELD_OUT:
             from ..core.sample_store import SampleStore
 
@@ -92,7 +91,6 @@ class Reports(QObject):
         self.dialog = None  # the latest ReportDialog
         self.last: Comparison | None = None  # the latest comparison shown (tests read it)
         self.failure: str | None = None
-        self._compare = False
         self._job = 0  # the evaluation this window waits for; anything else the worker says is old
 
     def connect(self, worker) -> None:
@@ -118,7 +116,6 @@ class Reports(QObject):
         if w.worker is None or w.model is None:
             return
         store = str(w.store().path) if kind == HELD_OUT and w.store() is not None else None
-        self._compare = compare
         self.failure = None
         self._close_progress()  # a new evaluation replaces the one running (the worker cancels it)
         self._job = w.worker.evaluate(set_loader(kind, path, w.mnist_path or w.settings.mnist_path, store), compare)

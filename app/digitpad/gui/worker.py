@@ -326,12 +326,10 @@ class RecognitionWorker(QObject):
             if not self._map_stepping:  # paused: go on
                 self._next_map_step()
             return
-        from ..core import mnist_data
         from ..ml import inside
 
         try:
-            data = mnist_data.load(mnist, allow_download=False)
-            found = inside.cached_or_builder(rec, data.x_test, data.y_test)
+            found = inside.cached_or_builder(rec, mnist)
             if isinstance(found, inside.LatentMap):
                 self._map = (rec, found)
                 self.mapReady.emit(found)
@@ -464,7 +462,7 @@ class RecognitionWorker(QObject):
             return
         from dataclasses import replace
 
-        from ..ml.evaluation import model_inputs
+        from ..ml.evaluation import model_inputs, read_inputs
 
         stop = min(start + EVALUATION_CHUNK, len(job.labels))
         part = replace(data, images=data.images[start:stop], labels=data.labels[start:stop], names=None,
@@ -472,9 +470,7 @@ class RecognitionWorker(QObject):
         try:
             for i, rec in enumerate(models):
                 x, blank = model_inputs(rec, part)
-                read = rec.class_probabilities(x).argmax(axis=1) if len(x) else np.zeros(0, np.int64)
-                read[blank] = -1
-                job.predictions[i][start:stop] = read
+                job.predictions[i][start:stop] = read_inputs(rec, x, blank, live=True)
                 if i == 0:
                     job.images[start:stop] = np.round(np.clip(x, 0, 1) * 255).astype(np.uint8)
         except Exception as exc:  # noqa: BLE001
@@ -498,10 +494,9 @@ class RecognitionWorker(QObject):
             if rec is None:
                 return
             from ..core.preprocess import to_mnist_batch
+            from ..ml.evaluation import read_inputs
 
-            x, blank = to_mnist_batch(images, rec.info.preprocessing)
-            digits = rec.predict(x).probabilities.argmax(axis=1)
-            digits[blank] = -1
+            digits = read_inputs(rec, *to_mnist_batch(images, rec.info.preprocessing))
             self.batchPredicted.emit(list(ids), digits.tolist())
         return self._executor.submit(run)
 

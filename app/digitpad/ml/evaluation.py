@@ -21,12 +21,19 @@ def model_inputs(rec: RecognizerBase, data: LabelledSet) -> tuple[np.ndarray, np
     return stacked([ink_to_mnist(ink, settings) for ink in data.inks])
 
 
-def predict_set(rec: RecognizerBase, data: LabelledSet) -> np.ndarray:
-    """The digit ``rec`` reads in each of ``data``'s pictures or inks; -1 where it is blank."""
-    x, blank = model_inputs(rec, data)
-    predicted = rec.predict(x).probabilities.argmax(axis=1) if len(x) else np.zeros(0, np.int64)
+def read_inputs(rec: RecognizerBase, x: np.ndarray, blank: np.ndarray, live: bool = False) -> np.ndarray:
+    """The digit read in each model input, -1 where it was blank. ``live``: a chunk read on the
+    app's worker between drawings, in numpy (a batch job may hand over to TensorFlow)."""
+    if not len(x):
+        return np.zeros(0, np.int64)
+    predicted = (rec.class_probabilities(x) if live else rec.predict(x).probabilities).argmax(axis=1)
     predicted[blank] = -1
     return predicted
+
+
+def predict_set(rec: RecognizerBase, data: LabelledSet) -> np.ndarray:
+    """The digit ``rec`` reads in each of ``data``'s pictures or inks; -1 where it is blank."""
+    return read_inputs(rec, *model_inputs(rec, data))
 
 
 def evaluate_set(rec: RecognizerBase, data: LabelledSet) -> Scores:

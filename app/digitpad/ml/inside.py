@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,12 +237,16 @@ class MapBuilder:
         return latent
 
 
-def cached_or_builder(rec, images: np.ndarray, labels: np.ndarray) -> "LatentMap | MapBuilder":
-    """The map of ``images`` for this model from its cache, else a :class:`MapBuilder` to make it.
-    Raises :class:`Unsupported` when the model has no layer to place drawings by."""
-    print_ = fingerprint(rec.path, images, labels) if rec.path is not None else ""
+def cached_or_builder(rec, mnist: str | os.PathLike | None = None) -> "LatentMap | MapBuilder":
+    """The map of MNIST test (``mnist``: where MNIST is; never downloaded) for this model from its
+    cache, else a :class:`MapBuilder` to make it. Raises ``DataNotFoundError`` without MNIST and
+    :class:`Unsupported` when the model has no layer to place drawings by."""
+    from ..core.labelled_sets import mnist_test
+
+    data = mnist_test(mnist, allow_download=False)
+    print_ = fingerprint(rec.path, data.images, data.labels) if rec.path is not None else ""
     cached = read_cached(rec.path, print_) if rec.path is not None else None
-    return cached if cached is not None else MapBuilder(rec, images, labels, print_)
+    return cached if cached is not None else MapBuilder(rec, data.images, data.labels, print_)
 
 
 def fingerprint(model_path: str | os.PathLike, images: np.ndarray, labels: np.ndarray) -> str:
@@ -296,20 +299,16 @@ def read_cached(model_path: str | os.PathLike, print_: str) -> LatentMap | None:
 
 def write_cache(model_path: str | os.PathLike, latent: LatentMap) -> Path | None:
     """Saved where it can be (atomically); None if nowhere is writable (the map still works, unsaved)."""
+    from ..core.atomic_file import atomic_path
+    from ..core.errors import WriteError
+
     for path in cache_paths(model_path, latent.fingerprint):
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".latent-map-", suffix=".npz")
-            with os.fdopen(fd, "wb") as fh:
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
                 np.savez_compressed(fh, version=MAP_VERSION, **{k: getattr(latent, k) for k in _FIELDS})
-            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a shared model's map from its other users
-            os.replace(tmp, path)
             return path
-        except OSError:
-            try:
-                os.unlink(tmp)
-            except (OSError, UnboundLocalError):
-                pass
+        except (OSError, WriteError):
+            continue
     return None
 
 

@@ -376,11 +376,16 @@ class NumpyForward:
     def output_names(self) -> list[str]:
         return list(self._outputs)
 
-    def __call__(self, x: Array) -> dict[str, Array]:
+    def _values(self, x: Array) -> dict[Hashable, Array]:
+        """Every tensor for input ``x``, the input included."""
         values = {self._input_key: np.asarray(x, np.float32).reshape((-1,) + self.input_shape)}
         with _one_blas_thread():
             for op, src, dst in self._steps:
                 values[dst] = op(values[src])
+        return values
+
+    def __call__(self, x: Array) -> dict[str, Array]:
+        values = self._values(x)
         return {name: values[key] for name, key in self._outputs.items()}
 
     def only(self, names: list[str]) -> "NumpyForward":
@@ -395,10 +400,7 @@ class NumpyForward:
 
     def trace(self, x: Array) -> tuple[dict[str, Array], dict[str, tuple[str, Array]]]:
         """The outputs and every layer's output on the way: ``layer name -> (class name, array)``."""
-        values = {self._input_key: np.asarray(x, np.float32).reshape((-1,) + self.input_shape)}
-        with _one_blas_thread():
-            for op, src, dst in self._steps:
-                values[dst] = op(values[src])
+        values = self._values(x)
         layers = {name: (kind, values[key]) for key, (name, kind) in self.layers.items()}
         return {name: values[key] for name, key in self._outputs.items()}, layers
 
@@ -412,10 +414,7 @@ class NumpyForward:
 
     def shapes(self, x: Array) -> dict[Hashable, tuple]:
         """Every tensor's shape (without the batch axis) for input ``x``."""
-        values = {self._input_key: np.asarray(x, np.float32).reshape((-1,) + self.input_shape)}
-        for op, src, dst in self._steps:
-            values[dst] = op(values[src])
-        return {key: v.shape[1:] for key, v in values.items()}
+        return {key: v.shape[1:] for key, v in self._values(x).items()}
 
 
 def compile_graph(steps: list[Step], input_key: Hashable, input_shape: tuple, outputs: dict[str, Hashable],

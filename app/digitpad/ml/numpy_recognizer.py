@@ -106,10 +106,7 @@ class NumpyRecognizer(RecognizerBase):
                                for i in range(0, len(x), NUMPY_CHUNK)])
 
     def trace(self, images: np.ndarray):
-        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
-        out, layers = self.model.forward.trace(x)
-        self.penultimate = self.model.forward.reads(self._layout["digit"])
-        return self._finish(out, x), layers
+        return self._trace_numpy(self.model.forward, images)
 
     def _tensorflow_recognizer(self):
         """The same model in TensorFlow, loaded on first use; None if it cannot be (numpy carries on)."""

@@ -163,11 +163,9 @@ class Recognizer(RecognizerBase):
 
     def trace(self, images: np.ndarray):
         """Through the numpy path when the model has one; else a Keras model of every layer's output."""
-        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
         if self._numpy is not None:
-            out, layers = self._numpy.trace(x)
-            self.penultimate = self._numpy.reads(self._layout["digit"])
-            return self._finish(out, x), layers
+            return self._trace_numpy(self._numpy, images)
+        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
         if self._tracer is None:
             self._tracer = self._build_tracer()
         model, names, kinds = self._tracer

@@ -74,6 +74,13 @@ class RecognizerBase:
 
     penultimate: str | None = None  # the layer the classifier output reads, once traced
 
+    def _trace_numpy(self, forward, images: np.ndarray):
+        """:meth:`trace` through a :class:`~digitpad.ml.numpy_forward.NumpyForward`."""
+        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
+        out, layers = forward.trace(x)
+        self.penultimate = forward.reads(self._layout["digit"])
+        return self._finish(out, x), layers
+
     def class_probabilities(self, images: np.ndarray) -> np.ndarray:
         """(n, 10) for (n, 28, 28) model inputs, outside the batch-job accounting of :meth:`predict`:
         what occlusion asks dozens of times per drawing."""
