@@ -54,6 +54,18 @@ def test_sidecar_round_trip(tmp_path):
         read_info(tmp_path / "b.keras")
 
 
+def test_the_ink_stroke_width_is_kept_and_checked(tmp_path):
+    write_info(tmp_path / "w.keras", ModelInfo(name="w", preprocessing=PreprocessSettings(stroke_ratio=0.1)))
+    assert read_info(tmp_path / "w.keras").preprocessing.stroke_ratio == 0.1
+    # a sidecar from before the setting reads ink as every model did then
+    (tmp_path / "old.json").write_text('{"preprocessing": {"binarize": true}}')
+    assert read_info(tmp_path / "old.keras").preprocessing == PreprocessSettings(binarize=True, stroke_ratio=0.14)
+    for bad in ('"thin"', "true", "0", "-0.1", "1e308", "NaN", "[0.1]"):
+        (tmp_path / "bad.json").write_text('{"preprocessing": {"stroke_ratio": %s}}' % bad)
+        with pytest.raises(ModelFileError, match=r"bad\.json.*stroke_ratio"):
+            read_info(tmp_path / "bad.keras")
+
+
 def test_image_errors_name_the_file(tmp_path):
     (tmp_path / "x.png").write_bytes(b"\x89PNG not really")
     with pytest.raises(ImageReadError, match="x.png"):

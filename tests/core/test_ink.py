@@ -5,6 +5,7 @@ import pytest
 
 from digitpad.core import ink as ink_module
 from digitpad.core.errors import InkError
+from digitpad.core.preprocess import PreprocessSettings
 from digitpad.core.ink import (Ink, default_pen_width, flip_y, ink_to_mnist, iter_jsonl, parse_ink, read_ink, render,
                                render_normalised, write_ink)
 
@@ -160,3 +161,12 @@ def test_a_missing_or_zero_canvas_size_is_taken_from_the_points():
     assert "width" in one.to_dict() and parse_ink(one.to_json()) == one
     empty = parse_ink('{"strokes": []}')
     assert (empty.width, empty.height) == (1, 1) and empty.is_empty
+
+
+def test_a_models_stroke_ratio_draws_its_ink_thinner_or_thicker():
+    ink = parse_ink(json.dumps(SEVEN))
+    default = ink_to_mnist(ink).image
+    thin = ink_to_mnist(ink, PreprocessSettings(stroke_ratio=0.07)).image
+    assert thin.sum() < 0.75 * default.sum()
+    # an explicit ratio (training's redraws) wins over the settings'
+    assert np.array_equal(ink_to_mnist(ink, PreprocessSettings(stroke_ratio=0.07), stroke_ratio=0.14).image, default)

@@ -22,10 +22,11 @@ def _store(path, x, y, writer="w", inks=()):
         store.add_many(Sample(label=int(l), image=img, writer=writer, ink=ink) for img, l, ink in zip(x, y, inks))
 
 
-def _base(tmp_path):
+def _base(tmp_path, stroke_ratio=0.14):
     keras.utils.set_random_seed(0)  # an untrained base: some initialisations need more than one epoch
     model = build("paper")
-    save(model, ModelInfo(name="base", architecture="paper", preprocessing=PreprocessSettings(True, True)),
+    save(model, ModelInfo(name="base", architecture="paper",
+                          preprocessing=PreprocessSettings(True, True, stroke_ratio=stroke_ratio)),
          tmp_path / "base.keras")
     return tmp_path / "base.keras"
 
@@ -72,7 +73,7 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
     inks = [segments_to_ink(s) for s in digit_skeletons(x[:100])]  # half drawn, half pictures
     _store(tmp_path / "s.sqlite", x[:200], y[:200], inks=inks)
     ticks, logged = [], []
-    report = finetune(TrainConfig(init_from=_base(tmp_path), output=tmp_path / "tuned.keras", epochs=2,
+    report = finetune(TrainConfig(init_from=_base(tmp_path, 0.1), output=tmp_path / "tuned.keras", epochs=2,
                                   mnist=str(mnist_file), limit=1200, mnist_per_epoch=600, batch_size=32),
                       tmp_path / "s.sqlite", log=logged.append, progress=lambda done, total: ticks.append((done, total)))
     assert ticks and ticks[-1][0] == ticks[-1][1]
@@ -94,7 +95,9 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
     assert store_record["digits"] == n_train and 70 < store_record["inks"] < 90  # their inks were redrawn
     assert side["training"]["finetuned_from"] == str(tmp_path / "base.keras")
     assert side["metrics"]["homemade_test_accuracy"] == pytest.approx(report.after["homemade_test"]["accuracy"])
-    assert Recognizer.load(tmp_path / "tuned.keras").info.preprocessing.binarize
+    # it reads ink as its base did: the width is not chosen again on a few held-out samples
+    assert Recognizer.load(tmp_path / "tuned.keras").info.preprocessing == PreprocessSettings(True, True, 0.1)
+    assert "reading_width" not in side["training"]["finetune"]
 
 
 def test_cancel_saves_nothing(tmp_path, mnist_file, mnist_test_sample, monkeypatch):

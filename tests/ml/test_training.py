@@ -35,7 +35,7 @@ def test_training_from_scratch_writes_a_working_model_with_measured_metrics(tmp_
     out = tmp_path / "smoke.keras"
     cfg = TrainConfig(architecture="paper", output=out, epochs=2, batch_size=32, mnist=str(mnist_file),
                       limit=1800, stroke_mix=0.3, extra=[str(extra), f"{inks}:part=train"], variants=2,
-                      habits=0.05, log_dir=tmp_path / "tb", verbose=0)
+                      habits=0.05, log_dir=tmp_path / "tb", verbose=0, calibration=[f"{inks}:part=test"])
     logs = []
     rec = train(cfg, log=logs.append)
     sidecar = json.loads(out.with_suffix(".json").read_text())
@@ -57,6 +57,11 @@ def test_training_from_scratch_writes_a_working_model_with_measured_metrics(tmp_
     assert training["epoch_mix"]["habits"] > 0 and training["variants"] == 2
     assert any("drawing 2 distorted versions of 20 inks" in line for line in logs)
     assert any((tmp_path / "tb").rglob("events.out.tfevents*"))
+    # the ink width was chosen on the calibration inks, and every width tried is on record
+    widths = training["reading_width"]
+    assert len(widths) == 5 and str(sidecar["preprocessing"]["stroke_ratio"]) in widths
+    assert sidecar["metrics"]["calibration_digits"] == 20
+    assert any("ink stroke width on the calibration inks" in line for line in logs)
     loaded = Recognizer.load(out)
     assert loaded.info.architecture == "paper" and loaded.info.preprocessing.binarize
     assert any("prepared" in line for line in logs)

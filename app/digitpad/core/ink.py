@@ -21,13 +21,9 @@ import cv2
 import numpy as np
 
 from .errors import InkError
-from .preprocess import BOX, PreprocessSettings, Preprocessed, from_ink_intensity
+from .preprocess import BOX, MODEL_STROKE_RATIO, PreprocessSettings, Preprocessed, from_ink_intensity
 from .spline import densify
 
-#: Stroke width relative to the longer side of the digit's bounding box when rendering model
-#: input. 0.14 gives 2.5 px strokes in the 20 px MNIST box: the median MNIST stroke width
-#: (ink mass / skeleton length over the training set).
-MODEL_STROKE_RATIO = 0.14
 _SUPERSAMPLE = 4
 _SHIFT = 4  # cv2 fixed-point bits: sub-pixel precise line ends
 _SPLINE_STEP_PX = 2  # longest straight piece of a model-input stroke, in supersampled pixels
@@ -313,10 +309,12 @@ def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray
 
 
 def ink_to_mnist(ink: Ink, settings: PreprocessSettings = PreprocessSettings(),
-                 *, keep_stages: bool = False, stroke_ratio: float = MODEL_STROKE_RATIO) -> Preprocessed:
-    """Model input for an ink: normalised-width rendering, then the shared MNIST recipe."""
+                 *, keep_stages: bool = False, stroke_ratio: float | None = None) -> Preprocessed:
+    """Model input for an ink: normalised-width rendering (at ``settings``' stroke ratio unless
+    ``stroke_ratio`` is given), then the shared MNIST recipe."""
     if ink.is_empty:
         return Preprocessed(None, {})
+    ratio = settings.stroke_ratio if stroke_ratio is None else stroke_ratio
     # The rendering is already white ink on black, so skip to_mnist's polarity detection.
-    picture = render_normalised(ink, stroke_ratio).astype(np.float32) * np.float32(1 / 255)
+    picture = render_normalised(ink, ratio).astype(np.float32) * np.float32(1 / 255)
     return from_ink_intensity(picture, settings, keep_stages=keep_stages)

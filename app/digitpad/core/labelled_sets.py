@@ -32,8 +32,9 @@ class LabelledSet:
     names: list[str] | None = None
     #: An ink set: ``images`` are already model inputs (28x28 uint8, default preprocessing) and
     #: these are the inks they were drawn from, which a recogniser draws again with its own
-    #: preprocessing settings, exactly as ``predict`` does.
-    inks: list[Ink] | None = None
+    #: preprocessing settings, exactly as ``predict`` does. None for a sample that came as a
+    #: picture (a sample store holds both): its model input is used as it is.
+    inks: list[Ink | None] | None = None
 
     @property
     def model_inputs(self) -> bool:
@@ -105,6 +106,18 @@ def _from_ink_lines(path: Path, select: dict[str, str]) -> LabelledSet:
     source = str(path) + (":" + ",".join(f"{k}={v}" for k, v in select.items()) if select else "")
     return LabelledSet(images, np.array([s.label for _, s in located], np.int64), source,
                        names=[where for where, _ in located], inks=[s.ink for _, s in located])
+
+
+def held_out_samples(store: str | os.PathLike | None, source: str = "your held-out samples") -> LabelledSet:
+    """A sample store's test split, with the inks, so that each model draws them at its own width."""
+    from .sample_store import SampleStore  # which imports ink, as this module does
+
+    with SampleStore(store) as db:  # its own connection: SQLite's are per thread
+        samples = db.samples(split="test")
+    images = np.stack([s.image for s in samples]) if samples else np.zeros((0, 28, 28), np.uint8)
+    inks = [s.ink for s in samples]
+    return LabelledSet(images, np.array([s.label for s in samples], np.int64), source,
+                       inks=inks if any(ink is not None for ink in inks) else None)
 
 
 def load_labelled(path: str | os.PathLike) -> LabelledSet:

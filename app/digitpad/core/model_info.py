@@ -54,10 +54,14 @@ class ModelInfo:
         for key in ("name", "architecture", "created", "digitpad_version"):
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise ModelFileError(f"model sidecar: '{key}' must be a string, got {type(data[key]).__name__}")
+        try:
+            preprocessing = PreprocessSettings.from_dict(data.get("preprocessing"))
+        except ValueError as exc:
+            raise ModelFileError(f"model sidecar: preprocessing: {exc}") from None
         known = {"format", "name", "architecture", "preprocessing", "metrics", "thresholds", "training",
                  "created", "digitpad_version"}
         return cls(name=str(data.get("name") or name), architecture=str(data.get("architecture", "unknown")),
-                   preprocessing=PreprocessSettings.from_dict(data.get("preprocessing")),
+                   preprocessing=preprocessing,
                    metrics=dict(data.get("metrics") or {}), thresholds=dict(data.get("thresholds") or {}),
                    training=dict(data.get("training") or {}), created=data.get("created"),
                    digitpad_version=data.get("digitpad_version"),
@@ -177,7 +181,7 @@ def readable_summary(info: ModelInfo, description: dict | None = None,
                 names.append(name)
         what.append("Outputs: " + ", ".join(names))
     p = info.preprocessing
-    steps = ["cropped to the ink", "scaled to 20 px", "centred in 28x28 as MNIST digits are"]
+    steps = [f"(ink) drawn with strokes {p.stroke_ratio:.1%} of its size", "cropped to the ink", "scaled to 20 px", "centred in 28x28 as MNIST digits are"]
     steps.append("binarised at its mean brightness" if p.binarize else "not binarised")
     steps.append("enhanced (28 → 25 → 28 px)" if p.enhance else "not enhanced")
     what.append("A drawing is " + ", ".join(steps))

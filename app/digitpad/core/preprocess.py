@@ -18,20 +18,37 @@ INK_LEVEL = 0.15
 MIN_CONTRAST = 0.08
 
 
+#: Stroke width relative to the longer side of the digit's bounding box when drawing ink as model
+#: input, unless a model's sidecar says otherwise. 0.14 gives 2.5 px strokes in the 20 px MNIST box:
+#: the median MNIST stroke width (ink mass / skeleton length over the training set).
+MODEL_STROKE_RATIO = 0.14
+#: What a sidecar may ask for: beyond these a digit is a hairline or a blob.
+STROKE_RATIO_RANGE = (0.04, 0.3)
+
+
 @dataclass(frozen=True)
 class PreprocessSettings:
-    """The seed paper's optional steps; stored in each model's sidecar."""
+    """How a model wants its input prepared; stored in each model's sidecar."""
 
     binarize: bool = False  # threshold at the mean pixel brightness (paper eq. 1-2)
     enhance: bool = False  # bilinear 28 -> 25 -> 28 (paper section 3.1)
+    #: The width ink is drawn at for this model: chosen when it is trained, on real ink it did not
+    #: learn from (:mod:`digitpad.ml.reading_width`), and kept when it is fine-tuned.
+    stroke_ratio: float = MODEL_STROKE_RATIO
 
     def to_dict(self) -> dict:
-        return {"binarize": self.binarize, "enhance": self.enhance}
+        return {"binarize": self.binarize, "enhance": self.enhance, "stroke_ratio": self.stroke_ratio}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "PreprocessSettings":
+        """Raises ValueError for a stroke ratio that is not a number in :data:`STROKE_RATIO_RANGE`."""
         data = data or {}
-        return cls(binarize=bool(data.get("binarize", False)), enhance=bool(data.get("enhance", False)))
+        ratio = data.get("stroke_ratio", MODEL_STROKE_RATIO)
+        lo, hi = STROKE_RATIO_RANGE
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not lo <= ratio <= hi:
+            raise ValueError(f"'stroke_ratio' must be a number from {lo} to {hi}, got {ratio!r}")
+        return cls(binarize=bool(data.get("binarize", False)), enhance=bool(data.get("enhance", False)),
+                   stroke_ratio=float(ratio))
 
 
 @dataclass(frozen=True)

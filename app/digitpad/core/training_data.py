@@ -19,10 +19,10 @@ from . import mnist_data
 from .atomic_file import atomic_path
 from .augment import Augmentation, Augmenter, as_bitmap
 from .errors import DataFormatError
-from .ink import iter_jsonl
+from .ink import ink_to_mnist, iter_jsonl
 from .ink_augment import ink_variants
 from .labelled_sets import load_labelled
-from .preprocess import SIZE, PreprocessSettings, binarize, enhance, to_mnist_batch
+from .preprocess import SIZE, PreprocessSettings, Preprocessed, binarize, enhance, stacked, to_mnist_batch
 from .sample_formats import read_samples
 from .sample_store import Sample, SampleStore
 from .stroke_digits import stroke_versions
@@ -177,17 +177,25 @@ def _samples_of(source: ExtraSource) -> list[Sample]:
             for img, l in zip(x[~blank], data.labels[~blank])]
 
 
-def labelled_pictures(sources: list[ExtraSource], log: Log) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 28, 28) float32 model inputs and labels of labelled sets, as they are (no redrawing)."""
+def labelled_samples(sources: list[ExtraSource], log: Log) -> list[Sample]:
+    """The digits of labelled sets, with their inks where they have them."""
     samples = []
     for source in sources:
         got = _samples_of(source)
         log(f"calibration data: {len(got)} digits from {source}")
         samples += got
+    return samples
+
+
+def model_pictures(samples: list[Sample], stroke_ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) float32 pictures and labels, no distortion: inks drawn at the model's stroke
+    width, as ``predict`` draws them, pictures as they are (:func:`finish` does the rest)."""
     if not samples:
         return np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.int64)
-    return (np.stack([s.image for s in samples]).astype(np.float32) / 255.0,
-            np.array([s.label for s in samples], np.int64))
+    settings = PreprocessSettings(stroke_ratio=stroke_ratio)
+    x, blank = stacked([ink_to_mnist(s.ink, settings) if s.ink is not None
+                        else Preprocessed(s.image.astype(np.float32) / 255.0) for s in samples])
+    return x[~blank], np.array([s.label for s in samples], np.int64)[~blank]
 
 
 def _record(name: str, samples: list[Sample], **more) -> dict:

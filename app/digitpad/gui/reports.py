@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit,
                                QProgressDialog, QPushButton, QRadioButton, QVBoxLayout)
@@ -19,16 +18,12 @@ MNIST, HELD_OUT, FILE = "mnist", "held-out", "file"
 def set_loader(kind: str, path: str | None = None, mnist: str | None = None, store: str | None = None):
     """A function that returns the LabelledSet (called on the worker thread)."""
     def load():
-        from ..core.labelled_sets import LabelledSet, load_labelled, mnist_test
+        from ..core.labelled_sets import held_out_samples, load_labelled, mnist_test
 
         if kind == MNIST:
             return replace(mnist_test(mnist, allow_download=False), source="MNIST test")
         if kind == HELD_OUT:
-            from ..core.sample_store import SampleStore
-
-            with SampleStore(store) as db:  # its own connection: SQLite's are per thread
-                x, y = db.arrays("test")
-            return LabelledSet(x, y.astype(np.int64), "your held-out samples")
+            return held_out_samples(store)
         return load_labelled(path)
     return load
 

@@ -7,7 +7,7 @@ import numpy as np
 from ..core.ink import ink_to_mnist
 from ..core.labelled_sets import LabelledSet
 from ..core.metrics import Scores, score
-from ..core.preprocess import stacked, to_mnist_batch
+from ..core.preprocess import stacked, to_mnist, to_mnist_batch
 from .recognizer_base import RecognizerBase
 
 
@@ -18,7 +18,8 @@ def model_inputs(rec: RecognizerBase, data: LabelledSet) -> tuple[np.ndarray, np
     settings = rec.info.preprocessing
     if not data.model_inputs:
         return to_mnist_batch(data.images, settings)
-    return stacked([ink_to_mnist(ink, settings) for ink in data.inks])
+    return stacked([ink_to_mnist(ink, settings) if ink is not None else to_mnist(image, settings)
+                    for ink, image in zip(data.inks, data.images)])
 
 
 def read_inputs(rec: RecognizerBase, x: np.ndarray, blank: np.ndarray, live: bool = False) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core import mnist_data
 from ..core.errors import DigitPadError
-from ..core.labelled_sets import LabelledSet
+from ..core.labelled_sets import LabelledSet, held_out_samples
 from ..core.metrics import Scores
 from ..core.sample_store import TEST_EVERY, SampleStore
 from ..core.training_presets import MIN_TEST_PER_DIGIT, MIN_TRAIN_PER_DIGIT, finetune_shortfall
@@ -54,13 +54,14 @@ def check_enough(y_train: np.ndarray, y_test: np.ndarray) -> list[int]:
     return [d for d in range(10) if n(y_test, d) == 0]
 
 
-def _scores(rec: Recognizer, x: np.ndarray, y: np.ndarray, mnist: mnist_data.Mnist,
+def _scores(rec: Recognizer, held_out: LabelledSet, mnist: mnist_data.Mnist,
             mnist_test: Scores | None = None) -> dict[str, Scores]:
-    """Held-out homemade digits and MNIST test (``mnist_test`` when it is measured already)."""
+    """Held-out homemade digits (their inks drawn at the model's width) and MNIST test
+    (``mnist_test`` when it is measured already)."""
     out = {"mnist_test": mnist_test or evaluate_set(rec, LabelledSet(mnist.x_test, mnist.y_test.astype(np.int64),
                                                                      "MNIST test"))}
-    if len(y):
-        out["homemade_test"] = evaluate_set(rec, LabelledSet(x, y, "homemade test"))
+    if len(held_out.labels):
+        out["homemade_test"] = evaluate_set(rec, held_out)
     return out
 
 
@@ -79,8 +80,9 @@ def finetune(cfg: TrainConfig, store: str | Path | None = None, log: Callable[[s
     started = time.time()
     with SampleStore(store) as db:
         train_samples = db.samples(split="train", with_ink=False)
-        hx_test, hy_test = db.arrays("test")
         store_path = db.path
+    held_out = held_out_samples(store_path, "homemade test")
+    hx_test, hy_test = held_out.images, held_out.labels
     hy_train = np.array([s.label for s in train_samples], np.int64)
     untested = check_enough(hy_train, hy_test)
     if untested:
@@ -89,13 +91,13 @@ def finetune(cfg: TrainConfig, store: str | Path | None = None, log: Callable[[s
     mnist = mnist_data.load(cfg.mnist)
     base = Recognizer.load(cfg.init_from)
     report = FinetuneReport()
-    before = _scores(base, hx_test, hy_test, mnist)
+    before = _scores(base, held_out, mnist)
     report.before = {k: v.to_dict() for k, v in before.items()}
     log(f"before: {_summary(before)}")
     after: dict[str, Scores] = {}
 
     def measured(rec: Recognizer, mnist_test: Scores) -> dict:
-        after.update(_scores(rec, hx_test, hy_test, mnist, mnist_test))
+        after.update(_scores(rec, held_out, mnist, mnist_test))
         metrics = {"mnist_test_accuracy_before": round(before["mnist_test"].accuracy, 6),
                    "homemade_train": len(train_samples), "homemade_test": int(len(hy_test)),
                    "sample_uids_sha1": hashlib.sha1("\n".join(s.uid for s in train_samples).encode()).hexdigest()}

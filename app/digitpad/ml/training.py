@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable
 
@@ -22,15 +22,17 @@ from ..core.atomic_file import atomic_path
 from ..core.errors import DigitPadError
 from ..core.labelled_sets import LabelledSet
 from ..core.model_info import ModelInfo, read_info, sidecar_path, write_info
-from ..core.sample_store import SampleStore
-from ..core.training_data import (NOT_A_DIGIT, STROKE_REDRAWS, EpochMaker, ExtraSource, Mix, StrokeMix, extra_pool,
-                                  finish, labelled_pictures, non_digit_pool, prepared_mnist, validation_size)
+from ..core.sample_store import Sample, SampleStore
+from ..core.training_data import (NOT_A_DIGIT, STROKE_REDRAWS, EpochMaker, ExtraSource, Log, Mix, StrokeMix,
+                                  extra_pool, finish, labelled_samples, model_pictures, non_digit_pool, prepared_mnist,
+                                  validation_size)
 from ..core.metrics import Scores
 from ..core.model_files import resources_dir
 from ..core.training_presets import DEFAULT_ARCHITECTURE, FROM_BASE, NON_DIGIT_BANK, preset
 
 from .quiet_tensorflow import keras, tf  # noqa: E402
 
+from . import reading_width  # noqa: E402
 from .architectures import build  # noqa: E402
 from .evaluation import evaluate_set  # noqa: E402
 from .recognizer import Recognizer  # noqa: E402
@@ -228,12 +230,10 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
     bank = resources_dir() / NON_DIGIT_BANK
     sources = ([ExtraSource(str(bank))] if bank.is_file() else []) + [ExtraSource.parse(e) for e in cfg.non_digits]
     non_digits, non_digit_records = (non_digit_pool(sources, cfg.seed, log) if non_digit_share > 0 else (None, []))
-    calibration = labelled_pictures([ExtraSource.parse(e) for e in cfg.calibration], log)
+    calibration = labelled_samples([ExtraSource.parse(e) for e in cfg.calibration], log)
     if cfg.store:
         with SampleStore(cfg.store) as db:
-            held = db.arrays("test")
-        calibration = (np.concatenate([calibration[0], held[0].astype(np.float32) / 255]),
-                       np.concatenate([calibration[1], held[1]]))
+            calibration += db.samples(split="test")
     if cancelled():
         raise Cancelled("training cancelled; nothing was saved")
     mix = Mix.of(min(len(mx), cfg.mnist_per_epoch or len(mx)), len(pool), cfg.extra_share,
@@ -308,7 +308,11 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
                      created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                      digitpad_version=__version__)
     rec = Recognizer(model, info)
-    metrics, thresholds, test = measure(rec, mnist, x_val, y_val, strokes.validation, calibration)
+    if not base:  # a fine-tuned model keeps the width its base reads at
+        rec = with_reading_width(rec, calibration, log)
+        info = rec.info
+    metrics, thresholds, test = measure(rec, mnist, x_val, y_val, strokes.validation,
+                                        model_pictures(calibration, rec.info.preprocessing.stroke_ratio))
     if report:
         metrics.update(report(rec, test))
     info = ModelInfo(**{**info.__dict__, "metrics": metrics, "thresholds": thresholds})
@@ -317,6 +321,24 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
     log(f"MNIST test accuracy {metrics['mnist_test_accuracy'] * 100:.2f}%; saved {cfg.output} "
         f"({time.time() - started:.0f} s in all)")
     return rec
+
+
+def with_reading_width(rec: Recognizer, calibration: list[Sample], log: Log = print) -> Recognizer:
+    """``rec`` reading ink at the width chosen on the calibration inks (see
+    :mod:`digitpad.ml.reading_width`); its sidecar records the accuracies measured."""
+    inked = [s for s in calibration if s.ink is not None]
+    ratio, scores = reading_width.choose(rec, [s.ink for s in inked], np.array([s.label for s in inked]))
+    if scores:
+        log("ink stroke width on the calibration inks: " + ", ".join(
+            f"{r:g}: {s['accuracy'] * 100:.2f}% (p {s['p_value']:.2g})" for r, s in scores.items())
+            + f"; reading at {ratio:g}")
+    info = rec.info
+    training = {**info.training, "reading_width": {str(r): {"accuracy": round(s["accuracy"], 6),
+                                                            "p_value": float(f"{s['p_value']:.3g}")}
+                                                   for r, s in scores.items()}}
+    info = ModelInfo(**{**info.__dict__, "training": training,
+                        "preprocessing": replace(info.preprocessing, stroke_ratio=ratio)})
+    return Recognizer(rec.model, info, rec.path)
 
 
 def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: np.ndarray,
