@@ -2,7 +2,8 @@
 import numpy as np
 
 from digitpad.core.ink import Ink
-from digitpad.core.number_reading import judge_number, read_digits, side_by_side
+from digitpad.core import number_reading
+from digitpad.core.number_reading import judge_number, may_be_side_by_side, read_digits, side_by_side
 from digitpad.core.numbers import split_ink
 from digitpad.core.recognition import Predictions
 from digitpad.core.verdict import Thresholds, Verdict
@@ -68,6 +69,45 @@ def test_one_digit_or_parts_one_inside_the_other_are_not_a_number():
     assert not side_by_side([(10, 10, 90, 90), (30, 60, 70, 75)])
     face = Ink(100, 100, (ring, np.array([[30.0, 60], [70, 75]])))
     assert read_digits(face, sure_of([(0, 0.9), (1, 0.9)], face)) == ()
+
+
+def test_a_digit_of_several_strokes_is_answered_without_reading_its_strokes():
+    """Its strokes cannot be split side by side: the number mode costs no pass of the model."""
+    def predict(images):
+        raise AssertionError("read, though no split could be a number")
+
+    t = np.linspace(0, 2 * np.pi, 40)
+    face = Ink(100, 100, (np.c_[50 + 40 * np.cos(t), 50 + 40 * np.sin(t)], np.array([[30.0, 60], [70, 75]])))
+    for ink in (number_ink("4"), number_ink("5"), face):
+        assert len(ink.strokes) >= 2 and not may_be_side_by_side(ink)
+        assert read_digits(ink, predict) == ()
+    assert may_be_side_by_side(number_ink("45")) and may_be_side_by_side(number_ink("11"))
+
+
+def test_the_shortcut_never_changes_what_is_read(monkeypatch):
+    """Random drawings of 2-6 strokes read by a model with random (but fixed) answers: whenever the
+    shortcut says no split can be side by side, reading every split finds no number either."""
+    rng = np.random.default_rng(5)
+
+    def predict(images):
+        probs = np.array([np.random.default_rng(abs(hash(im.tobytes())) % 2**32).dirichlet(np.full(10, 0.3))
+                          for im in images], np.float32)
+        return Predictions(probs, None, None, None)
+
+    refused = 0
+    for _ in range(120):
+        strokes = []
+        for _ in range(int(rng.integers(2, 7))):
+            start, n = rng.uniform(0, 200, 2), int(rng.integers(2, 12))
+            strokes.append(start + np.cumsum(rng.normal(0, rng.uniform(3, 25), (n, 2)), axis=0))
+        ink = Ink(300, 300, tuple(strokes))
+        if may_be_side_by_side(ink):
+            continue
+        refused += 1
+        monkeypatch.setattr(number_reading, "may_be_side_by_side", lambda *a: True)
+        assert read_digits(ink, predict) == ()
+        monkeypatch.undo()
+    assert refused >= 20  # the case the shortcut saves was tried often enough
 
 
 def test_side_by_side_allows_a_little_overlap_and_narrow_ones():

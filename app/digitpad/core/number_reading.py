@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .ink import Ink, ink_to_mnist
-from .numbers import Box, split_ink
+from .numbers import MAX_STROKES_READ, Box, split_ink, stroke_runs
 from .preprocess import PreprocessSettings
 from .recognition import Predictions, Recognition
 from .verdict import Judgement, Thresholds, Verdict, judge
@@ -57,6 +57,8 @@ def read_digits(ink: Ink, predict: Predict, settings: PreprocessSettings = Prepr
     ``min_digits`` or its parts are not side by side (a single digit, a face: read as a whole)."""
     if sum(len(s) > 0 for s in ink.strokes) < min_digits:  # a digit per stroke at most
         return ()
+    if not may_be_side_by_side(ink, min_digits):  # most single digits of several strokes: nothing to read
+        return ()
     answers: dict[bytes, tuple] = {}  # model input -> the model's whole answer: each picture is read once
 
     def read(images: np.ndarray) -> np.ndarray:
@@ -80,6 +82,36 @@ def read_digits(ink: Ink, predict: Predict, settings: PreprocessSettings = Prepr
         readings.append(DigitReading(p.box, Recognition(pre, probs, recon, None if error is None else float(error),
                                                         None if likeness is None else float(likeness)), p.ink))
     return tuple(readings)
+
+
+#: Up to this many strokes, :func:`may_be_side_by_side` looks at every split; beyond, it says yes.
+SPLITS_CHECKED = 10
+
+
+def may_be_side_by_side(ink: Ink, min_digits: int = 2) -> bool:
+    """False when no split :func:`split_ink` could choose puts ``min_digits`` or more parts side
+    by side: reading the strokes could then only end in ``()``. Boxes only, no model: a 4 or a
+    crossed 7 in two strokes costs nothing here, where reading its runs costs several passes."""
+    strokes = [s for s in ink.strokes if len(s)]
+    n = len(strokes)
+    if n > min(SPLITS_CHECKED, MAX_STROKES_READ):
+        return True
+    if n < min_digits:
+        return False
+    _, runs = stroke_runs(strokes)
+    boxes = {(i, j): (min(float(s[:, 0].min()) for s in strokes[i:j]), min(float(s[:, 1].min()) for s in strokes[i:j]),
+                      max(float(s[:, 0].max()) for s in strokes[i:j]), max(float(s[:, 1].max()) for s in strokes[i:j]))
+             for i, j in runs}
+
+    def splits(start: int):
+        if start == n:
+            yield []
+        for i, j in runs:
+            if i == start:
+                for rest in splits(j):
+                    yield [(i, j), *rest]
+
+    return any(len(split) >= min_digits and side_by_side([boxes[r] for r in split]) for split in splits(0))
 
 
 def side_by_side(boxes: Sequence[Box]) -> bool:

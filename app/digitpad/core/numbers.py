@@ -151,6 +151,18 @@ def _run_penalty(extents: list[tuple[float, float]]) -> float:
     return penalty
 
 
+def stroke_runs(strokes: Sequence[np.ndarray]) -> tuple[list[tuple[float, float]], list[tuple[int, int]]]:
+    """The strokes' padded horizontal extents, and the runs ``(i, j)`` of ``strokes[i:j]`` that may
+    be one digit. Runs whose strokes stand clear of each other are left out: they would lose anyway."""
+    n = len(strokes)
+    scale = max(float(np.ptp(np.concatenate([s[:, 1] for s in strokes]))), 1e-9)
+    pad = 0.03 * scale
+    extents = [(a - pad, b + pad) for a, b in map(_extent, strokes)]
+    runs = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + MAX_STROKES_PER_DIGIT) + 1)
+            if _run_penalty(extents[i:j]) < 1.5]
+    return extents, runs
+
+
 def split_ink(ink: Ink, read: Reader | None = None, settings: PreprocessSettings = PreprocessSettings()
               ) -> list[Piece]:
     """The digits of a written number, left to right (``[]`` for an empty ink).
@@ -168,12 +180,7 @@ def split_ink(ink: Ink, read: Reader | None = None, settings: PreprocessSettings
         groups = group_strokes(strokes, OVERLAPS[0])
         return _ink_pieces(ink.with_strokes(strokes), groups, settings) or []
     n = len(strokes)
-    scale = max(float(np.ptp(np.concatenate([s[:, 1] for s in strokes]))), 1e-9)
-    pad = 0.03 * scale
-    extents = [(a - pad, b + pad) for a, b in map(_extent, strokes)]
-    # runs whose strokes stand clear of each other are not read: they would lose anyway
-    runs = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + MAX_STROKES_PER_DIGIT) + 1)
-            if _run_penalty(extents[i:j]) < 1.5]
+    extents, runs = stroke_runs(strokes)
     pieces = {}
     for i, j in runs:
         made = _ink_pieces(ink.with_strokes(strokes[i:j]), [list(range(j - i))], settings)
