@@ -56,6 +56,39 @@ def test_a_fast_round_stroke_is_drawn_round_not_as_a_polygon(qtbot, window):
         assert not inked(image, cx + chord * np.cos(a), cy + chord * np.sin(a), background), np.degrees(a)
 
 
+def test_a_strokes_curve_is_made_once_while_it_stays_and_anew_when_it_changes(qtbot, monkeypatch):
+    """Every change repaints the whole ink; finished strokes are not curved again (the worker
+    needs the interpreter meanwhile), and what is painted is the ink as it is now."""
+    from digitpad.gui import canvas as canvas_module
+
+    made = []
+    real = canvas_module.smooth_stroke
+    monkeypatch.setattr(canvas_module, "smooth_stroke", lambda s, step: made.append(len(s)) or real(s, step))
+    c = canvas_module.InkCanvas()
+    qtbot.addWidget(c)
+    c.resize(300, 300)
+    blank = c.grab().toImage()
+    t = np.linspace(0, 2 * np.pi, 9)
+    fast_stroke(c, list(zip(150 + 80 * np.cos(t), 150 + 80 * np.sin(t))))
+    one = c.grab().toImage()
+    made.clear()
+    fast_stroke(c, [(40, 40), (60, 120), (80, 200)])
+    two = c.grab().toImage()
+    assert made == [3]  # only the new stroke was curved; the ring came from the last paint
+    c.grab()
+    assert made == [3] and len(c._curves) == 2
+    c.undo()
+    assert c.grab().toImage() == one and len(c._curves) == 1  # the undone stroke is not kept
+    c.redo()
+    assert c.grab().toImage() == two
+    moved = Ink(300, 300, tuple(s + np.r_[5.0, np.zeros(s.shape[1] - 1)] for s in c.document.snapshot().strokes))
+    made.clear()
+    c.load_ink(moved)
+    assert c.grab().toImage() != two and made == [9, 3]  # changed strokes: curved anew
+    c.clear()
+    assert c.grab().toImage() == blank and c._curves == {}
+
+
 class FakeDialogs:
     """QFileDialog's static functions, answered by the test; records where each dialog started."""
 

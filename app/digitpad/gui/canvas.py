@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QTabletEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
+from pyqtgraph.functions import arrayToQPath
 
 from ..core.ink import Ink, pressure_width
 from ..core.ink_editing import InkDocument
@@ -35,6 +36,7 @@ class InkCanvas(QWidget):
         self._qimage: tuple[np.ndarray, QImage] | None = None  # the shown picture, converted once
         self._tablet_down = False
         self.overlay = None  # number mode (gui/number_view.py): paints digit boxes over the ink, takes clicks on them
+        self._curves: dict[tuple, tuple[np.ndarray, QPainterPath]] = {}  # stroke's points -> its curve, painted last time
 
     # -- state ----------------------------------------------------------------------------
     def set_brush(self, width: float) -> None:
@@ -169,8 +171,9 @@ class InkCanvas(QWidget):
             p.drawRect(QRectF(m, m, self.width() - 2 * m, self.height() - 2 * m))
             p.setPen(guide.lighter(160) if self.dark else guide.darker(160))
             p.drawText(self.rect(), Qt.AlignCenter, "Draw a digit")
+        curves, self._curves = self._curves, {}
         for stroke in self.document.snapshot().strokes:
-            self._paint_stroke(p, stroke, ink_color)
+            self._paint_stroke(p, stroke, ink_color, curves)
         if self.overlay is not None:
             self.overlay.paint(p)
         p.end()
@@ -182,7 +185,8 @@ class InkCanvas(QWidget):
             self._qimage = (self.image, to_qimage(self.image))
         return self._qimage[1]
 
-    def _paint_stroke(self, p: QPainter, stroke: np.ndarray, color: QColor) -> None:
+    def _paint_stroke(self, p: QPainter, stroke: np.ndarray, color: QColor,
+                      curves: dict[tuple, tuple[np.ndarray, QPainterPath]]) -> None:
         pen_width = self.document.pen_width or self.brush
         pen = QPen(color, pen_width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
         if len(stroke) == 1:
@@ -192,16 +196,22 @@ class InkCanvas(QWidget):
             p.drawEllipse(QPointF(stroke[0, 0], stroke[0, 1]), r, r)
             p.setBrush(Qt.NoBrush)
             return
-        # Fast strokes arrive as a few far-apart points: draw the curve through them that the model
-        # input is rendered from, not a polygon.
-        stroke = smooth_stroke(stroke, SCREEN_STEP_PX)
+        # Every change repaints the whole ink, while the worker reads it for the same interpreter:
+        # a stroke's curve is made once (by content, so an edited stroke is made anew) and kept
+        # while it is on the canvas, and made in numpy, not point by point.
+        key = (stroke.shape, stroke.tobytes())
+        found = curves.get(key)
+        if found is None:
+            # Fast strokes arrive as a few far-apart points: draw the curve through them that the
+            # model input is rendered from, not a polygon.
+            curve = smooth_stroke(stroke, SCREEN_STEP_PX)
+            found = (curve, arrayToQPath(curve[:, 0], curve[:, 1], connect="all"))
+        self._curves[key] = found
+        stroke, path = found
         pressures = stroke[:, 2] if stroke.shape[1] > 2 else None
         if pressures is None or np.allclose(pressures, pressures[0]):
             pen.setWidthF(pressure_width(pen_width, 1.0 if pressures is None else pressures[0]))
             p.setPen(pen)
-            path = QPainterPath(QPointF(stroke[0, 0], stroke[0, 1]))
-            for x, y in stroke[1:, :2]:
-                path.lineTo(x, y)
             p.drawPath(path)
             return
         for i in range(len(stroke) - 1):  # pressure changes the width along the stroke
