@@ -59,6 +59,20 @@ def test_each_picture_goes_through_the_model_once():
     assert len(seen) == len(set(seen))
 
 
+def test_the_digits_kept_are_not_preprocessed_again(monkeypatch):
+    """The split made each digit's model input with its stages; reading them reuses it."""
+    ink = number_ink("701")
+    model = sure_of([(7, 0.99), (0, 0.98), (1, 0.97)], ink)
+
+    def again(*args, **kwargs):
+        raise AssertionError("a digit's ink was preprocessed twice")
+
+    monkeypatch.setattr(number_reading, "ink_to_mnist", again)
+    digits = read_digits(ink, model)
+    assert [d.recognition.digit for d in digits] == [7, 0, 1]
+    assert all(d.recognition.preprocessed.stages for d in digits)
+
+
 def test_one_digit_or_parts_one_inside_the_other_are_not_a_number():
     assert read("4", [(4, 0.99)]) == ()  # even split in two, its stem is inside it
     assert read("7", [(7, 0.99)]) == ()

@@ -72,7 +72,7 @@ def read_digits(ink: Ink, predict: Predict, settings: PreprocessSettings = Prepr
     pieces = split_ink(ink, read, settings)
     if len(pieces) < min_digits or not side_by_side([p.box for p in pieces]):
         return ()
-    pres = [ink_to_mnist(p.ink, settings, keep_stages=True) for p in pieces]
+    pres = [p.pre if p.pre is not None else ink_to_mnist(p.ink, settings, keep_stages=True) for p in pieces]
     unread = [pre.image for pre in pres if pre.image.tobytes() not in answers]
     if unread:  # the split read these very pictures; this is only a safety net
         read(np.stack(unread))

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .ink import Ink, ink_to_mnist
-from .preprocess import INK_LEVEL, PreprocessSettings, from_ink_intensity, ink_intensity, to_gray
+from .preprocess import INK_LEVEL, Preprocessed, PreprocessSettings, from_ink_intensity, ink_intensity, to_gray
 
 Reader = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) model inputs -> (N, 10) probabilities
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in the drawing's or picture's pixels
@@ -33,6 +33,7 @@ class Piece:
     box: Box
     image: np.ndarray  # (28, 28) float32, the same preprocessing as a single digit
     ink: Ink | None = None
+    pre: Preprocessed | None = None  # for ink: how ``image`` was made, with its stages (the app shows them)
 
 
 def _extent(stroke: np.ndarray) -> tuple[float, float]:
@@ -89,12 +90,12 @@ def _ink_pieces(ink: Ink, groups: list[list[int]], settings: PreprocessSettings)
     pieces = []
     for group in groups:
         sub = ink.with_strokes([ink.strokes[i] for i in group])
-        pre = ink_to_mnist(sub, settings)
+        pre = ink_to_mnist(sub, settings, keep_stages=True)  # the stages cost next to nothing
         if pre.empty:
             return None
         pts = sub.points()
         lo, hi = pts.min(axis=0), pts.max(axis=0)
-        pieces.append(Piece((float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])), pre.image, sub))
+        pieces.append(Piece((float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])), pre.image, sub, pre))
     return pieces
 
 
