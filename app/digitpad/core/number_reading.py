@@ -13,8 +13,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .ink import Ink, ink_to_mnist
-from .numbers import MAX_STROKES_READ, Box, split_ink, stroke_runs
+from .ink import Ink
+from .numbers import MAX_STROKES_READ, Box, split_ink, stroke_runs, strokes_box
 from .preprocess import PreprocessSettings
 from .recognition import Predictions, Recognition
 from .verdict import Judgement, Thresholds, Verdict, judge
@@ -72,7 +72,7 @@ def read_digits(ink: Ink, predict: Predict, settings: PreprocessSettings = Prepr
     pieces = split_ink(ink, read, settings)
     if len(pieces) < min_digits or not side_by_side([p.box for p in pieces]):
         return ()
-    pres = [p.pre if p.pre is not None else ink_to_mnist(p.ink, settings, keep_stages=True) for p in pieces]
+    pres = [p.pre for p in pieces]  # the split made each with its stages: not made again
     unread = [pre.image for pre in pres if pre.image.tobytes() not in answers]
     if unread:  # the split read these very pictures; this is only a safety net
         read(np.stack(unread))
@@ -99,9 +99,7 @@ def may_be_side_by_side(ink: Ink, min_digits: int = 2) -> bool:
     if n < min_digits:
         return False
     _, runs = stroke_runs(strokes)
-    boxes = {(i, j): (min(float(s[:, 0].min()) for s in strokes[i:j]), min(float(s[:, 1].min()) for s in strokes[i:j]),
-                      max(float(s[:, 0].max()) for s in strokes[i:j]), max(float(s[:, 1].max()) for s in strokes[i:j]))
-             for i, j in runs}
+    boxes = {(i, j): strokes_box(strokes[i:j]) for i, j in runs}  # the boxes split_ink's pieces would get
 
     def splits(start: int):
         if start == n:

@@ -93,10 +93,15 @@ def _ink_pieces(ink: Ink, groups: list[list[int]], settings: PreprocessSettings)
         pre = ink_to_mnist(sub, settings, keep_stages=True)  # the stages cost next to nothing
         if pre.empty:
             return None
-        pts = sub.points()
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
-        pieces.append(Piece((float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])), pre.image, sub, pre))
+        pieces.append(Piece(strokes_box(sub.strokes), pre.image, sub, pre))
     return pieces
+
+
+def strokes_box(strokes: Sequence[np.ndarray]) -> Box:
+    """The box of the strokes' points: a digit's place in the drawing."""
+    pts = np.concatenate([s[:, :2] for s in strokes if len(s)])
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
 def _shape_penalty(pieces: list[Piece]) -> np.ndarray:
