@@ -35,9 +35,9 @@ def tuning_window(qtbot, settings, shipped_model, mnist_test_sample, tmp_path, s
                        for i, (img, l) in enumerate(zip(x[:200], y[:200])))
     w = open_window(qtbot, settings, shipped_model, str(tmp_path / "mine.sqlite"))
     yield w
-    if w.finetune_job is not None:
-        w.finetune_job.cancel()
-        w.finetune_job.wait(120)
+    if w.finetuning.job is not None:
+        w.finetuning.job.cancel()
+        w.finetuning.job.wait(120)
     w.close()
 
 
@@ -60,7 +60,7 @@ def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qt
     w = tuning_window
     ticks, labels = [], []
     qtbot.keyClick(w, Qt.Key_F, Qt.ControlModifier | Qt.ShiftModifier)  # Samples > Fine-tune on My Samples
-    job, dialog = w.finetune_job, w.finetune_dialog
+    job, dialog = w.finetuning.job, w.finetuning.dialog
     assert job is not None and dialog.isVisible()  # at once, before TensorFlow or MNIST are touched
     assert dialog.labelText().startswith("Preparing…") and dialog.maximum() == 0  # a busy bar, no count yet
     assert not dialog.frameGeometry().intersects(_global_rect(w.chart))  # the chart stays in view
@@ -72,15 +72,15 @@ def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qt
 
     drag(qtbot, w.canvas, _a_one(w))  # drawing is still recognised while the job runs
     assert wait_for_answer(qtbot, w, timeout=20000).digit == 1
-    assert w.finetune_job is job  # the answer came before the job ended
+    assert w.finetuning.job is job  # the answer came before the job ended
 
-    qtbot.waitUntil(lambda: w.last_finetune is not None, timeout=600000)
+    qtbot.waitUntil(lambda: w.finetuning.last is not None, timeout=600000)
     assert ticks and ticks[-1][0] == ticks[-1][1] > 0
     assert labels and all(shown == derived for shown, derived in labels)  # never lagging the count
-    assert not dialog.isVisible() and w.finetune_job is None
-    tuned = Path(w.last_finetune.output)  # next to the store, in models/
+    assert not dialog.isVisible() and w.finetuning.job is None
+    tuned = Path(w.finetuning.last.output)  # next to the store, in models/
     assert tuned.parent == tmp_path / "models" and tuned.exists() and tuned.with_suffix(".json").exists()
-    held_out = w.last_finetune.after["homemade_test"]["count"]
+    held_out = w.finetuning.last.after["homemade_test"]["count"]
     assert 30 < held_out < 50  # every 5th of 200 samples
     assert f"Your held-out samples ({held_out})" in w.statusBar().currentMessage()
     assert "MNIST test" in w.statusBar().currentMessage()
@@ -105,14 +105,14 @@ def test_cancelling_keeps_the_current_model_and_saves_nothing(qtbot, tuning_wind
     before = w.model.path
     from PySide6.QtWidgets import QPushButton
 
-    w.start_finetune(str(tmp_path / "tuned.keras"))
-    qtbot.waitUntil(w.finetune_dialog.isVisible, timeout=5000)
-    w.finetune_dialog.findChild(QPushButton).click()  # the dialog's Cancel button
-    qtbot.waitUntil(lambda: w.finetune_job is None, timeout=600000)
+    w.finetuning.start(str(tmp_path / "tuned.keras"))
+    qtbot.waitUntil(w.finetuning.dialog.isVisible, timeout=5000)
+    w.finetuning.dialog.findChild(QPushButton).click()  # the dialog's Cancel button
+    qtbot.waitUntil(lambda: w.finetuning.job is None, timeout=600000)
     title, text = w.last_notice  # an information, not a warning: the user asked for it
     assert title == "Fine-tuning cancelled" and w.last_error is None
     assert text[0].isupper() and text.startswith("Fine-tuning was cancelled. Nothing was saved")
-    assert w.last_finetune is None
+    assert w.finetuning.last is None
     assert not (tmp_path / "tuned.keras").exists()
     assert w.model.path == before
 
@@ -136,7 +136,7 @@ def test_too_few_samples_is_a_short_notice_and_nothing_starts(qtbot, settings, s
         store.add_many(Sample(label=int(y[i]), image=x[i], writer="me") for i in keep)
     w = open_window(qtbot, settings, shipped_model, str(tmp_path / "few.sqlite"))
     qtbot.keyClick(w, Qt.Key_F, Qt.ControlModifier | Qt.ShiftModifier)
-    assert w.finetune_job is None  # said at once: no job, no progress dialog, no TensorFlow
+    assert w.finetuning.job is None  # said at once: no job, no progress dialog, no TensorFlow
     title, text = w.last_notice
     assert title == "Not enough samples" and w.last_error is None  # it never started: no "stopped"
     assert text[0].isupper() and len(text) < 200, text
@@ -166,8 +166,8 @@ def test_offline_the_user_locates_mnist_and_it_is_remembered(qtbot, settings, sh
     with SampleStore(tmp_path / "mine.sqlite") as store:
         store.add_many(Sample(label=int(l), image=img, writer="me") for img, l in zip(x[:200], y[:200]))
     w = open_window(qtbot, settings, shipped_model, str(tmp_path / "mine.sqlite"))
-    w.start_finetune(str(tmp_path / "tuned.keras"))
-    qtbot.waitUntil(lambda: w.finetune_job is None, timeout=120000)
+    w.finetuning.start(str(tmp_path / "tuned.keras"))
+    qtbot.waitUntil(lambda: w.finetuning.job is None, timeout=120000)
     assert "Fine-tuning needs MNIST" in (w.last_error or ""), (w.last_error, w.last_notice)
     assert "--mnist" not in w.last_error and "DIGITPAD_MNIST" in w.last_error  # where it looked, not CLI advice
     assert "mnist.npz, or a folder with the four IDX files" in w.last_error
@@ -188,15 +188,15 @@ def test_offline_the_user_locates_mnist_and_it_is_remembered(qtbot, settings, sh
     qtbot.addWidget(again)
     again.start_worker()
     qtbot.waitUntil(lambda: again.model is not None, timeout=60000)
-    again.start_finetune(str(tmp_path / "tuned.keras"))
-    job, said = again.finetune_job, []
+    again.finetuning.start(str(tmp_path / "tuned.keras"))
+    job, said = again.finetuning.job, []
     assert job.mnist == str(mnist_file)  # remembered: the job gets it
     job.message.connect(said.append)
-    qtbot.waitUntil(lambda: any(m.startswith("before:") for m in said) or again.finetune_job is None,
+    qtbot.waitUntil(lambda: any(m.startswith("before:") for m in said) or again.finetuning.job is None,
                     timeout=300000)  # MNIST test was read and the current model measured on it
     assert any("MNIST test" in m for m in said), (said, again.last_error)
     job.cancel()
-    qtbot.waitUntil(lambda: again.finetune_job is None, timeout=600000)
+    qtbot.waitUntil(lambda: again.finetuning.job is None, timeout=600000)
     assert again.last_notice[0] == "Fine-tuning cancelled"
     again.close()
 

@@ -66,7 +66,7 @@ def answer(qtbot, window, button):
 
 def test_ctrl_q_during_fine_tuning_asks_and_stops_the_run_cleanly(qtbot, window, quit_calls):
     job = FakeJob()
-    window.finetune_job = job
+    window.finetuning.job = job
 
     press_ctrl_q(qtbot, window)
     answer(qtbot, window, QMessageBox.No)  # "Keep Fine-tuning"
@@ -85,7 +85,7 @@ def test_ctrl_q_during_fine_tuning_asks_and_stops_the_run_cleanly(qtbot, window,
     job.running = False
     qtbot.waitUntil(lambda: quit_calls == [True], timeout=3000)
     assert QApplication.quitOnLastWindowClosed()
-    window.finetune_job = None  # the fixture's own close
+    window.finetuning.job = None  # the fixture's own close
 
 
 def test_a_run_that_does_not_stop_in_time_does_not_keep_the_process(qtbot, window, quit_calls, monkeypatch):
@@ -96,22 +96,22 @@ def test_a_run_that_does_not_stop_in_time_does_not_keep_the_process(qtbot, windo
     monkeypatch.setattr(MainWindow, "_end_process_now", staticmethod(lambda: ended.append(True)))
     monkeypatch.setattr(MainWindow, "QUIT_WAIT_S", 0.5)
     job = FakeJob()
-    window.finetune_job = job
+    window.finetuning.job = job
     press_ctrl_q(qtbot, window)
     answer(qtbot, window, QMessageBox.Yes)
     qtbot.waitUntil(lambda: ended == [True], timeout=3000)
     assert job.cancel_requested and job.running and not window.isVisible()
     assert QApplication.quitOnLastWindowClosed()
-    window.finetune_job = None
+    window.finetuning.job = None
 
 
 def test_closing_the_window_during_fine_tuning_asks_too(qtbot, window, quit_calls):
     job = FakeJob()
-    window.finetune_job = job
+    window.finetuning.job = job
     window.close()
     answer(qtbot, window, QMessageBox.No)
     assert window.isVisible() and not job.cancel_requested
-    window.finetune_job = None
+    window.finetuning.job = None
 
 
 def test_ctrl_q_ends_the_process_with_other_windows_open(tmp_path):

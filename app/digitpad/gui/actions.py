@@ -75,9 +75,9 @@ def make_actions(w) -> Actions:
         collect=new_action(w, "&Collect My Handwriting…", w.open_collection, ["Ctrl+K"],
                            "Write prompted digits to build your own labelled set"),
         dataset=new_action(w, "My &Samples…", w.open_dataset, ["Ctrl+L"], "Browse, relabel and delete samples"),
-        finetune=new_action(w, "&Fine-tune on My Samples", lambda: w.start_finetune(), ["Ctrl+Shift+F"],
+        finetune=new_action(w, "&Fine-tune on My Samples", lambda: w.finetuning.start(), ["Ctrl+Shift+F"],
                             "Train the current model further on MNIST + your samples (in the background)"),
-        locate_mnist=new_action(w, "Locate &MNIST…", lambda: w.locate_mnist(), [],
+        locate_mnist=new_action(w, "Locate &MNIST…", lambda: w.finetuning.locate_mnist(), [],
                                 "Show DigitPad where MNIST is (an mnist.npz or a folder of IDX files): "
                                 "fine-tuning needs it"),
         evaluate=new_action(w, "&Evaluate…", lambda: w.reports.choose(), ["Ctrl+E"],

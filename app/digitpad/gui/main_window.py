@@ -21,6 +21,7 @@ from ..core.verdict import Thresholds, Verdict, judge
 from . import file_dialogs
 from .actions import make_actions, shortcut_table
 from .canvas import InkCanvas
+from .finetuning import Finetuning
 from .imaging import from_qimage
 from .number_view import NumberMode
 from .compare_panel import ComparePanel
@@ -47,11 +48,9 @@ class MainWindow(QMainWindow):
         self._store = None
         self.collection_window = None
         self.dataset_window = None
-        self.finetune_job = None
-        self.finetune_base: str | None = None  # the model being fine-tuned
+        self.finetuning = Finetuning(self)
         self.quit_question: QMessageBox | None = None  # "Stop fine-tuning and quit?", while it is asked
         self._stop_confirmed = False  # the user agreed to stop the running fine-tuning and quit
-        self.last_finetune = None  # the latest FinetuneReport
         self.last_error: str | None = None  # what the latest error dialog said (recorded in tests)
         self.last_notice: tuple[str, str] | None = None  # (title, text) of the latest information message
         self.settings = settings or AppSettings()
@@ -128,7 +127,7 @@ class MainWindow(QMainWindow):
         self.compare.reportWanted.connect(lambda: self.reports.choose(compare=True))
         self.second: ModelSummary | None = None  # the model compared with
         self.reports = Reports(self)
-        self.inside.locateMnist.connect(lambda: self.locate_mnist() and self._ask_map(again=True))
+        self.inside.locateMnist.connect(lambda: self.finetuning.locate_mnist() and self._ask_map(again=True))
         rv.addWidget(self.tabs, 2)
         self.number_mode = NumberMode(self.canvas, self.verdict_label, self.chart, self.reconstruction, self.stages,
                                       self)  # several digits side by side: the number, shown in the verdict's place
@@ -676,185 +675,13 @@ class MainWindow(QMainWindow):
             self.dataset_window = DatasetView(store, settings=self.settings)
             self.dataset_window.setWindowTitle("DigitPad — my samples")
             fit_on_screen(self.dataset_window, 880, 600)
-            self.dataset_window.finetuneRequested.connect(self.start_finetune)
+            self.dataset_window.finetuneRequested.connect(self.finetuning.start)
             if self.worker is not None:
                 self.dataset_window.predictionsWanted.connect(lambda job: self.worker.predict_batch(*job))
                 self.worker.batchPredicted.connect(self.dataset_window.set_predictions)
             self.dataset_window.refresh()
         self.dataset_window.show()
         self.dataset_window.raise_()
-
-    def start_finetune(self, output: str | None = None) -> None:
-        from PySide6.QtCore import QTimer
-
-        from .finetune_job import FinetuneJob
-
-        if self.model is None or self.finetune_job is not None or self.store() is None:
-            return
-        from ..core.training_presets import finetune_shortfall
-
-        short = finetune_shortfall(self.store().stats()["per_digit"])
-        if short:  # said at once, before TensorFlow loads (the job would refuse by the same rule)
-            self._tell_not_enough(short)
-            return
-        if output is None:
-            import datetime
-
-            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-            output = str(self.store().path.parent / "models" / f"finetuned-{stamp}.keras")
-        job = FinetuneJob(self.model.path, output, str(self.store().path), self.mnist_path or self.settings.mnist_path,
-                          parent=self)
-        dialog = self._finetune_dialog(job)
-        job.progress.connect(lambda done, total: self._finetune_progress(dialog, done, total))
-        job.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
-        job.finished.connect(lambda report: self._finetune_done(report, dialog))
-        job.failed.connect(lambda msg: self._finetune_failed(msg, dialog))
-        job.cancelled.connect(lambda: self._finetune_cancelled(dialog))
-        job.notEnough.connect(lambda msg: self._finetune_not_enough(msg, dialog))
-        job.mnistMissing.connect(lambda msg: self._finetune_needs_mnist(msg, dialog, output))
-        self.finetune_job = job
-        self.finetune_base = self.model.path  # "Go back" returns to it, whatever is open by then
-        self.finetune_dialog = dialog
-        dialog.show()  # at once: preparing takes seconds (TensorFlow, MNIST, measuring the current model)
-        self._place_finetune_dialog(dialog)
-        QTimer.singleShot(100, job.start)  # let the dialog paint before TensorFlow's import takes the GIL
-
-    def _finetune_dialog(self, job):
-        from PySide6.QtWidgets import QProgressDialog
-
-        dialog = QProgressDialog("Preparing… (reading MNIST and your samples, measuring the current model)",
-                                 "Cancel", 0, 0, self)  # no steps to count yet: a busy bar
-        dialog.setWindowTitle("Fine-tuning on your samples")
-        dialog.setAutoReset(False)  # the bar is full while the new model is measured and saved
-        dialog.setAutoClose(False)
-        dialog.setMinimumDuration(0)
-        dialog.setMinimumWidth(440)
-        dialog.setWindowModality(Qt.NonModal)  # the window stays usable
-        dialog.canceled.connect(job.cancel)
-        dialog.canceled.connect(lambda: self.statusBar().showMessage("Cancelling fine-tuning…"))
-        return dialog
-
-    def _finetune_progress(self, dialog, done: int, total: int) -> None:
-        from .finetune_job import progress_text
-
-        if dialog.maximum() != total:
-            dialog.setRange(0, total)
-        dialog.setValue(done)
-        dialog.setLabelText(progress_text(done, total, self.finetune_job.epochs if self.finetune_job else None))
-
-    def _place_finetune_dialog(self, dialog) -> None:
-        """Over the bottom of the canvas, so the chart and the answer stay in view."""
-        from PySide6.QtCore import QPoint
-
-        dialog.adjustSize()
-        frame = dialog.frameGeometry()
-        corner = self.canvas.mapToGlobal(QPoint(0, 0))
-        x = corner.x() + (self.canvas.width() - frame.width()) // 2
-        y = corner.y() + self.canvas.height() - frame.height() - 12
-        screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
-        x = max(screen.left(), min(x, screen.right() - frame.width()))
-        y = max(screen.top(), min(y, screen.bottom() - frame.height()))
-        dialog.move(x, y)
-
-    def _end_finetune(self, dialog) -> None:
-        dialog.reset()
-        dialog.hide()
-        self.finetune_job = None
-
-    def _finetune_done(self, report, dialog) -> None:
-        self._end_finetune(dialog)
-        self.last_finetune = report
-        b, a = report.before, report.after
-        mine = a.get("homemade_test")
-        text = (f"Your held-out samples ({mine['count']}): {b['homemade_test']['accuracy'] * 100:.2f}% → "
-                f"{mine['accuracy'] * 100:.2f}%\n" if mine else
-                "Your held-out samples: none (all are in the training split)\n")
-        text += f"MNIST test: {b['mnist_test']['accuracy'] * 100:.2f}% → {a['mnist_test']['accuracy'] * 100:.2f}%"
-        if not report.mnist_drop_ok:
-            text += f"\n\nWarning: MNIST accuracy fell by {report.mnist_drop * 100:.2f} points (more than 0.2)."
-        text += f"\n\nSaved {report.output}. Switching to it now."
-        self.statusBar().showMessage(text.replace("\n", " "), 15000)
-        old = self.finetune_base or (self.model.path if self.model else None)  # what was fine-tuned
-        self.load_model(report.output)
-        # the before/after report, with "Keep the new model" and "Go back"
-        self.reports.show_finetune(report, Path(old).name if old else "the old model",
-                                   lambda: old and self.load_model(old))
-        if self.dataset_window is not None:
-            self.dataset_window.forget_predictions()
-
-    def _finetune_failed(self, message: str, dialog) -> None:
-        self._end_finetune(dialog)
-        self._show_error("Fine-tuning stopped", message)
-
-    def _finetune_cancelled(self, dialog) -> None:
-        self._end_finetune(dialog)
-        self.statusBar().showMessage("Fine-tuning cancelled", 8000)
-        model = f", and {self.model.name} is still the model in use" if self.model else ""
-        self._show_notice("Fine-tuning cancelled", f"Fine-tuning was cancelled. Nothing was saved{model}.")
-
-    def _finetune_not_enough(self, message: str, dialog) -> None:
-        from .finetune_job import short_digits
-
-        self._end_finetune(dialog)
-        self._tell_not_enough(short_digits(message))
-
-    def _tell_not_enough(self, short: dict[int, int]) -> None:
-        """``short``: the digits with too few samples, each with how many it has."""
-        from ..core.sample_store import TEST_EVERY
-
-        digits = sorted(short)
-        if not digits:
-            more = "a few more of each digit"
-        elif len(digits) <= 3:
-            more = "more of " + ", ".join(f"{d} ({short[d]} so far)" if short[d] else f"{d} (none yet)"
-                                          for d in digits)
-        else:
-            more = "more of " + ", ".join(map(str, digits[:-1])) + f" and {digits[-1]}"
-        self._show_notice("Not enough samples", f"Fine-tuning needs at least {TEST_EVERY} samples of every digit: "
-                                                f"some to learn from and one to test on. Collect {more}.")
-
-    def _finetune_needs_mnist(self, message: str, dialog, output: str) -> None:
-        """MNIST was not found: offer to locate it (and remember it), then start again."""
-        self._end_finetune(dialog)
-        # core.mnist_data says where it looked, then gives command-line advice the app replaces with a button
-        looked = message.split(" Pass --mnist")[0].removeprefix("MNIST not found. ").rstrip(".")
-        looked = looked.replace("--mnist path does not exist", "not there any more")
-        text = ("Fine-tuning needs MNIST: it mixes MNIST's digits with yours and measures both before and after. "
-                f"DigitPad did not find it ({looked[:1].lower() + looked[1:]}).\n\nShow DigitPad where it is: an "
-                "mnist.npz, or a folder with the four IDX files. DigitPad will remember it.")
-        if os.environ.get("DIGITPAD_NO_DIALOGS"):
-            self.last_error = text
-            return
-        box = QMessageBox(QMessageBox.Information, "Where is MNIST?", text, QMessageBox.Cancel, self)
-        locate = box.addButton("Locate MNIST…", QMessageBox.AcceptRole)
-        box.setDefaultButton(locate)
-        box.exec()
-        if box.clickedButton() is locate and self.locate_mnist():
-            self.start_finetune(output)
-
-    def locate_mnist(self) -> bool:
-        """Ask where MNIST is (an .npz or an IDX folder), check it, and remember it for fine-tuning."""
-        from ..core import mnist_data
-        from .mnist_dialog import MnistDialog
-
-        known = self.mnist_path or self.settings.mnist_path
-        start = str(Path(known).parent) if known else str(Path.home())
-        path = MnistDialog.get_path(self, start)
-        if not path:
-            return False
-        QGuiApplication.setOverrideCursor(Qt.WaitCursor)
-        try:
-            arrays = mnist_data.load_path(path)
-        except DigitPadError as exc:
-            self._show_error("Not MNIST", f"{exc}\n\nChoose an mnist.npz (with x_train, y_train, x_test, y_test) "
-                             "or a folder with MNIST's four IDX files.")
-            return False
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.mnist_path = self.settings.mnist_path = path
-        self.statusBar().showMessage(f"MNIST: {len(arrays['y_train']):,} training and {len(arrays['y_test']):,} "
-                                     f"test digits in {path}; remembered for fine-tuning", 10000)
-        return True
 
     def _show_notice(self, title: str, text: str) -> None:
         """Tell something that is not an error (an information icon, not a warning)."""
@@ -946,7 +773,7 @@ class MainWindow(QMainWindow):
     def quit_app(self) -> None:
         """Ctrl+Q from any DigitPad window: close them all and end the process. While a
         fine-tuning runs, ask first; if the user stops it, end once the run has stopped."""
-        job = self.finetune_job
+        job = self.finetuning.job
         waiting = job is not None and self._stop_confirmed and job.is_running()
         if waiting:  # closing the last window must not end the event loop before the run has stopped
             QApplication.setQuitOnLastWindowClosed(False)
@@ -1010,9 +837,10 @@ class MainWindow(QMainWindow):
             self.quit_question = None
             if box.clickedButton() is box.button(QMessageBox.Yes):
                 self._stop_confirmed = True
-                if self.finetune_job is not None:  # (it may have ended while the user read the question)
-                    self.finetune_job.blockSignals(True)  # its "cancelled" must not open a message on the way out
-                    self.finetune_job.cancel()
+                job = self.finetuning.job
+                if job is not None:  # (it may have ended while the user read the question)
+                    job.blockSignals(True)  # its "cancelled" must not open a message on the way out
+                    job.cancel()
                 self.quit_app()
             box.deleteLater()
 
@@ -1021,7 +849,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     def closeEvent(self, event) -> None:
-        if self.finetune_job is not None and self.finetune_job.is_running() and not self._stop_confirmed:
+        if self.finetuning.is_running() and not self._stop_confirmed:
             event.ignore()
             self._ask_stop_finetune()
             return
