@@ -2,7 +2,11 @@
 
 - ``bitmap16``: 16x16 binary bitmaps, the digit stretched to fill the frame (as in Semeion/USPS);
 - ``bitmap32``: 32x32 binary bitmaps, the digit fitted with its aspect kept (as in optdigits);
-- ``scanned``: dark ink on grey paper at 3x, blurred, with paper noise and JPEG compression.
+- ``scanned``: dark ink on grey paper at 3x, blurred, with paper noise and JPEG compression;
+- ``photo``: the same on a wider sheet lit unevenly (one side about half as bright), as a phone
+  photo is;
+- ``specks``: the wider sheet with a few dots of dust or ink around the digit;
+- ``form``: the wider sheet with a line of the form's box along one or two of its edges.
 
 Each set is a folder of PNG/JPEG files named ``LABEL_index``; the accuracy comes from the public
 command, ``digitpad evaluate MODEL --data FOLDER``.
@@ -54,11 +58,36 @@ def scanned(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(page, 0, 255).astype(np.uint8)
 
 
+def sheet(img: np.ndarray, rng: np.random.Generator, kind: str) -> np.ndarray:
+    """A 3x digit on a 120 px sheet of paper, with what ``kind`` adds (see the module's list)."""
+    big = cv2.resize(img, (84, 84), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
+    page = np.full((120, 120), rng.uniform(0.75, 0.95), np.float32)
+    page[18:102, 18:102] *= 1 - rng.uniform(0.7, 0.9) * np.clip(big, 0, 1)
+    if kind == "photo":
+        angle = rng.uniform(0, 2 * np.pi)
+        y, x = np.mgrid[-1:1:120j, -1:1:120j]
+        ramp = (np.cos(angle) * x + np.sin(angle) * y + 1.5) / 3  # 1/6 .. 5/6 across the sheet
+        page *= 0.45 + 0.6 * ramp
+    elif kind == "specks":
+        for _ in range(rng.integers(2, 7)):
+            cv2.circle(page, tuple(int(v) for v in rng.integers(0, 120, 2)), int(rng.integers(1, 3)), 0.15, -1)
+    elif kind == "form":
+        for side in rng.choice(4, size=rng.integers(1, 3), replace=False):
+            at, width = int(rng.integers(2, 12)), int(rng.integers(1, 3))
+            band = slice(at, at + width) if side < 2 else slice(120 - at - width, 120 - at)
+            if side % 2 == 0:
+                page[band, :] = 0.2
+            else:
+                page[:, band] = 0.2
+    page += rng.normal(0, 0.02, page.shape).astype(np.float32)
+    return (np.clip(page, 0, 1) * 255).astype(np.uint8)
+
+
 def build(count: int, out: Path) -> dict[str, Path]:
     with np.load(MNIST) as d:
         x, y = d["x_test"][:count], d["y_test"][:count]
-    rng = np.random.default_rng(5)
-    sets = {"bitmap16": out / "bitmap16", "bitmap32": out / "bitmap32", "scanned": out / "scanned"}
+    rng, sheet_rng = np.random.default_rng(5), np.random.default_rng(6)
+    sets = {name: out / name for name in ("bitmap16", "bitmap32", "scanned", "photo", "specks", "form")}
     for folder in sets.values():
         folder.mkdir(parents=True, exist_ok=True)
     for i, (img, label) in enumerate(zip(x, y)):
@@ -66,6 +95,8 @@ def build(count: int, out: Path) -> dict[str, Path]:
         cv2.imwrite(str(sets["bitmap32"] / f"{label}_{i:05d}.png"), bitmap(img, 32, stretch=False))
         cv2.imwrite(str(sets["scanned"] / f"{label}_{i:05d}.jpg"), scanned(img, rng),
                     [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 90))])
+        for kind in ("photo", "specks", "form"):
+            cv2.imwrite(str(sets[kind] / f"{label}_{i:05d}.png"), sheet(img, sheet_rng, kind))
     return sets
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .paper import even_light, without_strays
+
 SIZE = 28
 BOX = 20
 #: Pixels above this (after normalising ink to 0..1) count as ink for the bounding box.
@@ -100,7 +102,9 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def ink_intensity(gray: np.ndarray) -> np.ndarray:
-    """Light ink on dark, 0..1, whatever the input polarity (the border decides the background)."""
+    """Light ink on dark, 0..1, whatever the input polarity (the border decides the background,
+    after a photo's uneven light is divided out)."""
+    gray = even_light(gray)
     h, w = gray.shape
     band = max(1, min(h, w) // 20)
     border = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),
@@ -203,7 +207,7 @@ def to_mnist(image: np.ndarray, settings: PreprocessSettings = PreprocessSetting
     img = np.asarray(image)
     if img.size == 0 or min(img.shape[:2]) == 0:
         return Preprocessed(None, {})
-    return from_ink_intensity(ink_intensity(to_gray(img)), settings, keep_stages=keep_stages)
+    return from_ink_intensity(without_strays(ink_intensity(to_gray(img)), INK_LEVEL), settings, keep_stages=keep_stages)
 
 
 def from_ink_intensity(ink: np.ndarray, settings: PreprocessSettings = PreprocessSettings(),

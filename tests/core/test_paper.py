@@ -1,0 +1,123 @@
+"""Photos and scans: uneven light, specks and form lines are paper, not ink."""
+import cv2
+import numpy as np
+import pytest
+
+from digitpad.core.paper import MIN_SIDE, even_light, without_strays
+from digitpad.core.preprocess import INK_LEVEL, to_mnist
+
+
+def _page(size=160, light=None, dark_on_light=True):
+    """A 7 (its bar joined to its stem) on paper, 0..1 grey; ``light`` multiplies the paper."""
+    ink = np.zeros((size, size), np.float32)
+    s = size / 200
+    cv2.line(ink, (int(50 * s), int(45 * s)), (int(150 * s), int(45 * s)), 1.0, max(2, int(12 * s)))
+    cv2.line(ink, (int(150 * s), int(45 * s)), (int(85 * s), int(165 * s)), 1.0, max(2, int(12 * s)))
+    if not dark_on_light:  # chalk on a board, with glare: ``light`` adds to the ground
+        ground = 0.08 if light is None else 0.08 + 0.4 * (light - light.min()) / np.ptp(light)
+        return np.maximum(ground, 0.9 * ink)
+    paper = 0.92 * (np.ones_like(ink) if light is None else light)
+    return paper * (1 - 0.85 * ink)
+
+
+def _gradient(size=160, low=0.45):
+    ramp = np.linspace(low, 1.0, size, dtype=np.float32)
+    return ramp[None, :] * np.linspace(0.6, 1.0, size, dtype=np.float32)[:, None]
+
+
+def _close(a, b, tolerance=0.06):
+    return float(np.abs(a - b).mean()) < tolerance
+
+
+def test_even_paper_and_small_pictures_are_left_exactly_as_they_are():
+    even = _page()
+    assert even_light(even) is even
+    small = _page(size=MIN_SIDE - 1, light=_gradient(MIN_SIDE - 1))
+    assert even_light(small) is small
+    ink = np.zeros((40, 40), np.float32)
+    ink[5:30, 18:21] = 1
+    ink[38, 1] = 1  # a "speck", but at bitmap size it could be the digit's own
+    assert without_strays(ink, INK_LEVEL) is ink
+
+
+@pytest.mark.parametrize("dark_on_light", [True, False])
+def test_uneven_light_reads_as_the_same_digit_as_even_light(dark_on_light):
+    even = to_mnist(_page(dark_on_light=dark_on_light)).image
+    lit = _page(light=_gradient(), dark_on_light=dark_on_light)
+    flattened = even_light(lit)
+    assert flattened is not lit
+    paper = flattened[_page(dark_on_light=dark_on_light) == _page(dark_on_light=dark_on_light).max()] \
+        if dark_on_light else None
+    if paper is not None:
+        assert paper.min() > 0.8  # the dark corner is paper again
+    assert _close(to_mnist(lit).image, even)
+
+
+def test_uneven_light_without_the_correction_would_lose_the_digit():
+    """The reason for even_light: one background level calls the dark corner ink."""
+    from digitpad.core import preprocess
+
+    lit = _page(light=_gradient())
+    even = to_mnist(_page()).image
+    saved = preprocess.even_light
+    try:
+        preprocess.even_light = lambda g: g
+        uncorrected = to_mnist(lit).image
+    finally:
+        preprocess.even_light = saved
+    assert not _close(uncorrected, even)
+
+
+def _ink_of(page):
+    return 1 - page / page.max()
+
+
+def test_specks_outside_the_digit_go_and_a_dot_inside_it_stays():
+    ink = _ink_of(_page())
+    clean = ink.copy()
+    for x, y in [(5, 150), (150, 152), (10, 10)]:
+        cv2.circle(ink, (x, y), 2, 1.0, -1)
+    cv2.circle(ink, (95, 90), 2, 1.0, -1)  # inside the 7's box: part of the digit as far as a crop goes
+    out = without_strays(ink, INK_LEVEL)
+    assert out[150, 5] == 0 and out[152, 150] == 0 and out[10, 10] == 0
+    assert out[90, 95] == ink[90, 95] > 0.5
+    assert np.array_equal(out > INK_LEVEL, (clean > INK_LEVEL) | (np.abs(np.indices(ink.shape) -
+                                                                          np.array([90, 95])[:, None, None]).max(0) <= 2)
+                          & (ink > INK_LEVEL))
+
+
+@pytest.mark.parametrize("edge", ["top", "bottom", "left", "right"])
+def test_a_form_line_along_an_edge_goes(edge):
+    ink = _ink_of(_page())
+    line = np.zeros_like(ink)
+    if edge == "top":
+        line[4:7, :] = 1
+    elif edge == "bottom":
+        line[-7:-4, :] = 1
+    elif edge == "left":
+        line[:, 4:7] = 1
+    else:
+        line[:, -7:-4] = 1
+    out = without_strays(np.maximum(ink, line), INK_LEVEL)
+    assert np.array_equal(out, ink)
+    assert _close(to_mnist(1 - np.maximum(ink, line)).image, to_mnist(1 - ink).image, 0.01)
+
+
+def test_the_digits_own_bars_stay():
+    """A tight crop: a 5 whose bar floats above its body, and a 7 whose bar is joined to its stem."""
+    five = np.zeros((100, 100), np.float32)
+    cv2.line(five, (10, 4), (96, 4), 1.0, 5)  # the bar: across the top, in the outer fifth
+    cv2.line(five, (10, 14), (10, 50), 1.0, 5)
+    cv2.ellipse(five, (50, 72), (42, 24), 0, -120, 150, 1.0, 5)
+    assert without_strays(five, INK_LEVEL) is five
+    seven = _ink_of(_page(size=100))
+    assert without_strays(seven, INK_LEVEL) is seven
+
+
+def test_a_frame_on_two_edges_and_specks_together():
+    ink = _ink_of(_page())
+    noisy = ink.copy()
+    noisy[3:5, :] = 1
+    noisy[:, 3:5] = 1
+    cv2.circle(noisy, (150, 150), 2, 1.0, -1)
+    assert np.array_equal(without_strays(noisy, INK_LEVEL), ink)
