@@ -277,3 +277,85 @@ def test_thumbnails_keep_their_size_after_a_long_list(qtbot):
         qtbot.wait(20)
         first = view.cell_list.visualItemRect(view.cell_list.item(0))
         assert first.height() >= view.cell_list.iconSize().height(), (cell, first)
+
+
+def test_a_changed_cell_lists_the_digits_that_left_it_first(qtbot):
+    """Comparing, a cell that lost digits shows them (they are no longer in it under B), then the rest."""
+    view = shown_view(qtbot)
+    view.show_comparison("toy", toy_comparison(), toy_images())
+    # before: ones #4 and #5 read as 7; after, #4 is fixed
+    listed = view.select_cell(1, 7)
+    assert listed.tolist() == [4, 5] and view.cell_list.listed() == [4, 5]
+    assert view.cell_list.captions() == ["#4: A 7, B 1", "#5: A 7, B 7"]
+    assert view.tabs.tabText(view.cell_tab) == "True 1, read 7 (1)"  # B's count
+    assert "the 1 that left it" in view.cell_header.text()
+    listed = view.select_cell(1, 1)  # the ones are #4-#7: #4 came in, #6 and #7 were there all along
+    assert listed.tolist() == [4, 6, 7]
+    assert "the 1 that came into it" in view.cell_header.text()
+    view.select_cell(0, 0)  # nothing changed there
+    assert "listed first" not in view.cell_header.text()
+
+
+def test_captions_stay_on_one_line_after_an_empty_cell(qtbot):
+    """Seen under Xvfb: after an empty cell, the next list packed its thumbnails tighter and broke
+    each caption over two lines."""
+    view = shown_view(qtbot, QSize(900, 640))
+    view.show_comparison("toy", toy_comparison(), toy_images(), ids=np.arange(40) + 9990)  # "#10023: A 9, B 9"
+    for true, read in ((0, 0), (0, 4), (1, 1), (2, 9), (9, 9)):
+        view.select_cell(true, read)
+        qtbot.wait(10)
+        listing = view.cell_list
+        for caption in listing.captions():
+            assert listing.fontMetrics().horizontalAdvance(caption) < listing.gridSize().width() - 6, (true, read)
+        assert listing.gridSize().width() * max(1, listing.viewport().width() // listing.gridSize().width()) \
+            <= listing.viewport().width()
+
+
+def test_json_names_every_column_and_rounds_the_change(qtbot, tmp_path):
+    labels = np.repeat(np.arange(10), 3)
+    a = labels.copy()
+    a[0] = 6
+    view = shown_view(qtbot)
+    view.show_comparison("no blanks", Comparison(labels, a, labels, ("before", "after")))
+    assert view.cell_counts.shape == (10, 10)  # no blank column on screen
+    view.export_json(tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert len(data["columns"]) == 11 and data["columns"][-1] == "blank"
+    for matrix in (data["cells"], data["cells_a"], data["improvement"], data["scores"][0]["confusion"]):
+        assert len(matrix) == 10 and all(len(row) == 11 for row in matrix)
+    assert data["accuracy_change_points"] == 3.3333
+    assert data["improvement"][0][6] == 1 and data["improvement"][0][0] == 1
+
+
+def test_nothing_broken_is_not_painted_as_bad_news(qtbot):
+    labels = np.repeat(np.arange(10), 3)
+    a = labels.copy()
+    a[0] = 6
+    view = shown_view(qtbot)
+    view.show_comparison("t", Comparison(labels, a, labels, ("before", "after")))
+    from digitpad.gui.confusion_map import MUTED, WORSE
+
+    text = view.summary.text()
+    assert f"color:{MUTED}'>0 broken" in text and WORSE not in text.split("fixed")[1]
+
+
+def test_cell_numbers_pick_the_more_readable_text_colour():
+    from PySide6.QtGui import QColor
+
+    from digitpad.gui.confusion_map import _dark
+
+    assert not _dark(QColor(102, 177, 116))  # the light green the Xvfb check found at 2.6:1 with white
+    assert not _dark(QColor("#f5f6f8"))
+    assert _dark(QColor("#1c3d8a")) and _dark(QColor("#c92a2a"))
+
+
+def test_an_export_says_where_it_went_and_a_failed_one_keeps_the_report(qtbot, settings, tmp_path):
+    dialog = ReportDialog(settings=settings)
+    qtbot.addWidget(dialog)
+    dialog.show_comparison("toy", toy_comparison(), toy_images())
+    assert dialog.save(dialog.view.export_json, str(tmp_path / "r.json"))
+    assert dialog.saved_label.text() == "Saved r.json" and (tmp_path / "r.json").exists()
+    (tmp_path / "a-file").write_text("")
+    assert not dialog.save(dialog.view.export_json, str(tmp_path / "a-file" / "r.json"))
+    assert dialog.saved_label.text() == "" and dialog.last_error
+    assert dialog.view.cell_counts.sum() == 40  # the report is still there

@@ -27,8 +27,17 @@ def _mix(a: QColor, b: QColor, t: float) -> QColor:
                            a.blueF() + (b.blueF() - a.blueF()) * t)
 
 
+def _luminance(c: QColor) -> float:
+    """WCAG relative luminance."""
+    def linear(v: float) -> float:
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * linear(c.redF()) + 0.7152 * linear(c.greenF()) + 0.0722 * linear(c.blueF())
+
+
 def _dark(c: QColor) -> bool:
-    return 0.299 * c.redF() + 0.587 * c.greenF() + 0.114 * c.blueF() < 0.58
+    """White text reads better on ``c`` than the dark text colour (the higher contrast ratio wins)."""
+    fill = _luminance(c) + 0.05
+    return 1.05 / fill > fill / (_luminance(QColor(TEXT)) + 0.05)
 
 
 class ConfusionMap(QWidget):

@@ -190,7 +190,10 @@ class DigitList(QListWidget):
         self.clear()
         self.indices = np.asarray(indices, np.int64)
         shown = self.indices[:MAX_LISTED]
-        self.setGridSize(GRID if icon is not None else QSize(GRID.width(), 30))
+        texts = [caption(int(i)) for i in shown]
+        metrics = self.fontMetrics()
+        self._cell_width = max([GRID.width()] + [metrics.horizontalAdvance(t) + 14 for t in texts])
+        self._fit_grid(GRID.height() if icon is not None else 30)
         for i in shown:
             item = QListWidgetItem(caption(int(i)))
             if icon is not None:
@@ -215,11 +218,15 @@ class DigitList(QListWidget):
         return [int(self.item(r).data(Qt.UserRole)) for r in range(self.count())
                 if self.item(r).data(Qt.UserRole) is not None]
 
-    def resizeEvent(self, event) -> None:
+    def _fit_grid(self, height: int) -> None:
+        """Columns as wide as the widest caption (one line each), spread over the list's width."""
+        need = getattr(self, "_cell_width", GRID.width())
         width = self.viewport().width() - 4
-        base = self.gridSize()
-        columns = max(1, width // GRID.width())
-        self.setGridSize(QSize(max(GRID.width(), width // columns), base.height()))
+        columns = max(1, width // need)
+        self.setGridSize(QSize(max(need, width // columns), height))
+
+    def resizeEvent(self, event) -> None:
+        self._fit_grid(self.gridSize().height())
         super().resizeEvent(event)
 
 
@@ -452,8 +459,8 @@ class ReportView(QWidget):
         both_wrong = int(np.sum((c.a != c.b) & (c.a != c.labels) & (c.b != c.labels)))
         first = (f"<b>{names[0]}</b> {a.accuracy * 100:.2f}% → <b>{names[1]}</b> "
                  f"{b.accuracy * 100:.2f}%: <b style='color:{colour}'>{_points(d)}</b> on {n:,} digits · "
-                 f"<span style='color:{BETTER}'>{fixed:,} fixed</span>, "
-                 f"<span style='color:{WORSE}'>{broken:,} broken</span>")
+                 f"<span style='color:{BETTER if fixed else MUTED}'>{fixed:,} fixed</span>, "
+                 f"<span style='color:{WORSE if broken else MUTED}'>{broken:,} broken</span>")
         if both_wrong:
             first += f", {both_wrong:,} misread differently by both"
         return first + f".<br><span style='color:{LABEL}'>{html.escape(c.test().sentence(*self.names))}.</span>"
@@ -499,14 +506,20 @@ class ReportView(QWidget):
 
     # -- interaction ---------------------------------------------------------------------------
     def select_cell(self, true: int, read: int, note: str = "") -> np.ndarray:
-        """What a click on a cell does: list its digits (B's cell, comparing). Returns their indices."""
+        """What a click on a cell does: list its digits; comparing, B's digits of the cell and A's
+        that left it, what changed first. Returns the indices listed."""
         read = 10 if read == BLANK else int(read)
         true = int(true)
         indices = cell(self.labels, self.reads[-1], true, read)
+        listed, came, left = indices, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if self.kind == "comparison":  # what changed first: the digits that came into the cell, then those that left it
+            before = cell(self.labels, self.reads[0], true, read)
+            came, left = np.setdiff1d(indices, before), np.setdiff1d(before, indices)
+            listed = np.concatenate([came, left, np.intersect1d(indices, before)])
         self.selected_cell = (true, read)
         self.heatmap.selected = (true, read)
         self.heatmap.update()
-        self._fill(self.cell_list, indices)
+        self._fill(self.cell_list, listed)
         what = "blank" if read == 10 else f"read {read}"
         self.tabs.setTabText(self.cell_tab, f"True {true}, {what} ({len(indices):,})")
         n = len(indices)
@@ -516,6 +529,9 @@ class ReportView(QWidget):
             before = int(self.scores[0].confusion[true, read])
             text += (f" by {html.escape(self.names[1])}: {n:,} digit{'' if n == 1 else 's'} "
                      f"({html.escape(self.names[0])}: {before:,})")
+            moved = [f"{len(came):,} that came into it"] * bool(len(came)) + [f"{len(left):,} that left it"] * bool(len(left))
+            if moved:
+                text += f"; listed first: the {' and the '.join(moved)}"
         else:
             text += f": {n:,} digit{'' if n == 1 else 's'}"
         if note and n:
@@ -524,7 +540,7 @@ class ReportView(QWidget):
         self.cell_header.setText(text)
         self.tabs.setCurrentIndex(self.cell_tab)
         self.cellSelected.emit(true, read)
-        return indices
+        return listed
 
     @property
     def cell_indices(self) -> np.ndarray:
@@ -533,18 +549,20 @@ class ReportView(QWidget):
 
     # -- export --------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        cols = self.cell_counts.shape[1]
-        d = {"kind": self.kind, "title": self.title, "names": list(self.names), "columns": COLUMN_NAMES[:cols],
+        # every matrix with the blank column, as the scores' confusion matrices have it, so that
+        # "columns" names the columns of all of them
+        cols = len(COLUMN_NAMES)
+        d = {"kind": self.kind, "title": self.title, "names": list(self.names), "columns": COLUMN_NAMES,
              "count": int(len(self.labels)), "scores": [s.to_dict() for s in self.scores],
-             "cells": self.cell_counts.tolist()}
+             "cells": self.scores[-1].confusion[:, :cols].tolist()}
         if self.kind == "comparison":
             c = self.comparison
             test = c.test()
             ids = self.ids if self.ids is not None else np.arange(len(self.labels))
             d.update({
-                "cells_a": self.scores[0].confusion[:, :cols].tolist(),
-                "improvement": self.change.tolist(),
-                "accuracy_change_points": (self.scores[1].accuracy - self.scores[0].accuracy) * 100,
+                "cells_a": self.scores[0].confusion[:, :cols].tolist(),  # (b's are "cells")
+                "improvement": [[improvement(c.delta(), t, r) for r in range(cols)] for t in range(10)],
+                "accuracy_change_points": round((self.scores[1].accuracy - self.scores[0].accuracy) * 100, 4),
                 "fixed": ids[c.fixed].tolist(), "broken": ids[c.broken].tolist(),
                 "mcnemar": {"only_a": test.only_a, "only_b": test.only_b, "p_value": test.p_value,
                             "sentence": test.sentence(*self.names)},
@@ -601,6 +619,9 @@ class ReportDialog(QDialog):
         self.buttons.setContentsMargins(10, 4, 10, 8)
         self.buttons.addWidget(self.png_button)
         self.buttons.addWidget(self.json_button)
+        self.saved_label = QLabel("")  # where the last export went
+        self.saved_label.setStyleSheet(f"color: {MUTED}; padding-left: 6px;")
+        self.buttons.addWidget(self.saved_label)
         self.buttons.addStretch(1)
         self.buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
@@ -660,10 +681,19 @@ class ReportDialog(QDialog):
             return
         if not path.lower().endswith(f".{ext}"):
             path += f".{ext}"
+        self.save(write, path)
+
+    def save(self, write, path: str) -> bool:
+        """``write(path)``, then say so beside the buttons; a failure is a warning, and the report stays."""
         try:
             write(path)
         except (OSError, WriteError) as exc:
             self.last_error = str(exc)
-            QMessageBox.warning(self, "Report not saved", str(exc))
-            return
+            self.saved_label.setText("")
+            if not os.environ.get("DIGITPAD_NO_DIALOGS"):
+                QMessageBox.warning(self, "Report not saved", str(exc))
+            return False
         self.last_saved = path
+        self.saved_label.setText(f"Saved {os.path.basename(path)}")
+        self.saved_label.setToolTip(path)
+        return True
