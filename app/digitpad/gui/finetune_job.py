@@ -72,6 +72,7 @@ class FinetuneJob(QObject):
 
                 mnist_data.locate(self.mnist)
             cfg = TrainConfig(init_from=Path(self.base_model), output=Path(self.output),
+                              verbose=0,  # the progress dialog says it; Keras's lines would go to the terminal
                               **({"mnist": self.mnist} if self.mnist else {}))
             self.epochs = cfg.resolved()[0].epochs
             if self._cancel.is_set():

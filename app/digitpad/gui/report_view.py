@@ -529,7 +529,7 @@ class ReportView(QWidget):
             before = int(self.scores[0].confusion[true, read])
             text += (f" by {html.escape(self.names[1])}: {n:,} digit{'' if n == 1 else 's'} "
                      f"({html.escape(self.names[0])}: {before:,})")
-            moved = [f"{len(came):,} that came into it"] * bool(len(came)) + [f"{len(left):,} that left it"] * bool(len(left))
+            moved = [f"{len(ids):,} that {how}" for ids, how in ((came, "came into it"), (left, "left it")) if len(ids)]
             if moved:
                 text += f"; listed first: the {' and the '.join(moved)}"
         else:
