@@ -4,7 +4,7 @@
 - ``bitmap32``: 32x32 binary bitmaps, the digit fitted with its aspect kept (as in optdigits);
 - ``scanned``: dark ink on grey paper at 3x, blurred, with paper noise and JPEG compression;
 - ``photo``: the same on a wider sheet lit unevenly (one side about half as bright), as a phone
-  photo is;
+  photo is (the light varies by a factor of two to four across the sheet);
 - ``specks``: the wider sheet with a few dots of dust or ink around the digit;
 - ``form``: the wider sheet with a line of the form's box along one or two of its edges.
 
@@ -66,7 +66,7 @@ def sheet(img: np.ndarray, rng: np.random.Generator, kind: str) -> np.ndarray:
     if kind == "photo":
         angle = rng.uniform(0, 2 * np.pi)
         y, x = np.mgrid[-1:1:120j, -1:1:120j]
-        ramp = (np.cos(angle) * x + np.sin(angle) * y + 1.5) / 3  # 1/6 .. 5/6 across the sheet
+        ramp = (np.cos(angle) * x + np.sin(angle) * y + 1.5) / 3  # 1/6..5/6 along an axis, wider on a diagonal
         page *= 0.45 + 0.6 * ramp
     elif kind == "specks":
         for _ in range(rng.integers(2, 7)):

@@ -120,3 +120,67 @@ def test_a_frame_on_two_edges_and_specks_together():
     noisy[:, 3:5] = 1
     cv2.circle(noisy, (150, 150), 2, 1.0, -1)
     assert np.array_equal(without_strays(noisy, INK_LEVEL), ink)
+
+
+# -- what a second reader found: shapes and crops the first rules got wrong ---------------------
+def _ramp_strip(h, w):
+    ink = np.zeros((h, w), np.float32)
+    cv2.line(ink, (w // 2 - h // 3, h // 5), (w // 2 + h // 3, h // 5), 1.0, max(2, h // 12))
+    cv2.line(ink, (w // 2 + h // 3, h // 5), (w // 2, h - h // 6), 1.0, max(2, h // 12))
+    light = np.linspace(0.5, 1.0, w, dtype=np.float32)[None, :].repeat(h, 0)
+    return 0.92 * light * (1 - 0.85 * ink)
+
+
+@pytest.mark.parametrize("shape", [(48, 800), (60, 1200), (1000, 48)])
+def test_long_thin_pictures_with_uneven_light_do_not_fail(shape):
+    strip = _ramp_strip(*shape) if shape[0] < shape[1] else _ramp_strip(*shape[::-1]).T.copy()
+    out = even_light(strip)
+    assert out.shape == strip.shape and np.isfinite(out).all()
+    assert not to_mnist(strip).empty
+
+
+def _tight(ink):
+    """Cropped to its ink, as digit collections store them, and drawn dark on light paper."""
+    ys, xs = np.nonzero(ink > 0.5)
+    return ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+def test_tight_crops_keep_their_own_rings_bars_and_dots():
+    dotted = np.zeros((110, 110), np.float32)
+    cv2.ellipse(dotted, (55, 55), (50, 50), 0, 0, 360, 1.0, 5)
+    cv2.circle(dotted, (55, 55), 3, 1.0, -1)
+    zero_with_dust = np.zeros((170, 130), np.float32)
+    cv2.ellipse(zero_with_dust, (65, 85), (60, 80), 0, 0, 360, 1.0, 8)
+    cv2.circle(zero_with_dust, (50, 60), 1, 1.0, -1)
+    lifted_seven = np.zeros((100, 100), np.float32)
+    cv2.line(lifted_seven, (3, 4), (97, 4), 1.0, 6)
+    cv2.line(lifted_seven, (80, 14), (40, 96), 1.0, 6)
+    five = np.zeros((100, 100), np.float32)
+    cv2.line(five, (4, 4), (96, 4), 1.0, 5)  # the bar starts left of the stem
+    cv2.line(five, (12, 14), (12, 50), 1.0, 5)
+    cv2.ellipse(five, (50, 72), (42, 24), 0, -120, 150, 1.0, 5)
+    for name, ink in (("dotted zero", dotted), ("zero with dust", zero_with_dust),
+                      ("seven with a lifted bar", lifted_seven), ("five", five)):
+        ink = _tight(ink)
+        assert without_strays(ink, INK_LEVEL) is ink, name
+        page = 0.9 * (1 - 0.85 * ink)
+        assert even_light(page) is page, name
+
+
+def test_a_thick_marker_digit_cropped_tight_on_even_paper_is_left_alone():
+    ink = np.zeros((160, 160), np.float32)
+    cv2.line(ink, (10, 15), (150, 15), 1.0, 30)
+    cv2.line(ink, (150, 15), (60, 150), 1.0, 30)
+    page = 0.9 * (1 - 0.85 * _tight(ink))
+    assert even_light(page) is page
+
+
+def test_dim_paper_is_still_paper():
+    """An under-exposed photo: the paper is dark grey, the ink darker still."""
+    from digitpad.core.paper import ground
+
+    bright = _page(light=_gradient())
+    for scale in (0.7, 0.45, 0.3):
+        dim = bright * scale
+        assert ground(dim)[1], scale  # dark ink
+        assert _close(to_mnist(dim).image, to_mnist(_page()).image), scale

@@ -100,3 +100,8 @@ def cell(labels: np.ndarray, predicted: np.ndarray, true: int, read: int) -> np.
 def improvement(delta: np.ndarray, true: int, read: int) -> int:
     """+n: ``n`` more digits right (diagonal) or fewer misread (off it); -n: worse."""
     return int(delta[true, read] if true == read else -delta[true, read])
+
+
+def improvements(delta: np.ndarray, columns: int) -> np.ndarray:
+    """:func:`improvement` of every cell of the first ``columns`` columns, as a (10, columns) matrix."""
+    return np.array([[improvement(delta, t, r) for r in range(columns)] for t in range(10)], np.int64)

@@ -4,8 +4,8 @@ A phone photo is lit unevenly, so one background level for the whole picture cal
 corner ink and the crop swallows it. A scan brings dust and the line of the form's box, which
 stretch the crop so the digit shrinks to a few pixels. Both are taken out here, before the MNIST
 recipe. Pictures smaller than :data:`MIN_SIDE` (MNIST, bitmaps) are the digit and nothing else,
-and are left exactly as they are; so are larger ones whose light is even and whose ink is one
-piece.
+and are left exactly as they are, as are larger ones whose paper is evenly lit and holds nothing
+but the digit.
 """
 from __future__ import annotations
 
@@ -15,85 +15,102 @@ import numpy as np
 #: Pictures with a shorter side below this are left alone: at bitmap sizes a digit's own
 #: strokes look like specks and lines.
 MIN_SIDE = 48
-#: Light that varies less than this across the paper (0..1 grey) counts as even: up to about
-#: twice this, one background level still reads the digit right.
-UNEVEN = 0.15
-_ESTIMATE_SIDE = 32  # the paper's light is smooth: estimated on a small copy
+#: Paper whose dimmest part is less than this much darker than its brightest (a share: 0.2 is
+#: 20%) counts as evenly lit; for light ink on a dark ground, the ground's range in 0..1 grey.
+#: Up to about this much, one background level still reads the digit right.
+UNEVEN = 0.2
+_ESTIMATE_SIDE = 32  # the paper's light is smooth: estimated on a copy at most this big a side
+
+
+def ground(gray: np.ndarray) -> tuple[float, bool]:
+    """The picture's background level (its border's median) and whether the ink is darker than it.
+
+    The ink is the minority that lies far from the background: darker ink on dim paper is still
+    dark ink, where a fixed 0.5 threshold would call the paper ink.
+    """
+    h, w = gray.shape
+    band = max(1, min(h, w) // 20)
+    border = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),
+                             gray[:, -band:].ravel()])
+    k = border.size // 2
+    level = float(np.partition(border, k)[k])
+    step = max(1, int(np.sqrt(gray.size / 250_000)))  # a quarter of a million pixels say it as well as all
+    low, high = np.percentile(gray[::step, ::step], (1, 99))
+    return level, bool(level - float(low) > float(high) - level)
 
 
 def even_light(gray: np.ndarray) -> np.ndarray:
     """``gray`` (0..1) with the paper's uneven light divided out, or ``gray`` itself if even.
 
-    The paper's brightness is a smooth surface (a quadratic in x and y) fitted to the pixels that
-    are paper, not ink: fitted to all, then again to those not far on the ink's side of the fit.
-    Each pixel is divided by it, which is how light works on paper (reflectance times light);
-    light ink on a dark ground has the ground subtracted instead.
+    The paper's brightness is a smooth surface (a quadratic in x and y), fitted first to the
+    pixels that look like paper (near the picture's closing, on the paper's side of Otsu's
+    threshold), then again to those not far on the ink's side of the fit. Each pixel is divided by it, which is how light works on paper
+    (reflectance times light); light ink on a dark ground has the ground subtracted instead.
     """
     h, w = gray.shape
-    if min(h, w) < MIN_SIDE or _even_border(gray):
+    if min(h, w) < MIN_SIDE:
         return gray
-    f = _ESTIMATE_SIDE / max(h, w)
-    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-    dark_ink = _border_median(gray) >= 0.5
-    coefficients = _paper_fit(small, dark_ink)
-    paper = _quadratic(coefficients, h, w)
-    if float(paper.max() - paper.min()) < UNEVEN:
+    _, dark_ink = ground(gray)
+    if _even(_edge_levels(gray), dark_ink):
         return gray
+    # the surface's terms are in [-1, 1] across the picture, so the copy need not keep its shape
+    small = cv2.resize(gray, (min(w, _ESTIMATE_SIDE), min(h, _ESTIMATE_SIDE)), interpolation=cv2.INTER_AREA)
+    coefficients, paper = _paper_fit(small, dark_ink)
+    fitted = _quadratic(coefficients, *small.shape)[paper]  # where paper was seen, not extrapolated
+    if not fitted.size or _even(fitted, dark_ink):
+        return gray
+    surface = _quadratic(coefficients, h, w)
     if dark_ink:
-        return np.clip(gray / np.maximum(paper, 1e-3), 0.0, 1.0).astype(np.float32)
-    return np.clip(gray - paper, 0.0, 1.0).astype(np.float32)
+        return np.clip(gray / np.maximum(surface, 1e-3), 0.0, 1.0).astype(np.float32)
+    return np.clip(gray - surface, 0.0, 1.0).astype(np.float32)
 
 
-def _terms(h: int, w: int) -> list[np.ndarray]:
-    y, x = np.linspace(-1, 1, h, dtype=np.float32)[:, None], np.linspace(-1, 1, w, dtype=np.float32)[None, :]
-    return [np.ones((1, 1), np.float32), x, y, x * x, x * y, y * y]
+def _even(levels: np.ndarray, dark_ink: bool) -> bool:
+    top, bottom = float(np.max(levels)), float(np.min(levels))
+    if dark_ink:
+        return top <= 0 or 1 - bottom / top < UNEVEN
+    return top - bottom < UNEVEN
 
 
-def _quadratic(coefficients: np.ndarray, h: int, w: int) -> np.ndarray:
-    c0, cx, cy, cxx, cxy, cyy = (float(c) for c in coefficients)
-    _, x, y = _terms(h, w)[:3]
-    return (c0 + cy * y + cyy * y * y) + x * (cx + cxy * y) + cxx * x * x  # a row and a column at a time
-
-
-def _paper_fit(small: np.ndarray, dark_ink: bool) -> np.ndarray:
-    h, w = small.shape
-    a = np.stack([np.broadcast_to(t, (h, w)).ravel() for t in _terms(h, w)], axis=1)
-    v = small.ravel()
-    # First guess of the paper: near the picture's closing (its opening for light ink) with a
-    # square wider than a stroke, which strokes do not survive; a fit to every pixel would bend
-    # round a digit that fills the picture.
-    k = max(3, max(h, w) // 4) | 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    envelope = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel).ravel()
-    paper = v >= envelope - 0.08 if dark_ink else v <= envelope + 0.08
-    coefficients = np.array([float(np.median(v)), 0, 0, 0, 0, 0], np.float32)  # even, if nothing is paper
-    for _ in range(3):
-        if paper.sum() < 6:
-            break
-        ap = a[paper]
-        coefficients = np.linalg.solve(ap.T @ ap + 1e-6 * np.eye(6, dtype=np.float32), ap.T @ v[paper])
-        r = v - a @ coefficients
-        spread = 1.4826 * float(np.median(np.abs(r[paper]))) + 0.02  # the paper's own grain
-        paper = r > -2.5 * spread if dark_ink else r < 2.5 * spread
-    return coefficients
-
-
-def _even_border(gray: np.ndarray) -> bool:
-    """The paper is lit evenly if the picture's edges and corners all look alike (most scans):
-    then no fit is needed. Ink at an edge makes them differ; the fit then decides."""
+def _edge_levels(gray: np.ndarray) -> np.ndarray:
+    """Medians of the middle of each edge and of each corner: alike on evenly lit paper."""
     h, w = gray.shape
     b, ch, cw = max(1, min(h, w) // 20), h // 4, w // 4
     parts = [gray[:b, cw:-cw], gray[-b:, cw:-cw], gray[ch:-ch, :b], gray[ch:-ch, -b:],
              gray[:b, :cw], gray[:b, -cw:], gray[-b:, :cw], gray[-b:, -cw:]]
-    levels = [float(np.median(p)) for p in parts]
-    return max(levels) - min(levels) < UNEVEN / 2
+    return np.array([float(np.median(p)) for p in parts])
 
 
-def _border_median(gray: np.ndarray) -> float:
-    band = max(1, min(gray.shape) // 20)
-    border = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),
-                             gray[:, -band:].ravel()])
-    return float(np.median(border))
+def _quadratic(coefficients: np.ndarray, h: int, w: int) -> np.ndarray:
+    c0, cx, cy, cxx, cxy, cyy = (float(c) for c in coefficients)
+    y = np.linspace(-1, 1, h, dtype=np.float32)[:, None]
+    x = np.linspace(-1, 1, w, dtype=np.float32)[None, :]
+    return (c0 + cy * y + cyy * y * y) + x * (cx + cxy * y) + cxx * x * x  # a row and a column at a time
+
+
+def _paper_fit(small: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The surface's coefficients and the mask of the pixels taken for paper."""
+    h, w = small.shape
+    y, x = np.mgrid[-1:1:h * 1j, -1:1:w * 1j]
+    a = np.stack([np.ones(h * w), x.ravel(), y.ravel(), (x * x).ravel(), (x * y).ravel(), (y * y).ravel()], 1)
+    v = small.ravel().astype(np.float64)
+    k = max(3, max(h, w) // 4) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    envelope = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel).ravel()
+    # a first guess: near the closing (strokes do not survive it, except along the picture's edge)
+    # and on the paper's side of Otsu's threshold (which a stroke along the edge is not on)
+    otsu = cv2.threshold(np.clip(small * 255, 0, 255).astype(np.uint8), 0, 255,
+                         cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0] / 255
+    paper = (v >= envelope - 0.08) & (v > otsu) if dark_ink else (v <= envelope + 0.08) & (v < otsu)
+    coefficients = np.array([float(np.median(v)), 0, 0, 0, 0, 0])  # even, if nothing is paper
+    for _ in range(3):
+        if paper.sum() < 12:
+            break
+        coefficients = np.linalg.lstsq(a[paper], v[paper], rcond=None)[0]
+        r = v - a @ coefficients
+        spread = 1.4826 * float(np.median(np.abs(r[paper]))) + 0.02  # the paper's own grain
+        paper = r > -2.5 * spread if dark_ink else r < 2.5 * spread
+    return coefficients, paper.reshape(h, w)
 
 
 def without_strays(ink: np.ndarray, level: float) -> np.ndarray:
@@ -101,10 +118,10 @@ def without_strays(ink: np.ndarray, level: float) -> np.ndarray:
     without the lines of a form's box along the picture's edges; ``ink`` itself when there are none.
 
     A speck is a piece of ink under 5% of the largest piece's size lying outside the digit's box
-    (inside it, a dot is part of the digit and changes no crop). A form line is a piece lying
-    almost all in the picture's outer fifth, at least 80% of the picture long, that runs past the
-    rest of the ink at both ends (a line, or the corner or whole of a box): the digit's own bar
-    does not.
+    (inside it, a dot is part of the digit and changes no crop). A form line is a piece made of
+    rows (or columns) near the picture's edge that run across at least 80% of it, and it goes
+    only when the rest of the ink keeps clear of every edge: in a picture cropped tight round its
+    digit, a bar across the top is the digit's own.
     """
     h, w = ink.shape
     if min(h, w) < MIN_SIDE:
@@ -112,42 +129,39 @@ def without_strays(ink: np.ndarray, level: float) -> np.ndarray:
     n, labels, stats, _ = cv2.connectedComponentsWithStats((ink > level).astype(np.uint8), connectivity=8)
     if n <= 2:
         return ink
-    boxes = stats[1:, :4]  # x, y, width, height
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    band = np.ones((h, w), bool)
-    b = max(2, round(0.2 * min(h, w)))
-    band[b:-b, b:-b] = False
-    in_band = np.bincount(labels[band], minlength=n)[1:]
-    hugging = [i for i in range(n - 1) if in_band[i] >= 0.85 * areas[i] and
-               (boxes[i, 2] >= 0.8 * w or boxes[i, 3] >= 0.8 * h)]
-    rest = [i for i in range(n - 1) if i not in hugging]
-    if not rest:
+    x, y, bw, bh, areas = (stats[1:, i] for i in range(5))
+    lines = np.zeros(n - 1, bool)
+    for i in np.flatnonzero((bw >= 0.8 * w) | (bh >= 0.8 * h)):
+        lines[i] = _made_of_edge_lines(labels == i + 1, w, h)
+    if lines.all():
         return ink
-    lines = [i for i in hugging if _reaches_past(boxes[i], boxes[_big(rest, areas)], w, h)]
-    rest += [i for i in hugging if i not in lines]  # the digit's own stroke after all
-    big = _big(rest, areas)
-    x0, y0 = boxes[big, 0].min(), boxes[big, 1].min()
-    x1, y1 = (boxes[big, 0] + boxes[big, 2]).max(), (boxes[big, 1] + boxes[big, 3]).max()
-    margin = 0.03 * min(h, w)
-    specks = [i for i in rest if i not in big and (
-        boxes[i, 0] + boxes[i, 2] < x0 - margin or boxes[i, 0] > x1 + margin or
-        boxes[i, 1] + boxes[i, 3] < y0 - margin or boxes[i, 1] > y1 + margin)]
-    dropped = lines + specks
-    if not dropped:
+    big = ~lines & (areas >= 0.05 * areas[~lines].max())
+    x0, y0, x1, y1 = x[big].min(), y[big].min(), (x + bw)[big].max(), (y + bh)[big].max()
+    margin = 0.04 * min(h, w)
+    if lines.any() and not (x0 >= margin and y0 >= margin and x1 <= w - margin and y1 <= h - margin):
+        lines[:] = False  # a tight crop: the line may be the digit's bar
+        big = areas >= 0.05 * areas.max()
+        x0, y0, x1, y1 = x[big].min(), y[big].min(), (x + bw)[big].max(), (y + bh)[big].max()
+    near = 0.03 * min(h, w)
+    specks = ~lines & ~big & ((x + bw < x0 - near) | (x > x1 + near) | (y + bh < y0 - near) | (y > y1 + near))
+    dropped = lines | specks
+    if not dropped.any():
         return ink
-    return np.where(np.isin(labels, np.array(dropped) + 1), 0.0, ink).astype(ink.dtype)
+    keep = np.concatenate([[True], ~dropped])  # by label: 0 is the background
+    return np.where(keep[labels], ink, 0.0).astype(ink.dtype)
 
 
-def _big(pieces: list[int], areas: np.ndarray) -> list[int]:
-    largest = max(areas[i] for i in pieces)
-    return [i for i in pieces if areas[i] >= 0.05 * largest]
-
-
-def _reaches_past(box: np.ndarray, digit: np.ndarray, w: int, h: int) -> bool:
-    """Along its long side(s), the line runs past the digit's pieces at both ends (by 5% of the picture)."""
-    x, y, bw, bh = box
-    across = (bw >= 0.8 * w and x <= digit[:, 0].min() - 0.05 * w and
-              x + bw >= (digit[:, 0] + digit[:, 2]).max() + 0.05 * w)
-    down = (bh >= 0.8 * h and y <= digit[:, 1].min() - 0.05 * h and
-            y + bh >= (digit[:, 1] + digit[:, 3]).max() + 0.05 * h)
-    return bool(across or down)
+def _made_of_edge_lines(piece: np.ndarray, w: int, h: int) -> bool:
+    """All but 5% of ``piece`` lies within 2 px of rows in the outer fifth that cross 80% of the
+    picture, or of such columns: a form's line, corner or box, not a ring or a curve."""
+    rows, cols = piece.sum(axis=1), piece.sum(axis=0)
+    edge_rows = np.zeros(h, bool)
+    edge_rows[:h // 5] = edge_rows[h - h // 5:] = True
+    edge_cols = np.zeros(w, bool)
+    edge_cols[:w // 5] = edge_cols[w - w // 5:] = True
+    long_rows = cv2.dilate((edge_rows & (rows >= 0.8 * w)).astype(np.uint8)[:, None], np.ones((5, 1), np.uint8))
+    long_cols = cv2.dilate((edge_cols & (cols >= 0.8 * h)).astype(np.uint8)[None, :], np.ones((1, 5), np.uint8))
+    if not long_rows.any() and not long_cols.any():
+        return False
+    explained = (long_rows.reshape(h, 1) > 0) | (long_cols.reshape(1, w) > 0)
+    return int((piece & ~explained).sum()) <= 0.05 * int(piece.sum())

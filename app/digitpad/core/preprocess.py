@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .paper import even_light, without_strays
+from .paper import even_light, ground, without_strays
 
 SIZE = 28
 BOX = 20
@@ -102,16 +102,11 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def ink_intensity(gray: np.ndarray) -> np.ndarray:
-    """Light ink on dark, 0..1, whatever the input polarity (the border decides the background,
+    """Light ink on dark, 0..1, whatever the input polarity (the border gives the background,
     after a photo's uneven light is divided out)."""
     gray = even_light(gray)
-    h, w = gray.shape
-    band = max(1, min(h, w) // 20)
-    border = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),
-                             gray[:, -band:].ravel()])
-    k = border.size // 2
-    background = float(np.partition(border, k)[k])
-    ink = gray - background if background < 0.5 else background - gray
+    background, dark_ink = ground(gray)
+    ink = background - gray if dark_ink else gray - background
     ink = np.clip(ink, 0.0, None)
     # A high quantile rather than the maximum, so one hot pixel cannot set the scale.
     flat = ink.ravel()

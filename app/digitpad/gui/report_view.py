@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QDialog, QFrame, QHBoxLayout, QLabel, QListView, 
                                QToolTip, QVBoxLayout, QWidget)
 
 from ..core.atomic_file import atomic_path, write_text
-from ..core.comparison import BLANK, Comparison, cell, improvement
+from ..core.comparison import BLANK, Comparison, cell, improvements
 from ..core.errors import WriteError
 from ..core.metrics import Scores, score
 from .confusion_map import BETTER, COLUMN_NAMES, MUTED, TEXT, WORSE, ConfusionMap
@@ -185,6 +185,7 @@ class DigitList(QListWidget):
         self.setStyleSheet("QListWidget { background: #f4f5f7; border: 1px solid #dde0e6; border-radius: 4px; }")
         self.indices = np.zeros(0, np.int64)  # every digit of the list, shown or not
         self.more = 0
+        self._cell_width = GRID.width()  # the widest caption's need
 
     def fill(self, indices: np.ndarray, caption, tooltip, icon) -> None:
         self.clear()
@@ -194,8 +195,8 @@ class DigitList(QListWidget):
         metrics = self.fontMetrics()
         self._cell_width = max([GRID.width()] + [metrics.horizontalAdvance(t) + 14 for t in texts])
         self._fit_grid(GRID.height() if icon is not None else 30)
-        for i in shown:
-            item = QListWidgetItem(caption(int(i)))
+        for i, text in zip(shown, texts):
+            item = QListWidgetItem(text)
             if icon is not None:
                 item.setIcon(icon(int(i)))
             item.setToolTip(tooltip(int(i)))
@@ -220,7 +221,7 @@ class DigitList(QListWidget):
 
     def _fit_grid(self, height: int) -> None:
         """Columns as wide as the widest caption (one line each), spread over the list's width."""
-        need = getattr(self, "_cell_width", GRID.width())
+        need = self._cell_width
         width = self.viewport().width() - 4
         columns = max(1, width // need)
         self.setGridSize(QSize(max(need, width // columns), height))
@@ -376,8 +377,7 @@ class ReportView(QWidget):
         self.cell_counts = self.scores[-1].confusion[:, :cols].copy()
         two = self.kind == "comparison"
         if two:
-            delta = self.comparison.delta()
-            self.change = np.array([[improvement(delta, t, r) for r in range(cols)] for t in range(10)], np.int64)
+            self.change = improvements(self.comparison.delta(), cols)
             self.heatmap.set_data(self.cell_counts, names, self.scores[0].confusion[:, :cols], self.change)
         else:
             self.change = None
@@ -544,7 +544,8 @@ class ReportView(QWidget):
 
     @property
     def cell_indices(self) -> np.ndarray:
-        """Every digit of the selected cell (the list shows at most ``MAX_LISTED``)."""
+        """Every digit listed for the selected cell (comparing, also those that left it; the
+        list shows at most ``MAX_LISTED``)."""
         return self.cell_list.indices
 
     # -- export --------------------------------------------------------------------------------
@@ -561,7 +562,7 @@ class ReportView(QWidget):
             ids = self.ids if self.ids is not None else np.arange(len(self.labels))
             d.update({
                 "cells_a": self.scores[0].confusion[:, :cols].tolist(),  # (b's are "cells")
-                "improvement": [[improvement(c.delta(), t, r) for r in range(cols)] for t in range(10)],
+                "improvement": improvements(c.delta(), cols).tolist(),
                 "accuracy_change_points": round((self.scores[1].accuracy - self.scores[0].accuracy) * 100, 4),
                 "fixed": ids[c.fixed].tolist(), "broken": ids[c.broken].tolist(),
                 "mcnemar": {"only_a": test.only_a, "only_b": test.only_b, "p_value": test.p_value,
@@ -642,10 +643,12 @@ class ReportDialog(QDialog):
 
     def show_evaluation(self, title: str, labels, predicted, images=None, name: str = "model", ids=None) -> None:
         self.setWindowTitle(title)
+        self.saved_label.setText("")  # that was another report
         self.view.show_evaluation(title, labels, predicted, images, name, ids)
 
     def show_comparison(self, title: str, comparison: Comparison, images=None, ids=None) -> None:
         self.setWindowTitle(title)
+        self.saved_label.setText("")
         self.view.show_comparison(title, comparison, images, ids)
 
     def add_button(self, text: str, callback, close: bool = True, default: bool = False) -> QPushButton:
