@@ -170,3 +170,19 @@ def test_a_models_stroke_ratio_draws_its_ink_thinner_or_thicker():
     assert thin.sum() < 0.75 * default.sum()
     # an explicit ratio (training's redraws) wins over the settings'
     assert np.array_equal(ink_to_mnist(ink, PreprocessSettings(stroke_ratio=0.07), stroke_ratio=0.14).image, default)
+
+
+def test_vanishingly_small_numbers_in_ink_are_zero():
+    """Found by bench/fuzz.py: a coordinate of 4e-164 underflowed when squared in the spline."""
+    import json
+
+    import numpy as np
+
+    from digitpad.core.ink import ink_to_mnist, parse_ink
+
+    doc = {"strokes": [[[4.0e-164, 4458, 4.6e16, 5.6e-219], [4499, 0.5, -557376309, -1.4e-243],
+                        [0.0, 0.0, -75645, -476192], [4.0e-164, 4458, 4.6e16, 5.6e-219]]]}
+    ink = parse_ink(json.dumps(doc))
+    assert ink.strokes[0][0, 0] == 0.0 and ink.strokes[0][0, 1] == 4458
+    with np.errstate(all="raise"):
+        assert not ink_to_mnist(ink).empty

@@ -154,6 +154,7 @@ def ink_from_dict(data: Any, source: str | os.PathLike | None = None) -> Ink:
             raise InkError(f"stroke {i} has a boolean where a number belongs", src)
         if np.abs(arr[:, :2]).max() > MAX_COORDINATE:
             raise InkError(f"stroke {i} has a coordinate beyond ±{MAX_COORDINATE:,.0f} pixels", src)
+        arr[np.abs(arr) < 1e-12] = 0.0  # a trillionth of a pixel is nothing; squared, it underflows
         strokes.append(arr)
     if None in size.values():
         reach = np.concatenate([s[:, :2] for s in strokes]).max(axis=0) if strokes else np.zeros(2)
