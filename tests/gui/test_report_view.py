@@ -151,6 +151,9 @@ def test_before_and_after_lists_fixed_and_broken_and_colours_the_cells(qtbot):
         c = pixel(view, t, r)
         assert abs(c.red() - c.green()) < 30, (t, r, c.name())  # grey, not tinted
     assert view.heatmap.hover_text(5, 6) == "true 5, read 6: 2 digits (before: 0) — worse"
+    # better and worse are said without colour too: +2 more misread is worse, -1 misread better
+    assert view.heatmap.corner_text(5, 6) == "+2▼" and view.heatmap.corner_text(1, 7) == "−1▲"
+    assert view.heatmap.corner_text(1, 1) == "+1▲" and view.heatmap.corner_text(0, 0) == ""
     summary = view.summary.text()
     assert "87.50%" in summary and "90.00%" in summary and "+2.50 points" in summary
     assert "3 fixed" in summary and "2 broken" in summary

@@ -119,6 +119,16 @@ class ConfusionMap(QWidget):
         v = int(self.change[true, 10 if read == BLANK else read])
         return "better" if v > 0 else "worse" if v < 0 else "same"
 
+    def corner_text(self, true: int, read: int) -> str:
+        """The change in a cell's count, with ▲ (better) or ▼ (worse): said without colour too."""
+        if self.before is None:
+            return ""
+        read = 10 if read == BLANK else read
+        d = int(self.counts[true, read]) - int(self.before[true, read])
+        if not d:
+            return ""
+        return f"{'+' if d > 0 else '−'}{abs(d)}{'▲' if self.state(true, read) == 'better' else '▼'}"
+
     def colour(self, true: int, read: int) -> QColor:
         return QColor(self._colours.get((true, 10 if read == BLANK else read), EMPTY_CELL))
 
@@ -208,12 +218,11 @@ class ConfusionMap(QWidget):
                     p.setPen(ink)
                     p.drawText(rect, Qt.AlignCenter, str(n))
                 if self.before is not None and s >= 40:
-                    d = n - int(self.before[t, c])
-                    if d:
+                    text = self.corner_text(t, c)
+                    if text:
                         p.setFont(small)
                         p.setPen(ink)
-                        p.drawText(rect.adjusted(2, 1, -3, -1), Qt.AlignRight | Qt.AlignTop,
-                                   f"{'+' if d > 0 else '−'}{abs(d)}")
+                        p.drawText(rect.adjusted(2, 1, -3, -1), Qt.AlignRight | Qt.AlignTop, text)
         if cols == 11:  # the blank column is apart from the digits
             x = o.x() + 10 * s
             p.setPen(QPen(QColor("#9aa1ad"), 1, Qt.DashLine))

@@ -473,8 +473,9 @@ class ReportView(QWidget):
                     f"{blank} Hover a cell for its count; click it to list its digits.")
         a, b = (html.escape(n) for n in self.names)
         return (f"Counts are {b}'s; the corner number is the change from {a}. "
-                f"<span style='color:{BETTER}'>■ better</span> (more right on the diagonal, fewer misread off it), "
-                f"<span style='color:{WORSE}'>■ worse</span>, grey: unchanged.{blank} "
+                f"<span style='color:{BETTER}'>■ ▲ better</span> "
+                "(more right on the diagonal, fewer misread off it), "
+                f"<span style='color:{WORSE}'>■ ▼ worse</span>, grey: unchanged.{blank} "
                 "Hover a cell for both counts; click it to list its digits.")
 
     def _id(self, i: int) -> str:
