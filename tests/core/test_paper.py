@@ -61,7 +61,7 @@ def test_uneven_light_without_the_correction_would_lose_the_digit():
     even = to_mnist(_page()).image
     saved = preprocess.even_light
     try:
-        preprocess.even_light = lambda g: g
+        preprocess.even_light = lambda g, dark_ink=None: g
         uncorrected = to_mnist(lit).image
     finally:
         preprocess.even_light = saved

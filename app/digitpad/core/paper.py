@@ -22,35 +22,43 @@ UNEVEN = 0.2
 _ESTIMATE_SIDE = 32  # the paper's light is smooth: estimated on a copy at most this big a side
 
 
-def ground(gray: np.ndarray) -> tuple[float, bool]:
-    """The picture's background level (its border's median) and whether the ink is darker than it.
-
-    The ink is the minority that lies far from the background: darker ink on dim paper is still
-    dark ink, where a fixed 0.5 threshold would call the paper ink.
-    """
+def border_level(gray: np.ndarray) -> float:
+    """The median of the picture's border: its background."""
     h, w = gray.shape
     band = max(1, min(h, w) // 20)
     border = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),
                              gray[:, -band:].ravel()])
     k = border.size // 2
-    level = float(np.partition(border, k)[k])
+    return float(np.partition(border, k)[k])
+
+
+def ground(gray: np.ndarray) -> tuple[float, bool]:
+    """The picture's background level (:func:`border_level`) and whether the ink is darker than it.
+
+    The ink is the minority that lies far from the background: darker ink on dim paper is still
+    dark ink, where a fixed 0.5 threshold would call the paper ink.
+    """
+    level = border_level(gray)
     step = max(1, int(np.sqrt(gray.size / 250_000)))  # a quarter of a million pixels say it as well as all
     low, high = np.percentile(gray[::step, ::step], (1, 99))
     return level, bool(level - float(low) > float(high) - level)
 
 
-def even_light(gray: np.ndarray) -> np.ndarray:
-    """``gray`` (0..1) with the paper's uneven light divided out, or ``gray`` itself if even.
+def even_light(gray: np.ndarray, dark_ink: bool | None = None) -> np.ndarray:
+    """``gray`` (0..1) with the paper's uneven light divided out, or ``gray`` itself if even;
+    ``dark_ink`` as :func:`ground` says (asked of it when not given).
 
     The paper's brightness is a smooth surface (a quadratic in x and y), fitted first to the
     pixels that look like paper (near the picture's closing, on the paper's side of Otsu's
-    threshold), then again to those not far on the ink's side of the fit. Each pixel is divided by it, which is how light works on paper
-    (reflectance times light); light ink on a dark ground has the ground subtracted instead.
+    threshold), then again to those not far on the ink's side of the fit. Each pixel is divided
+    by it, which is how light works on paper (reflectance times light); light ink on a dark
+    ground has the ground subtracted instead.
     """
     h, w = gray.shape
     if min(h, w) < MIN_SIDE:
         return gray
-    _, dark_ink = ground(gray)
+    if dark_ink is None:
+        dark_ink = ground(gray)[1]
     if _even(_edge_levels(gray), dark_ink):
         return gray
     # the surface's terms are in [-1, 1] across the picture, so the copy need not keep its shape

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .paper import even_light, ground, without_strays
+from .paper import border_level, even_light, ground, without_strays
 
 SIZE = 28
 BOX = 20
@@ -104,8 +104,10 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 def ink_intensity(gray: np.ndarray) -> np.ndarray:
     """Light ink on dark, 0..1, whatever the input polarity (the border gives the background,
     after a photo's uneven light is divided out)."""
-    gray = even_light(gray)
     background, dark_ink = ground(gray)
+    flattened = even_light(gray, dark_ink)
+    if flattened is not gray:  # the paper is now even: its level is read again, its polarity stays
+        gray, background = flattened, border_level(flattened)
     ink = background - gray if dark_ink else gray - background
     ink = np.clip(ink, 0.0, None)
     # A high quantile rather than the maximum, so one hot pixel cannot set the scale.
@@ -202,7 +204,8 @@ def to_mnist(image: np.ndarray, settings: PreprocessSettings = PreprocessSetting
     img = np.asarray(image)
     if img.size == 0 or min(img.shape[:2]) == 0:
         return Preprocessed(None, {})
-    return from_ink_intensity(without_strays(ink_intensity(to_gray(img)), INK_LEVEL), settings, keep_stages=keep_stages)
+    ink = without_strays(ink_intensity(to_gray(img)), INK_LEVEL)
+    return from_ink_intensity(ink, settings, keep_stages=keep_stages)
 
 
 def from_ink_intensity(ink: np.ndarray, settings: PreprocessSettings = PreprocessSettings(),

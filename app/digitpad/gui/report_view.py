@@ -513,10 +513,10 @@ class ReportView(QWidget):
         true = int(true)
         indices = cell(self.labels, self.reads[-1], true, read)
         listed, came, left = indices, np.zeros(0, np.int64), np.zeros(0, np.int64)
-        if self.kind == "comparison":  # what changed first: the digits that came into the cell, then those that left it
-            before = cell(self.labels, self.reads[0], true, read)
-            came, left = np.setdiff1d(indices, before), np.setdiff1d(before, indices)
-            listed = np.concatenate([came, left, np.intersect1d(indices, before)])
+        if self.kind == "comparison":  # what changed first: the digits that came in, then those that left
+            in_a = cell(self.labels, self.reads[0], true, read)
+            came, left = np.setdiff1d(indices, in_a), np.setdiff1d(in_a, indices)
+            listed = np.concatenate([came, left, np.intersect1d(indices, in_a)])
         self.selected_cell = (true, read)
         self.heatmap.selected = (true, read)
         self.heatmap.update()
