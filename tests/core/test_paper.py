@@ -184,3 +184,90 @@ def test_dim_paper_is_still_paper():
         dim = bright * scale
         assert ground(dim)[1], scale  # dark ink
         assert _close(to_mnist(dim).image, to_mnist(_page()).image), scale
+
+
+# -- a small digit on a whole page, and ruled or squared paper -------------------------------
+def _on_a_page(side, digit_side, grain, seed=0):
+    """``_page``'s 7 at ``digit_side`` px, somewhere on a ``side`` px sheet with grain."""
+    rng = np.random.default_rng(seed)
+    page = np.full((side, side), 0.9, np.float32) + rng.normal(0, grain, (side, side)).astype(np.float32)
+    digit = _page(size=digit_side) / 0.92
+    top, left = side // 3, side // 2
+    page[top:top + digit_side, left:left + digit_side] *= digit
+    return np.clip(page, 0, 1)
+
+
+@pytest.mark.parametrize("side, digit_side, grain", [(600, 84, 0.0), (1500, 60, 0.015), (2400, 120, 0.025)])
+def test_a_small_digit_on_a_whole_page_is_read_as_the_digit(side, digit_side, grain):
+    """Under 1% (here down to 0.03%) of the picture is ink: neither the polarity nor the ink's
+    scale may be read from the paper's grain."""
+    from digitpad.core.paper import ground
+
+    page = _on_a_page(side, digit_side, grain)
+    assert ground(page)[1]  # dark ink on light paper
+    read = to_mnist(page).image
+    assert read is not None
+    assert _close(read, to_mnist(_page(size=digit_side)).image, 0.03)
+
+
+def _ruled(ink, spacing=12, darkness=0.25, width=1, squared=False, turn=0.0):
+    """``ink`` (light on dark) written dark on ruled (or squared) paper, the sheet turned ``turn`` degrees."""
+    h, w = ink.shape
+    paper = np.full((h, w), 0.92, np.float32)
+    for at in range(5, max(h, w), spacing):
+        paper[at:at + width, :] *= 1 - darkness
+        if squared:
+            paper[:, at:at + width] *= 1 - darkness
+    page = paper * (1 - 0.85 * ink)
+    if turn:
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0)
+        page = cv2.warpAffine(page, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return page
+
+
+@pytest.mark.parametrize("paper", [dict(), dict(squared=True), dict(squared=True, turn=1.5),
+                                   dict(darkness=0.8, width=2), dict(darkness=0.8, squared=True)])
+def test_ruled_and_squared_paper_is_paper(paper):
+    from digitpad.core import preprocess
+
+    ink = _ink_of(_page())
+    page = _ruled(ink, **paper)
+    clean = to_mnist(1 - 0.85 * ink).image
+    after = float(np.abs(to_mnist(page).image - clean).mean())
+    saved = preprocess.without_strays
+    try:  # against what the lines do without the clean-up
+        preprocess.without_strays = lambda i, level: i
+        before = float(np.abs(to_mnist(page).image - clean).mean())
+    finally:
+        preprocess.without_strays = saved
+    assert after < 0.045 and after < before / 4, (after, before)
+
+
+def test_a_stroke_crossing_a_line_as_dark_as_the_pen_is_mended():
+    from digitpad.core.paper import without_ruling
+
+    ink = np.zeros((120, 120), np.float32)
+    cv2.line(ink, (60, 20), (60, 100), 1.0, 4)  # a 1, crossing three lines
+    lined = ink.copy()
+    for at in (30, 50, 70, 90):
+        lined[at:at + 2, :] = 1.0
+    out = without_ruling(lined, INK_LEVEL)
+    assert np.array_equal(out > INK_LEVEL, ink > INK_LEVEL)  # the lines gone, the stroke whole
+
+
+def test_a_digits_bars_and_broad_strokes_are_not_ruling():
+    """Tight crops: a 2 with a flat base and a 7's bar are one or two lines; a marker's bar is thick."""
+    from digitpad.core.paper import without_ruling
+
+    two = np.zeros((100, 100), np.float32)
+    cv2.ellipse(two, (50, 30), (44, 26), 0, 180, 360, 1.0, 3)
+    cv2.line(two, (94, 30), (4, 96), 1.0, 3)
+    cv2.line(two, (4, 96), (96, 96), 1.0, 3)
+    seven = np.zeros((100, 100), np.float32)
+    cv2.line(seven, (2, 4), (98, 4), 1.0, 3)
+    cv2.line(seven, (98, 4), (40, 98), 1.0, 3)
+    marker = np.zeros((84, 84), np.float32)
+    cv2.line(marker, (4, 40), (80, 40), 1.0, 22)  # a bar whose rows each look like a long line
+    cv2.line(marker, (60, 4), (60, 80), 1.0, 22)
+    for name, ink in (("two", two), ("seven", seven), ("marker", marker)):
+        assert without_ruling(ink, INK_LEVEL) is ink, name

@@ -19,7 +19,10 @@ MIN_SIDE = 48
 #: 20%) counts as evenly lit; for light ink on a dark ground, the ground's range in 0..1 grey.
 #: Up to about this much, one background level still reads the digit right.
 UNEVEN = 0.2
-_ESTIMATE_SIDE = 32  # the paper's light is smooth: estimated on a copy at most this big a side
+#: Ink stands at least this far (0..1 grey) from the paper: further than a scan's grain reaches.
+CLEAR_INK = 0.2
+_ESTIMATE_SIDE = 32
+_RULING_SIDE = 600  # ruled lines are looked for on a copy at most this big a side  # the paper's light is smooth: estimated on a copy at most this big a side
 
 
 def border_level(gray: np.ndarray) -> float:
@@ -40,8 +43,15 @@ def ground(gray: np.ndarray) -> tuple[float, bool]:
     """
     level = border_level(gray)
     step = max(1, int(np.sqrt(gray.size / 250_000)))  # a quarter of a million pixels say it as well as all
-    low, high = np.percentile(gray[::step, ::step], (1, 99))
-    return level, bool(level - float(low) > float(high) - level)
+    sample = gray[::step, ::step]
+    # A small digit on a whole page is well under 1% of it: the tails are read further out
+    # until one of them stands clear of the paper's grain.
+    for share in (1.0, 0.1, 0.01):
+        low, high = np.percentile(sample, (share, 100 - share))
+        darker, lighter = level - float(low), float(high) - level
+        if max(darker, lighter) >= CLEAR_INK:
+            break
+    return level, bool(darker > lighter)
 
 
 def even_light(gray: np.ndarray, dark_ink: bool | None = None) -> np.ndarray:
@@ -134,6 +144,7 @@ def without_strays(ink: np.ndarray, level: float) -> np.ndarray:
     h, w = ink.shape
     if min(h, w) < MIN_SIDE:
         return ink
+    ink = without_ruling(ink, level)
     n, labels, stats, _ = cv2.connectedComponentsWithStats((ink > level).astype(np.uint8), connectivity=8)
     if n <= 2:
         return ink
@@ -157,6 +168,65 @@ def without_strays(ink: np.ndarray, level: float) -> np.ndarray:
         return ink
     keep = np.concatenate([[True], ~dropped])  # by label: 0 is the background
     return np.where(keep[labels], ink, 0.0).astype(ink.dtype)
+
+
+def without_ruling(ink: np.ndarray, level: float) -> np.ndarray:
+    """``ink`` without the lines of ruled or squared paper; ``ink`` itself when it has none.
+
+    Ruling is three or more thin straight lines, not inside a broad stroke, running across
+    at least 60% of the picture in one direction (a digit has at most one or two such bars or
+    stems, and they are as thick as its pen). Only their faint part goes: where the digit's
+    stroke crosses a line and is clearly darker than it, it stays, and where a line is as dark
+    as the pen the crossing is mended from the stroke on both sides.
+    """
+    mask = (ink > level / 2).astype(np.uint8)  # a faint line's anti-aliased half-pixels too
+    h, w = mask.shape
+    step = -(-max(h, w) // _RULING_SIDE)
+    if step > 1:  # found on a copy at most that big a side: a block holding any ink counts as ink
+        hs, ws = -(-h // step) * step, -(-w // step) * step
+        blocks = np.pad(mask, ((0, hs - h), (0, ws - w))).reshape(hs // step, step, ws // step, step).max(axis=(1, 3))
+        found = _ruled_rows(blocks) | _ruled_rows(blocks.T).T
+        ruling = found.repeat(step, axis=0).repeat(step, axis=1)[:h, :w] & (mask > 0)
+    else:
+        ruling = _ruled_rows(mask) | _ruled_rows(mask.T).T
+    if not ruling.any():
+        return ink
+    line_level = float(np.median(ink[ruling]))
+    faint = ruling & (ink < line_level + 0.25)
+    rest = ((mask > 0) & ~faint).astype(np.uint8)
+    mended = np.zeros_like(faint)
+    for shape in ((5 * step, 1), (1, 5 * step)):  # ink just above and below (or left and right): a stroke
+        kernel = np.ones(shape, np.uint8)
+        before = cv2.dilate(rest, kernel, anchor=(shape[1] - 1, shape[0] - 1)) > 0
+        after = cv2.dilate(rest, kernel, anchor=(0, 0)) > 0
+        mended |= faint & before & after
+    # a crossing is as dark as line and pen together: mended, it is given the pen's own level
+    pen = float(np.percentile(ink[rest > 0], 90)) if rest.any() else 1.0
+    return np.where(faint & ~mended, 0.0, np.where(mended, np.minimum(ink, pen), ink)).astype(ink.dtype)
+
+
+def _ruled_rows(mask: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` (uint8) on ruled lines along its rows, if it has three or more."""
+    h, w = mask.shape
+    out = np.zeros((h, w), bool)
+    if w < 2:
+        return out
+    # runs across 60% of the picture; a line one pixel off straight (a slight tilt) still counts
+    runs = cv2.morphologyEx(cv2.dilate(mask, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN,
+                            np.ones((1, int(0.6 * w)), np.uint8)) > 0
+    thickest, gap = 2 + max(3, min(h, w) // 25), 3
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], runs.any(axis=1).astype(np.int8), [0]])))
+    lines = 0
+    for start, stop in zip(edges[::2], edges[1::2]):
+        if stop - start > thickest:
+            continue  # as thick as a marker's bar
+        along = runs[start:stop].any(axis=0)
+        beside = [mask[r, along] for r in (start - gap, stop - 1 + gap) if 0 <= r < h]
+        if not beside or np.mean(np.all(beside, axis=0)) >= 0.5:
+            continue  # ink on both sides along most of it: inside a broad stroke
+        out[start:stop] |= runs[start:stop] & (mask[start:stop] > 0)
+        lines += 1
+    return out if lines >= 3 else np.zeros((h, w), bool)
 
 
 def _made_of_edge_lines(piece: np.ndarray, w: int, h: int) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .paper import border_level, even_light, ground, without_strays
+from .paper import CLEAR_INK, border_level, even_light, ground, without_strays
 
 SIZE = 28
 BOX = 20
@@ -110,13 +110,27 @@ def ink_intensity(gray: np.ndarray) -> np.ndarray:
         gray, background = flattened, border_level(flattened)
     ink = background - gray if dark_ink else gray - background
     ink = np.clip(ink, 0.0, None)
-    # A high quantile rather than the maximum, so one hot pixel cannot set the scale.
-    flat = ink.ravel()
-    k = max(0, flat.size - 1 - flat.size // 1000)
-    top = float(np.partition(flat, k)[k]) if flat.size else 0.0
+    top = _ink_strength(ink.ravel())
     if top < MIN_CONTRAST:
         return np.zeros_like(gray)
     return np.clip(ink / top, 0.0, 1.0).astype(np.float32)
+
+
+def _kth_largest(values: np.ndarray, k: int) -> float:
+    return float(np.partition(values, values.size - 1 - k)[values.size - 1 - k])
+
+
+def _ink_strength(flat: np.ndarray) -> float:
+    """The level that counts as full ink: a high quantile rather than the maximum, so one hot
+    pixel cannot set the scale (0.0 for a blank picture)."""
+    # Only pixels off the paper are ranked: a clean picture's paper is one value, millions of
+    # times over, on which numpy's selection is a hundred times slower.
+    inked = flat[flat > 0]
+    top = _kth_largest(inked, flat.size // 1000) if inked.size > flat.size // 1000 else 0.0
+    # Ink under 0.1% of the picture (a small digit on a whole page) leaves that quantile in the
+    # paper's grain; the pixels that stand clear of the grain then give the ink's own strength.
+    clear = inked[inked >= CLEAR_INK]
+    return max(top, _kth_largest(clear, clear.size // 10)) if clear.size else top
 
 
 #: Strokes that would end up thinner than this (px, in the 20 px box) are thickened to
@@ -204,8 +218,12 @@ def to_mnist(image: np.ndarray, settings: PreprocessSettings = PreprocessSetting
     img = np.asarray(image)
     if img.size == 0 or min(img.shape[:2]) == 0:
         return Preprocessed(None, {})
-    ink = without_strays(ink_intensity(to_gray(img)), INK_LEVEL)
-    return from_ink_intensity(ink, settings, keep_stages=keep_stages)
+    ink = ink_intensity(to_gray(img))
+    kept = without_strays(ink, INK_LEVEL)
+    if kept is not ink:  # a dark line or speck that is gone must not have set the ink's scale
+        top = _ink_strength(kept.ravel())
+        kept = np.clip(kept / top, 0.0, 1.0).astype(np.float32) if top >= MIN_CONTRAST else kept
+    return from_ink_intensity(kept, settings, keep_stages=keep_stages)
 
 
 def from_ink_intensity(ink: np.ndarray, settings: PreprocessSettings = PreprocessSettings(),
