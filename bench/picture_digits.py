@@ -6,7 +6,10 @@
 - ``photo``: the same on a wider sheet lit unevenly (one side about half as bright), as a phone
   photo is (the light varies by a factor of two to four across the sheet);
 - ``specks``: the wider sheet with a few dots of dust or ink around the digit;
-- ``form``: the wider sheet with a line of the form's box along one or two of its edges.
+- ``form``: the wider sheet with a line of the form's box along one or two of its edges;
+- ``ruled`` / ``squared``: the digit on ruled or squared paper, faint to pen-dark lines, turned
+  up to 2 degrees;
+- ``page``: a small digit somewhere on a whole page (a 300-900 px JPEG), 0.05-4% of it ink.
 
 Each set is a folder of PNG/JPEG files named ``LABEL_index``; the accuracy comes from the public
 command, ``digitpad evaluate MODEL --data FOLDER``.
@@ -83,11 +86,40 @@ def sheet(img: np.ndarray, rng: np.random.Generator, kind: str) -> np.ndarray:
     return (np.clip(page, 0, 1) * 255).astype(np.uint8)
 
 
+def ruled(img: np.ndarray, rng: np.random.Generator, squared: bool) -> np.ndarray:
+    """The 3x digit on a 120 px sheet of ruled (``squared``: squared) paper: lines every 10-16 px,
+    from an exercise book's faint ones to ones as dark as the pen, the sheet turned up to 2 degrees."""
+    big = np.clip(cv2.resize(img, (84, 84), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255, 0, 1)
+    page = np.full((120, 120), rng.uniform(0.8, 0.95), np.float32)
+    spacing, width, darkness = int(rng.integers(10, 17)), int(rng.integers(1, 3)), rng.uniform(0.15, 0.75)
+    for at in range(int(rng.integers(0, spacing)), 120, spacing):
+        page[at:at + width, :] *= 1 - darkness
+        if squared:
+            page[:, at:at + width] *= 1 - darkness
+    page[18:102, 18:102] *= 1 - rng.uniform(0.7, 0.9) * big
+    turn = cv2.getRotationMatrix2D((60, 60), rng.uniform(-2, 2), 1.0)
+    page = cv2.warpAffine(page, turn, (120, 120), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    page += rng.normal(0, 0.02, page.shape).astype(np.float32)
+    return (np.clip(page, 0, 1) * 255).astype(np.uint8)
+
+
+def on_a_page(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A digit 56-140 px tall somewhere on a 300-900 px page with grain: the ink is 0.05-4% of it."""
+    side, size = int(rng.integers(300, 901)), int(rng.integers(56, 141))
+    digit = np.clip(cv2.resize(img, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255, 0, 1)
+    page = np.full((side, side), rng.uniform(0.75, 0.95), np.float32)
+    top, left = (int(v) for v in rng.integers(0, side - size, 2))
+    page[top:top + size, left:left + size] *= 1 - rng.uniform(0.7, 0.9) * digit
+    page += rng.normal(0, rng.uniform(0.005, 0.02), page.shape).astype(np.float32)
+    return (np.clip(page, 0, 1) * 255).astype(np.uint8)
+
+
 def build(count: int, out: Path) -> dict[str, Path]:
     with np.load(MNIST) as d:
         x, y = d["x_test"][:count], d["y_test"][:count]
-    rng, sheet_rng = np.random.default_rng(5), np.random.default_rng(6)
-    sets = {name: out / name for name in ("bitmap16", "bitmap32", "scanned", "photo", "specks", "form")}
+    rng, sheet_rng, paper_rng = np.random.default_rng(5), np.random.default_rng(6), np.random.default_rng(7)
+    sets = {name: out / name for name in ("bitmap16", "bitmap32", "scanned", "photo", "specks", "form",
+                                          "ruled", "squared", "page")}
     for folder in sets.values():
         folder.mkdir(parents=True, exist_ok=True)
     for i, (img, label) in enumerate(zip(x, y)):
@@ -97,6 +129,10 @@ def build(count: int, out: Path) -> dict[str, Path]:
                     [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 90))])
         for kind in ("photo", "specks", "form"):
             cv2.imwrite(str(sets[kind] / f"{label}_{i:05d}.png"), sheet(img, sheet_rng, kind))
+        for kind in ("ruled", "squared"):
+            cv2.imwrite(str(sets[kind] / f"{label}_{i:05d}.png"), ruled(img, paper_rng, kind == "squared"))
+        cv2.imwrite(str(sets["page"] / f"{label}_{i:05d}.jpg"), on_a_page(img, paper_rng),
+                    [cv2.IMWRITE_JPEG_QUALITY, 85])
     return sets
 
 
