@@ -7,6 +7,7 @@
   photo is (the light varies by a factor of two to four across the sheet);
 - ``specks``: the wider sheet with a few dots of dust or ink around the digit;
 - ``form``: the wider sheet with a line of the form's box along one or two of its edges;
+- ``boxed``: the digit in a form's cell, a frame round it at the edge or a few pixels in;
 - ``ruled`` / ``squared``: the digit on ruled or squared paper, faint to pen-dark lines, turned
   up to 2 degrees;
 - ``page``: a small digit somewhere on a whole page (a 300-900 px JPEG), 0.05-4% of it ink.
@@ -103,6 +104,18 @@ def ruled(img: np.ndarray, rng: np.random.Generator, squared: bool) -> np.ndarra
     return (np.clip(page, 0, 1) * 255).astype(np.uint8)
 
 
+def boxed(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The 3x digit in a form's cell: a frame 1-5 px wide round it, at the edge or up to 6 px in."""
+    big = np.clip(cv2.resize(img, (84, 84), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255, 0, 1)
+    side = 100
+    page = np.full((side, side), rng.uniform(0.8, 0.95), np.float32)
+    page[8:92, 8:92] *= 1 - rng.uniform(0.7, 0.9) * big
+    inset, width = int(rng.integers(0, 7)), int(rng.integers(1, 6))
+    cv2.rectangle(page, (inset, inset), (side - 1 - inset, side - 1 - inset), float(rng.uniform(0.1, 0.4)), width)
+    page += rng.normal(0, 0.02, page.shape).astype(np.float32)
+    return (np.clip(page, 0, 1) * 255).astype(np.uint8)
+
+
 def on_a_page(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A digit 56-140 px tall somewhere on a 300-900 px page with grain: the ink is 0.05-4% of it."""
     side, size = int(rng.integers(300, 901)), int(rng.integers(56, 141))
@@ -118,8 +131,9 @@ def build(count: int, out: Path) -> dict[str, Path]:
     with np.load(MNIST) as d:
         x, y = d["x_test"][:count], d["y_test"][:count]
     rng, sheet_rng, paper_rng = np.random.default_rng(5), np.random.default_rng(6), np.random.default_rng(7)
+    box_rng = np.random.default_rng(8)
     sets = {name: out / name for name in ("bitmap16", "bitmap32", "scanned", "photo", "specks", "form",
-                                          "ruled", "squared", "page")}
+                                          "boxed", "ruled", "squared", "page")}
     for folder in sets.values():
         folder.mkdir(parents=True, exist_ok=True)
     for i, (img, label) in enumerate(zip(x, y)):
@@ -129,6 +143,7 @@ def build(count: int, out: Path) -> dict[str, Path]:
                     [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 90))])
         for kind in ("photo", "specks", "form"):
             cv2.imwrite(str(sets[kind] / f"{label}_{i:05d}.png"), sheet(img, sheet_rng, kind))
+        cv2.imwrite(str(sets["boxed"] / f"{label}_{i:05d}.png"), boxed(img, box_rng))
         for kind in ("ruled", "squared"):
             cv2.imwrite(str(sets[kind] / f"{label}_{i:05d}.png"), ruled(img, paper_rng, kind == "squared"))
         cv2.imwrite(str(sets["page"] / f"{label}_{i:05d}.jpg"), on_a_page(img, paper_rng),

@@ -271,3 +271,31 @@ def test_a_digits_bars_and_broad_strokes_are_not_ruling():
     cv2.line(marker, (60, 4), (60, 80), 1.0, 22)
     for name, ink in (("two", two), ("seven", seven), ("marker", marker)):
         assert without_ruling(ink, INK_LEVEL) is ink, name
+
+
+@pytest.mark.parametrize("inset, thickness", [(0, 10), (3, 3)])
+def test_a_box_drawn_round_the_digit_is_not_taken_for_the_paper(inset, thickness):
+    """A form's cell: its frame in the border band (at the edge, or drawn a little inside it)
+    was the band's majority, so the frame was read as the paper and the paper as ink."""
+    from digitpad.core.paper import border_level
+
+    ink = _ink_of(_page())
+    page = 0.92 * (1 - 0.85 * ink)
+    boxed = page.copy()
+    cv2.rectangle(boxed, (inset, inset), (159 - inset, 159 - inset), 0.15, thickness)
+    assert abs(border_level(boxed) - 0.92) < 0.01
+    assert _close(to_mnist(boxed).image, to_mnist(page).image, 0.01)
+
+
+def test_a_bold_digit_cropped_tight_keeps_its_paper():
+    """Its strokes fill the rings under the edge, unevenly; the outer rings are still paper."""
+    from digitpad.core.paper import border_level, ground
+
+    three = np.zeros((140, 120), np.float32)
+    cv2.ellipse(three, (60, 38), (48, 30), 0, -160, 90, 1.0, 22)
+    cv2.ellipse(three, (60, 100), (50, 32), 0, -90, 160, 1.0, 22)
+    ink = _tight(three)
+    page = 0.88 * (1 - 0.85 * ink) + np.random.default_rng(1).normal(0, 0.015, ink.shape).astype(np.float32)
+    assert ink.mean() > 0.4  # nearly half the picture is ink
+    assert abs(border_level(page) - 0.88) < 0.05
+    assert ground(page)[1]

@@ -22,17 +22,43 @@ UNEVEN = 0.2
 #: Ink stands at least this far (0..1 grey) from the paper: further than a scan's grain reaches.
 CLEAR_INK = 0.2
 _ESTIMATE_SIDE = 32
-_RULING_SIDE = 600  # ruled lines are looked for on a copy at most this big a side  # the paper's light is smooth: estimated on a copy at most this big a side
+_RULING_SIDE = 600
+_EVEN_RING = 0.15  # a ring of paper (or of a frame) spreads less than this between its quartiles  # ruled lines are looked for on a copy at most this big a side  # the paper's light is smooth: estimated on a copy at most this big a side
 
 
 def border_level(gray: np.ndarray) -> float:
-    """The median of the picture's border: its background."""
+    """The picture's background: the median of its border.
+
+    From :data:`MIN_SIDE` up the border is read ring by ring, each ring the frame of pixels at
+    one depth from the edge, down to a tenth of the shorter side. A ring of one even level is
+    paper or the line of a form's box (drawn round the digit, or left at the edge of a cell cut
+    from a form); a ring that crosses a tight crop's strokes is uneven. Of the even rings' levels
+    the one most of the picture has is the paper.
+    """
     h, w = gray.shape
     band = max(1, min(h, w) // 20)
-    border = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),
+    pooled = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),
                              gray[:, -band:].ravel()])
-    k = border.size // 2
-    return float(np.partition(border, k)[k])
+    if min(h, w) < MIN_SIDE:
+        return _median(pooled)
+    even = []
+    for d in np.unique(np.linspace(0, 2 * band - 1, min(2 * band, 16)).astype(int)):
+        ring = np.concatenate([gray[d, d:w - d], gray[h - 1 - d, d:w - d], gray[d:h - d, d], gray[d:h - d, w - 1 - d]])
+        low, mid, high = np.percentile(ring, (25, 50, 75))
+        if high - low < _EVEN_RING:
+            even.append(float(mid))
+    if not even:  # uneven light, or strokes in every ring: the outer band as a whole
+        return _median(pooled)
+    if max(even) - min(even) < UNEVEN:
+        return _median(np.array(even))
+    step = max(1, int(np.sqrt(gray.size / 250_000)))
+    most = _median(gray[::step, ::step].ravel())
+    return min(even, key=lambda level: abs(level - most))
+
+
+def _median(values: np.ndarray) -> float:
+    k = values.size // 2
+    return float(np.partition(values, k)[k])
 
 
 def ground(gray: np.ndarray) -> tuple[float, bool]:
@@ -182,17 +208,19 @@ def without_ruling(ink: np.ndarray, level: float) -> np.ndarray:
     mask = (ink > level / 2).astype(np.uint8)  # a faint line's anti-aliased half-pixels too
     h, w = mask.shape
     step = -(-max(h, w) // _RULING_SIDE)
+    found = mask
     if step > 1:  # found on a copy at most that big a side: a block holding any ink counts as ink
         hs, ws = -(-h // step) * step, -(-w // step) * step
-        blocks = np.pad(mask, ((0, hs - h), (0, ws - w))).reshape(hs // step, step, ws // step, step).max(axis=(1, 3))
-        found = _ruled_rows(blocks) | _ruled_rows(blocks.T).T
-        ruling = found.repeat(step, axis=0).repeat(step, axis=1)[:h, :w] & (mask > 0)
-    else:
-        ruling = _ruled_rows(mask) | _ruled_rows(mask.T).T
-    if not ruling.any():
+        found = np.pad(mask, ((0, hs - h), (0, ws - w))).reshape(hs // step, step, ws // step, step).max(axis=(1, 3))
+    across, down = _ruled_rows(found), _ruled_rows(found.T).T
+    if not (across.any() or down.any()):
         return ink
+    if step > 1:
+        across, down = (m.repeat(step, axis=0).repeat(step, axis=1)[:h, :w] & (mask > 0) for m in (across, down))
+    ruling = across | down
     line_level = float(np.median(ink[ruling]))
-    faint = ruling & (ink < line_level + 0.25)
+    # where two lines cross the paper is darker still, yet no more the digit's than the lines are
+    faint = ruling & ((ink < line_level + 0.25) | (across & down))
     rest = ((mask > 0) & ~faint).astype(np.uint8)
     mended = np.zeros_like(faint)
     for shape in ((5 * step, 1), (1, 5 * step)):  # ink just above and below (or left and right): a stroke

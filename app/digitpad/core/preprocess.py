@@ -221,7 +221,8 @@ def to_mnist(image: np.ndarray, settings: PreprocessSettings = PreprocessSetting
     ink = ink_intensity(to_gray(img))
     kept = without_strays(ink, INK_LEVEL)
     if kept is not ink:  # a dark line or speck that is gone must not have set the ink's scale
-        top = _ink_strength(kept.ravel())
+        strokes = kept[kept > INK_LEVEL]
+        top = _kth_largest(strokes, strokes.size // 100) if strokes.size else 0.0
         kept = np.clip(kept / top, 0.0, 1.0).astype(np.float32) if top >= MIN_CONTRAST else kept
     return from_ink_intensity(kept, settings, keep_stages=keep_stages)
 
