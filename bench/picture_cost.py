@@ -31,7 +31,7 @@ def pictures() -> dict[str, np.ndarray]:
     big = cv2.resize(sheet(digit, rng, "photo"), (4000, 3000), interpolation=cv2.INTER_CUBIC)
     clean = np.full((3000, 4000), 235, np.uint8)
     clean[1000:1900, 1500:2400] = 255 - cv2.resize(digit, (900, 900)) * 0.85
-    return {"120 px sheet, even light": sheet(digit, rng, "specks"),
+    return {"120 px sheet, even light": sheet(digit, rng, "plain"),
             "120 px sheet, uneven light": sheet(digit, rng, "photo"),
             "120 px squared paper": ruled(digit, rng, squared=True),
             "300-900 px page, small digit": on_a_page(digit, rng),
