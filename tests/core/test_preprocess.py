@@ -132,3 +132,17 @@ def test_no_input_crashes(img, binarize, enhance):
         assert result.image.shape == (28, 28) and result.image.dtype == np.float32
         assert np.isfinite(result.image).all()
         assert result.image.min() >= 0.0 and result.image.max() <= 1.0 and result.image.max() > 0
+
+
+def test_a_second_models_finish_from_the_first_models_centred_picture_is_its_own_reading():
+    """Two models reading one drawing share the recipe up to the centred picture."""
+    from digitpad.core.ink import Ink, ink_to_mnist
+    from digitpad.core.preprocess import refinished
+
+    ink = Ink(400, 400, (np.array([[60, 60], [220, 60], [130, 250]], float), np.array([[90, 150], [180, 150]], float)))
+    plain = PreprocessSettings()
+    for other in (PreprocessSettings(binarize=True, enhance=True), PreprocessSettings(binarize=True),
+                  PreprocessSettings(enhance=True), plain):
+        first = ink_to_mnist(ink, plain, keep_stages=True)
+        assert np.array_equal(refinished(first, other).image, ink_to_mnist(ink, other).image)
+    assert refinished(ink_to_mnist(Ink(10, 10, ()), plain), plain).empty

@@ -31,6 +31,11 @@ def test_compare_shows_both_models_answers_for_each_drawing_and_stops(qtbot, win
     a, b = w.compare.recognitions
     assert a.digit == w.last_result.recognition.digit  # A is the window's own answer
     assert b.probabilities.shape == (10,) and not np.allclose(a.probabilities, b.probabilities)
+    # B started from A's centred picture; it is what the second model reads from the ink itself
+    from digitpad.ml.numpy_recognizer import load_recognizer
+    alone = load_recognizer(PAPER).recognise_ink(w.canvas.snapshot())
+    assert np.array_equal(b.preprocessed.image, alone.preprocessed.image)
+    assert np.allclose(b.probabilities, alone.probabilities, atol=1e-6)
     assert w.compare.agreement_text() == w.compare.agreement.text() != ""
     w.canvas.clear()
     qtbot.waitUntil(lambda: w.compare.recognitions == [None, None], timeout=5000)

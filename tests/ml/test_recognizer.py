@@ -145,3 +145,20 @@ def test_a_model_with_nan_weights_is_refused(tmp_path):
     model.set_weights(weights)
     model.save(tmp_path / "nan.keras")
     _expect_error(tmp_path / "nan.keras", "non-finite")
+
+
+def test_a_second_model_reads_from_the_first_ones_picture_only_at_the_same_stroke_width():
+    from pathlib import Path
+
+    from digitpad.core.ink import Ink
+    from digitpad.ml.numpy_recognizer import load_recognizer
+
+    models = Path(__file__).resolve().parents[2] / "models"
+    default, paper = load_recognizer(models / "digitpad-default.keras"), load_recognizer(models / "paper.keras")
+    ink = Ink(400, 400, (np.array([[60, 60], [220, 60], [130, 250]], float),))
+    first = default.recognise_ink(ink, keep_stages=True)
+    ratio = default.info.preprocessing.stroke_ratio
+    assert paper.recognise_like(first, ratio * 1.5) is None  # it must draw the ink itself
+    assert paper.info.preprocessing.stroke_ratio == ratio  # the shipped pair draws inks alike
+    like = paper.recognise_like(first, ratio)
+    assert np.allclose(like.probabilities, paper.recognise_ink(ink).probabilities, atol=1e-6)

@@ -59,6 +59,8 @@ class Preprocessed:
 
     image: np.ndarray | None
     stages: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the centred 28x28 picture before the optional binarisation and enhancement
+    centred: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -250,9 +252,21 @@ def from_ink_intensity(ink: np.ndarray, settings: PreprocessSettings = Preproces
     top, left = (SIZE - new_h) // 2, (SIZE - new_w) // 2
     canvas[top:top + new_h, left:left + new_w] = scaled
     centred = centre_of_mass_shift(canvas)
-    out = centred
     if keep_stages:
         stages.update(cropped=crop, scaled=scaled, centred=centred)
+    return _finished(centred, settings, stages, keep_stages)
+
+
+def refinished(pre: Preprocessed, settings: PreprocessSettings) -> Preprocessed:
+    """``pre``'s input as ``settings`` finish it (binarised, enhanced or neither), without its
+    stages: a second model reading the same drawing at the same stroke width skips the shared
+    recipe."""
+    return pre if pre.centred is None else _finished(pre.centred, settings, {}, False)
+
+
+def _finished(centred: np.ndarray, settings: PreprocessSettings, stages: dict[str, np.ndarray],
+              keep_stages: bool) -> Preprocessed:
+    out = centred
     if settings.binarize:
         out = binarize(out)
         if keep_stages:
@@ -264,7 +278,7 @@ def from_ink_intensity(ink: np.ndarray, settings: PreprocessSettings = Preproces
     out = np.clip(out, 0.0, 1.0).astype(np.float32)
     if float(out.max()) <= 0.0:
         return Preprocessed(None, stages)
-    return Preprocessed(out, stages)
+    return Preprocessed(out, stages, centred)
 
 
 def stacked(results: list[Preprocessed]) -> tuple[np.ndarray, np.ndarray]:

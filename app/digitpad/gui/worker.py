@@ -246,7 +246,11 @@ class RecognitionWorker(QObject):
         # The compared model's request for the same snapshot, still waiting, is answered now too and
         # both answers are handed over together: the window then draws both while the worker is
         # idle, rather than drawing one while the other is computed (both need the interpreter).
-        answers = [self._answer(r) for r in [request, *self._companions(request)]]
+        # The window's request goes first: its stages are kept, and the other model, when it draws
+        # inks at the same width, starts from its centred picture instead of drawing the ink again.
+        answers: list[RecognitionResult] = []
+        for r in sorted([request, *self._companions(request)], key=lambda r: r.second):
+            answers.append(self._answer(r, answers[0] if answers else None))
         for result in sorted(answers, key=lambda r: r.request_id):
             self._finished.emit(result)
 
@@ -265,14 +269,20 @@ class RecognitionWorker(QObject):
                     taken.append(other)
         return taken
 
-    def _answer(self, request: RecognitionRequest) -> RecognitionResult:
+    def _answer(self, request: RecognitionRequest, sibling: RecognitionResult | None = None) -> RecognitionResult:
+        """``sibling``: the other model's answer to the same snapshot, just computed."""
         rec = self._second if request.second else self._recognizer
         start = time.perf_counter()
         if rec is None:
             return RecognitionResult(request.requester, request.id, None, 0.0, request.submitted, "no model loaded")
         try:
             recent = self._recent
-            if request.ink is not None and recent[0] is request.ink and recent[1] is rec:
+            shared = None
+            if sibling is not None and sibling.recognition is not None and self._recognizer is not None:
+                shared = rec.recognise_like(sibling.recognition, self._recognizer.info.preprocessing.stroke_ratio)
+            if shared is not None:
+                recognition = shared
+            elif request.ink is not None and recent[0] is request.ink and recent[1] is rec:
                 recognition = recent[2]  # the same snapshot, asked by two requesters (the chart and Inside)
             elif request.ink is not None:  # the compared model's stages are not shown: not kept
                 recognition = rec.recognise_ink(request.ink, keep_stages=not request.second)

@@ -16,7 +16,7 @@ import numpy as np
 from ..core.errors import ModelFileError
 from ..core.ink import Ink, ink_to_mnist
 from ..core.model_info import ModelInfo
-from ..core.preprocess import Preprocessed, to_mnist
+from ..core.preprocess import Preprocessed, refinished, to_mnist
 from ..core.recognition import Predictions, Recognition
 from .numpy_forward import Unsupported, softmax
 
@@ -180,3 +180,10 @@ class RecognizerBase:
 
     def recognise_ink(self, ink: Ink, keep_stages: bool = False) -> Recognition:
         return self._answer(ink_to_mnist(ink, self.info.preprocessing, keep_stages=keep_stages))
+
+    def recognise_like(self, other: Recognition, stroke_ratio: float) -> Recognition | None:
+        """The answer to the ink ``other`` read at ``stroke_ratio``, from its centred picture
+        (None when this model draws inks at another width, so it must read the ink itself)."""
+        if stroke_ratio != self.info.preprocessing.stroke_ratio:
+            return None
+        return self._answer(refinished(other.preprocessed, self.info.preprocessing))
