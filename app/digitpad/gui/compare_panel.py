@@ -65,14 +65,17 @@ class ComparePanel(QWidget):
     def show_answer(self, which: int, recognition) -> None:
         """``which``: 0 for A (the current model), 1 for B; ``recognition`` None for an empty canvas."""
         self.recognitions[which] = recognition
-        self._refresh()
+        self._refresh(which)
 
     def clear(self) -> None:
         self.recognitions = [None, None]
         self._refresh()
 
-    def _refresh(self) -> None:
+    def _refresh(self, which: int | None = None) -> None:
+        """Both columns, or only column ``which`` (the other one's answer has not changed)."""
         for i, rec in enumerate(self.recognitions):
+            if which is not None and i != which:
+                continue
             if rec is None or rec.probabilities is None:
                 self.judgements[i] = None
                 self.verdicts[i].show_verdict(Verdict.EMPTY, None, 0)
@@ -83,7 +86,9 @@ class ComparePanel(QWidget):
             self.verdicts[i].show_verdict(j.verdict, rec.digit, rec.confidence, reason=j.reason)
             self.charts[i].show_probabilities(rec.probabilities, highlight=j.verdict is Verdict.DIGIT)
         self.agreement.setText(self.agreement_text())
-        self.agreement.setStyleSheet(f"color: {DISAGREE}; font-weight: 600" if self.disagree else "")
+        style = f"color: {DISAGREE}; font-weight: 600" if self.disagree else ""
+        if style != self.agreement.styleSheet():  # a style sheet set again is polished again
+            self.agreement.setStyleSheet(style)
 
     @property
     def disagree(self) -> bool:

@@ -50,15 +50,21 @@ class ProbabilityChart(pg.PlotWidget):
             self.addItem(label)
             self.labels.append(label)
         self.heights = np.zeros(10)
+        self._brushes = {False: pg.mkBrush(BAR), True: pg.mkBrush(ACCENT)}
+        self._shown: list[tuple | None] = [None] * 10  # each label's (text, inside, height) on screen
 
     def show_probabilities(self, probs: np.ndarray | None, highlight: bool = True) -> None:
         heights = np.zeros(10) if probs is None else np.asarray(probs, float)
         winner = int(np.argmax(heights)) if probs is not None else -1
-        brushes = [pg.mkBrush(ACCENT if (i == winner and highlight) else BAR) for i in range(10)]
-        self.bars.setOpts(height=heights, brushes=brushes)
+        self.bars.setOpts(height=heights, brushes=[self._brushes[i == winner and highlight] for i in range(10)])
         for i, (label, h) in enumerate(zip(self.labels, heights)):
-            label.setText(percent_label(h) if probs is not None else "")
+            text = percent_label(h) if probs is not None else ""
             inside = h > 0.7  # above a tall bar the label would be cut off by a short chart: put it inside
+            state = (text, inside, round(float(h), 2))  # a hundredth of the axis: about a pixel
+            if state == self._shown[i]:
+                continue  # a label re-set costs a layout of its text, for each of the ten, every answer
+            self._shown[i] = state
+            label.setText(text)
             label.setAnchor((0.5, 0.0) if inside else (0.5, 1.0))
             label.setColor("#ffffff" if inside else LABEL)
             label.setPos(i, h - 0.02 if inside else h + 0.02)
