@@ -7,7 +7,7 @@ from digitpad.core import ink as ink_module
 from digitpad.core.errors import InkError
 from digitpad.core.preprocess import PreprocessSettings
 from digitpad.core.ink import (Ink, default_pen_width, flip_y, ink_to_mnist, iter_jsonl, parse_ink, read_ink, render,
-                               render_normalised, write_ink)
+                               render_normalised, without_stray_taps, write_ink)
 
 SEVEN = {"width": 280, "height": 280,
          "strokes": [[[60, 60], [200, 60], [120, 230]], [[90, 140, 0.4, 120], [170, 140, 0.9, 180]]]}
@@ -186,3 +186,26 @@ def test_vanishingly_small_numbers_in_ink_are_zero():
     assert ink.strokes[0][0, 0] == 0.0 and ink.strokes[0][0, 1] == 4458
     with np.errstate(all="raise"):
         assert not ink_to_mnist(ink).empty
+
+
+def _seven(offset=(0.0, 0.0)):
+    ox, oy = offset
+    return [np.array([[100 + ox, 100 + oy], [220 + ox, 100 + oy], [150 + ox, 280 + oy]], float)]
+
+
+def test_a_pen_tap_beside_the_digit_is_not_read():
+    """The tap would stretch the drawing's box and shrink the digit into a corner."""
+    clean = Ink(400, 400, tuple(_seven()))
+    tapped = Ink(400, 400, tuple(_seven() + [np.array([[330.0, 200.0], [331.0, 201.0]])]))
+    assert len(without_stray_taps(tapped).strokes) == 1
+    assert np.array_equal(ink_to_mnist(tapped).image, ink_to_mnist(clean).image)
+
+
+def test_dots_that_are_part_of_the_digit_stay():
+    t = np.linspace(0, 2 * np.pi, 40)
+    ring = np.stack([200 + 60 * np.cos(t), 200 + 90 * np.sin(t)], 1)
+    dotted_zero = Ink(400, 400, (ring, np.array([[200.0, 200.0], [201.0, 201.0]])))
+    touching = Ink(400, 400, tuple(_seven() + [np.array([[222.0, 96.0], [226.0, 92.0]])]))  # the bar's tip
+    only_dots = Ink(400, 400, (np.array([[10.0, 10.0]]), np.array([[300.0, 300.0]])))
+    for ink in (dotted_zero, touching, only_dots, Ink(400, 400, tuple(_seven()))):
+        assert without_stray_taps(ink) is ink

@@ -309,12 +309,40 @@ def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray
     return cv2.dilate(canvas, disc)
 
 
+#: A stroke shorter than this share of the whole drawing is a tap, if it also lies clear of the
+#: rest by more than ``TAP_GAP`` of the rest's size.
+TAP_SIZE, TAP_GAP = 0.1, 0.15
+
+
+def without_stray_taps(ink: Ink) -> Ink:
+    """``ink`` without pen taps beside the digit (``ink`` itself when it has none).
+
+    A tap of the pen away from the digit stretches the drawing's box, and the digit shrinks
+    into a corner of the model's picture. A dot inside or touching the digit (a dotted zero, a
+    flag's tip) stays: it changes no box.
+    """
+    strokes = [s for s in ink.strokes if len(s)]
+    if len(strokes) < 2:
+        return ink
+    lows = np.array([s[:, :2].min(axis=0) for s in strokes])
+    highs = np.array([s[:, :2].max(axis=0) for s in strokes])
+    extents = (highs - lows).max(axis=1)
+    tiny = extents < TAP_SIZE * float((highs.max(axis=0) - lows.min(axis=0)).max())
+    if tiny.all() or not tiny.any():
+        return ink
+    lo, hi = lows[~tiny].min(axis=0), highs[~tiny].max(axis=0)
+    gaps = np.maximum(lo - highs, lows - hi).max(axis=1)  # how far clear of the rest's box, per stroke
+    stray = tiny & (gaps > TAP_GAP * float((hi - lo).max()))
+    return ink.with_strokes(s for s, out in zip(strokes, stray) if not out) if stray.any() else ink
+
+
 def ink_to_mnist(ink: Ink, settings: PreprocessSettings = PreprocessSettings(),
                  *, keep_stages: bool = False, stroke_ratio: float | None = None) -> Preprocessed:
     """Model input for an ink: normalised-width rendering (at ``settings``' stroke ratio unless
     ``stroke_ratio`` is given), then the shared MNIST recipe."""
     if ink.is_empty:
         return Preprocessed(None, {})
+    ink = without_stray_taps(ink)
     ratio = settings.stroke_ratio if stroke_ratio is None else stroke_ratio
     # The rendering is already white ink on black, so skip to_mnist's polarity detection.
     picture = render_normalised(ink, ratio).astype(np.float32) * np.float32(1 / 255)
