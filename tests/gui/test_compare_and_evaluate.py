@@ -174,3 +174,19 @@ def test_two_not_a_digit_verdicts_agree(qtbot):
     p.show_answer(0, a)
     p.show_answer(1, b)
     assert not p.disagree and p.agreement.text() == "They agree: both say not a digit."
+
+
+def test_the_set_chooser_shows_its_field_hint_whole(qtbot, settings):
+    """The formats the field takes are said in full under it, not cut off as a placeholder."""
+    from digitpad.gui.reports import SetChooser
+
+    chooser = SetChooser(None, settings, held_out=0, title="Evaluate")
+    qtbot.addWidget(chooser)
+    chooser.show()
+    qtbot.waitExposed(chooser)
+    room = chooser.path.width() - 12  # the field's frame and margins
+    assert chooser.path.fontMetrics().horizontalAdvance(chooser.path.placeholderText()) < room
+    assert not chooser.held.isEnabled() and chooser.mnist.isChecked()
+    chooser.path.setText("x")
+    chooser.path.textEdited.emit("x")
+    assert chooser.choice() == ("file", "x")

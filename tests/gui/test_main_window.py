@@ -165,6 +165,8 @@ def test_classifier_only_model_works_and_says_why_no_reconstruction(qtbot, windo
     assert rec.reconstruction is None and abs(rec.probabilities.sum() - 1) < 1e-4
     assert "no decoder" in window.reconstruction.note.text()
     assert str(tmp_path / "plain.keras") in window.settings.recent_models
+    marked = [a.toolTip() for a in window.recent_menu.actions() if a.isChecked()]
+    assert marked == [str(tmp_path / "plain.keras")]  # the model in use, and only it
 
 
 def test_a_face_is_not_a_digit(qtbot, window):

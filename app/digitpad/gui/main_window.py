@@ -229,9 +229,14 @@ class MainWindow(QMainWindow):
     def _rebuild_recent_menu(self) -> None:
         self.recent_menu.clear()
         recent = self.settings.recent_models
-        for path in recent:
-            act = self.recent_menu.addAction(Path(path).name)
+        current = self.model.path if self.model is not None else None
+        names = [Path(path).name for path in recent]
+        for path, name in zip(recent, names):
+            # two models of one name (run after run saves "model.keras") are told apart by folder
+            act = self.recent_menu.addAction(name if names.count(name) == 1 else f"{name} — {Path(path).parent}")
             act.setToolTip(path)
+            act.setCheckable(True)
+            act.setChecked(path == current)  # the model in use is marked, as a window list marks its own
             act.triggered.connect(lambda _=False, p=path: self.load_model(p))
         self.recent_menu.setEnabled(bool(recent))
 

@@ -44,7 +44,13 @@ class SetChooser(QDialog):
             self.group.addButton(b, i)
         self.mnist.setChecked(True)
         self.path = QLineEdit()
-        self.path.setPlaceholderText("npz, IDX folder, image folder (0-9 or 7_x.png), ink .jsonl[:part=test]")
+        self.path.setPlaceholderText("a labelled file or folder")
+        # the formats under the field, whole: as a placeholder they were cut at the dialog's width
+        hint = QLabel("An .npz, an IDX folder, a folder of pictures (in folders 0-9, or named like "
+                      "7_x.png), or labelled ink .jsonl; add :key=value to take some records "
+                      "(data.jsonl:part=test).")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #6b7280")
         self.path.textEdited.connect(lambda _t: self.file.setChecked(True))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -60,6 +66,7 @@ class SetChooser(QDialog):
         for b in (self.mnist, self.held, self.file):
             layout.addWidget(b)
         layout.addLayout(row)
+        layout.addWidget(hint)
         layout.addWidget(buttons)
         self.setMinimumWidth(480)  # room for a path
 
