@@ -1,6 +1,7 @@
 """Fine-tuning as a background job: progress, cancel, and the window stays usable."""
 from __future__ import annotations
 
+import math
 import re
 import threading
 from pathlib import Path
@@ -21,6 +22,18 @@ def progress_text(done: int, total: int, epochs: int | None) -> str:
         return f"Training… {percent}%"
     epoch = min(epochs, done * epochs // total + 1)
     return f"Training: epoch {epoch} of {epochs} ({percent}%)"
+
+
+def time_left(done: int, total: int, since: tuple[int, float] | None, now: float) -> str:
+    """" — about N min left", from the pace since training began (``since``: the count and the
+    time then); "" until that pace is known (5 s and one step in) or when training is done."""
+    if since is None or done >= total:
+        return ""
+    steps, seconds = done - since[0], now - since[1]
+    if steps <= 0 or seconds < 5:
+        return ""
+    left = seconds * (total - done) / steps
+    return " — under a minute left" if left < 60 else f" — about {math.ceil(left / 60)} min left"
 
 
 def short_digits(message: str) -> dict[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer
@@ -23,6 +24,7 @@ class Finetuning(QObject):
         self.base: str | None = None  # the model being fine-tuned: "Go back" returns to it
         self.dialog: QProgressDialog | None = None
         self.last = None  # the latest FinetuneReport
+        self._since: tuple[int, float] | None = None  # (count, time) when training began, for the time left
 
     def is_running(self) -> bool:
         return self.job is not None and self.job.is_running()
@@ -51,7 +53,7 @@ class Finetuning(QObject):
         job.cancelled.connect(lambda: self._cancelled(dialog))
         job.notEnough.connect(lambda msg: self._not_enough(msg, dialog))
         job.mnistMissing.connect(lambda msg: self._needs_mnist(msg, dialog, output))
-        self.job, self.base, self.dialog = job, w.model.path, dialog
+        self.job, self.base, self.dialog, self._since = job, w.model.path, dialog, None
         dialog.show()  # at once: preparing takes seconds (TensorFlow, MNIST, measuring the current model)
         self._place(dialog)
         QTimer.singleShot(100, job.start)  # let the dialog paint before TensorFlow's import takes the GIL
@@ -70,12 +72,16 @@ class Finetuning(QObject):
         return dialog
 
     def _progress(self, dialog: QProgressDialog, done: int, total: int) -> None:
-        from .finetune_job import progress_text
+        from .finetune_job import progress_text, time_left
 
         if dialog.maximum() != total:
             dialog.setRange(0, total)
+        now = time.monotonic()
+        if total > 0 and self._since is None:
+            self._since = (done, now)  # training has begun: the pace is measured from here
         dialog.setValue(done)
-        dialog.setLabelText(progress_text(done, total, self.job.epochs if self.job else None))
+        dialog.setLabelText(progress_text(done, total, self.job.epochs if self.job else None)
+                            + time_left(done, total, self._since, now))
 
     def _place(self, dialog: QProgressDialog) -> None:
         """Over the bottom of the canvas, so the chart and the answer stay in view."""
