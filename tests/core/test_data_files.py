@@ -103,3 +103,15 @@ def test_npz_sets(tmp_path):
     np.savez(tmp_path / "b.npz", x=np.zeros((3, 28, 28), np.uint8), y=np.array([1, 2, 12]))
     with pytest.raises(DataFormatError, match="0-9"):
         load_labelled(tmp_path / "b.npz")
+
+
+def test_held_out_samples_carry_their_store_ids(tmp_path):
+    """Reports show a held-out digit as "#id", the number the Samples view gives it."""
+    from digitpad.core.labelled_sets import held_out_samples
+    from digitpad.core.sample_store import Sample, SampleStore
+
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        store.add_many(Sample(label=d % 10, image=np.zeros((28, 28), np.uint8), writer="me") for d in range(100))
+        test = [s.id for s in store.samples(split="test")]
+    data = held_out_samples(tmp_path / "s.sqlite")
+    assert data.ids.tolist() == test and len(data.labels) == len(test) > 0

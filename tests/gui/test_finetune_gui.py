@@ -89,10 +89,14 @@ def test_finetuning_shows_progress_keeps_the_window_usable_and_switches_model(qt
     assert report.isVisible() and w.reports.last.names == ("before", "after")
     assert len(w.reports.last.labels) == held_out
     assert report.view.cell_counts.sum() == held_out
+    with SampleStore(tmp_path / "mine.sqlite") as store:  # listed by their ids, as the Samples view shows them
+        assert report.view.ids.tolist() == [s.id for s in store.samples(split="test")]
+    assert report.view.caption(0).startswith(f"#{report.view.ids[0]}:")
     switch, keep, back = [b for b in report.findChildren(QPushButton) if b.text().startswith(("Show", "Keep", "Go"))]
     assert switch.text() == "Show MNIST test" and keep.text() == "Keep the new model"
     switch.click()
     assert len(w.reports.last.labels) == 10000 and switch.text() == "Show your held-out samples"
+    assert report.view.ids is None  # MNIST test: by position
     assert report.isVisible()  # switching sets does not close it
     qtbot.waitUntil(lambda: Path(w.model.path) == tuned, timeout=60000)
     back.click()  # "Go back to <the old model>"

@@ -35,6 +35,9 @@ class LabelledSet:
     #: preprocessing settings, exactly as ``predict`` does. None for a sample that came as a
     #: picture (a sample store holds both): its model input is used as it is.
     inks: list[Ink | None] | None = None
+    #: A sample store's ids of the digits, which reports show as "#id", as the Samples view does
+    #: (None: a digit is known by its position in the set).
+    ids: np.ndarray | None = None
 
     @property
     def model_inputs(self) -> bool:
@@ -117,7 +120,8 @@ def held_out_samples(store: str | os.PathLike | None, source: str = "your held-o
     images = np.stack([s.image for s in samples]) if samples else np.zeros((0, 28, 28), np.uint8)
     inks = [s.ink for s in samples]
     return LabelledSet(images, np.array([s.label for s in samples], np.int64), source,
-                       inks=inks if any(ink is not None for ink in inks) else None)
+                       inks=inks if any(ink is not None for ink in inks) else None,
+                       ids=np.array([s.id for s in samples], np.int64))
 
 
 def load_labelled(path: str | os.PathLike) -> LabelledSet:

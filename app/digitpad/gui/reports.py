@@ -166,11 +166,12 @@ class Reports(QObject):
         dialog = ReportDialog(self.window, self.window.settings)
         if len(ev.predictions) == 2:
             self.last = Comparison(ev.labels, ev.predictions[0], ev.predictions[1], tuple(ev.names))
-            dialog.show_comparison(f"A: {ev.names[0]} vs B: {ev.names[1]} on {ev.source}", self.last, ev.images)
+            dialog.show_comparison(f"A: {ev.names[0]} vs B: {ev.names[1]} on {ev.source}", self.last, ev.images,
+                                   ev.ids)
         else:
             self.last = None
             dialog.show_evaluation(f"{ev.names[0]} on {ev.source}", ev.labels, ev.predictions[0], ev.images,
-                                   ev.names[0])
+                                   ev.names[0], ev.ids)
         self.show(dialog)
 
     def show_finetune(self, report, old_name: str, go_back) -> None:
@@ -190,7 +191,7 @@ class Reports(QObject):
             labels, before, after, images = report.readings[sets[i]]
             self.last = Comparison(labels, before, after, ("before", "after"))
             dialog.show_comparison(f"Fine-tuning: {old_name} before and after, on {names[sets[i]]}", self.last,
-                                   images)
+                                   images, report.ids.get(sets[i]))
             if switch is not None:
                 switch.setText(f"Show {names[sets[1 - i]]}")
 

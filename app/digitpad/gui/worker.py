@@ -84,6 +84,7 @@ class Evaluation:
     predictions: list[np.ndarray] = field(default_factory=list)  # per model; -1 for a blank input
     images: np.ndarray | None = None  # (N, 28, 28) uint8: what the current model was given (thumbnails)
     id: int = 0  # the job's, as RecognitionWorker.evaluate returned it
+    ids: np.ndarray | None = None  # the set's own ids of its digits (a sample store's), if it has them
 
 
 #: Pictures per step of an evaluation on the worker: drawings are answered between steps.
@@ -462,7 +463,8 @@ class RecognitionWorker(QObject):
             return
         n = len(data.labels)
         job = Evaluation(data.source, np.asarray(data.labels), [m.name for m in models],
-                         [np.full(n, -1, np.int64) for _ in models], np.zeros((n, 28, 28), np.uint8), job_id)
+                         [np.full(n, -1, np.int64) for _ in models], np.zeros((n, 28, 28), np.uint8), job_id,
+                         data.ids)
         self._evaluation_step(job, data, models, cancel, 0)
 
     def _evaluation_step(self, job: Evaluation, data, models: list, cancel: threading.Event, start: int) -> None:
@@ -476,7 +478,7 @@ class RecognitionWorker(QObject):
 
         stop = min(start + EVALUATION_CHUNK, len(job.labels))
         part = replace(data, images=data.images[start:stop], labels=data.labels[start:stop], names=None,
-                       inks=None if data.inks is None else data.inks[start:stop])
+                       inks=None if data.inks is None else data.inks[start:stop], ids=None)
         try:
             for i, rec in enumerate(models):
                 x, blank = model_inputs(rec, part)

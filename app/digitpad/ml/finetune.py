@@ -37,6 +37,8 @@ class FinetuneReport:
     seconds: float = 0.0
     #: per set: (labels, read before, read after, the pictures), for the before/after report view
     readings: dict = field(default_factory=dict)
+    #: per set with ids of its own (the held-out samples' store ids), for the report's captions
+    ids: dict = field(default_factory=dict)
 
 
 def check_enough(y_train: np.ndarray, y_test: np.ndarray) -> list[int]:
@@ -114,6 +116,7 @@ def finetune(cfg: TrainConfig, store: str | Path | None = None, log: Callable[[s
     pictures = {"mnist_test": (mnist.y_test, mnist.x_test), "homemade_test": (hy_test, hx_test)}
     report.readings = {k: (pictures[k][0], before[k].predicted, after[k].predicted, pictures[k][1])
                        for k in after if before[k].predicted is not None and after[k].predicted is not None}
+    report.ids = {"homemade_test": held_out.ids} if held_out.ids is not None else {}
     report.mnist_drop = before["mnist_test"].accuracy - after["mnist_test"].accuracy
     report.mnist_drop_ok = report.mnist_drop <= MAX_MNIST_DROP + 1e-9
     report.output = str(cfg.output)
