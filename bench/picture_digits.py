@@ -91,15 +91,15 @@ def ruled(img: np.ndarray, rng: np.random.Generator, squared: bool) -> np.ndarra
     """The 3x digit on a 120 px sheet of ruled (``squared``: squared) paper: lines every 10-16 px,
     from an exercise book's faint ones to ones as dark as the pen, the sheet turned up to 2 degrees."""
     big = np.clip(cv2.resize(img, (84, 84), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255, 0, 1)
-    page = np.full((120, 120), rng.uniform(0.8, 0.95), np.float32)
+    page = np.full((160, 160), rng.uniform(0.8, 0.95), np.float32)  # turned, then the middle 120 px kept
     spacing, width, darkness = int(rng.integers(10, 17)), int(rng.integers(1, 3)), rng.uniform(0.15, 0.75)
-    for at in range(int(rng.integers(0, spacing)), 120, spacing):
+    for at in range(int(rng.integers(0, spacing)), 160, spacing):
         page[at:at + width, :] *= 1 - darkness
         if squared:
             page[:, at:at + width] *= 1 - darkness
-    page[18:102, 18:102] *= 1 - rng.uniform(0.7, 0.9) * big
-    turn = cv2.getRotationMatrix2D((60, 60), rng.uniform(-2, 2), 1.0)
-    page = cv2.warpAffine(page, turn, (120, 120), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    page[38:122, 38:122] *= 1 - rng.uniform(0.7, 0.9) * big
+    turn = cv2.getRotationMatrix2D((80, 80), rng.uniform(-2, 2), 1.0)
+    page = cv2.warpAffine(page, turn, (160, 160), flags=cv2.INTER_LINEAR)[20:140, 20:140]
     page += rng.normal(0, 0.02, page.shape).astype(np.float32)
     return (np.clip(page, 0, 1) * 255).astype(np.uint8)
 

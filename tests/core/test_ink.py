@@ -209,3 +209,11 @@ def test_dots_that_are_part_of_the_digit_stay():
     only_dots = Ink(400, 400, (np.array([[10.0, 10.0]]), np.array([[300.0, 300.0]])))
     for ink in (dotted_zero, touching, only_dots, Ink(400, 400, tuple(_seven()))):
         assert without_stray_taps(ink) is ink
+
+
+def test_a_far_tap_beside_a_digit_of_several_strokes_is_not_read():
+    """The tap is measured against the digit's strokes, not against the box it stretches."""
+    four = (np.array([[100.0, 100.0], [60.0, 200.0], [160.0, 200.0]]), np.array([[140.0, 120.0], [140.0, 280.0]]))
+    tapped = Ink(4000, 4000, four + (np.array([[1900.0, 1900.0], [1901.0, 1901.0]]),))
+    assert len(without_stray_taps(tapped).strokes) == 2
+    assert np.array_equal(ink_to_mnist(tapped).image, ink_to_mnist(Ink(400, 400, four)).image)

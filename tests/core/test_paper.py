@@ -299,3 +299,67 @@ def test_a_bold_digit_cropped_tight_keeps_its_paper():
     assert ink.mean() > 0.4  # nearly half the picture is ink
     assert abs(border_level(page) - 0.88) < 0.05
     assert ground(page)[1]
+
+
+# -- what the review of the ruling, page and rescale rules found ------------------------------
+def test_a_faint_small_picture_with_a_hot_pixel_keeps_its_polarity():
+    """Below MIN_SIDE the 1% tails decide, as before: one bright pixel must not flip a faint 1."""
+    from digitpad.core.paper import ground
+
+    g = np.full((28, 28), 0.6, np.float32)
+    g[6:22, 12:15] = 0.45
+    g[2, 2] = 0.9
+    assert ground(g) == (pytest.approx(0.6), True)
+
+
+def test_a_blank_scan_with_a_speck_of_dust_is_blank():
+    page = np.clip(0.9 + np.random.default_rng(2).normal(0, 0.01, (300, 300)), 0, 1).astype(np.float32)
+    page[150:152, 150] = 0.3
+    assert to_mnist(page).empty
+
+
+def test_a_dark_frame_gone_does_not_turn_the_grain_into_ink():
+    """The pencil digit is scaled up once the darker frame is gone; the paper's grain is not."""
+    for grain in (0.01, 0.02):
+        page = np.clip(0.85 + np.random.default_rng(1).normal(0, grain, (200, 200)), 0, 1).astype(np.float32)
+        page[60:140, 95:99] = 0.62  # a pencil 1
+        boxed = page.copy()
+        boxed[8:11, 8:192] = boxed[189:192, 8:192] = boxed[8:192, 8:11] = boxed[8:192, 189:192] = 0.1
+        read = to_mnist(boxed, keep_stages=True)
+        assert read.stages["cropped"].shape[0] < 100  # the 1's 80 rows, not the sheet's 200
+        assert _close(read.image, to_mnist(page).image, 0.035)
+
+
+def test_a_sevens_bar_between_pen_dark_lines_and_a_seven_segment_three_stay():
+    from digitpad.core.paper import without_ruling
+
+    seven = np.zeros((160, 160), np.float32)
+    cv2.line(seven, (40, 40), (120, 40), 1.0, 6)  # between the lines at 33 and 47
+    cv2.line(seven, (120, 40), (70, 140), 1.0, 6)
+    page = _ruled(seven, spacing=14, darkness=0.8, width=2)
+    assert _close(to_mnist(page).image, to_mnist(1 - 0.85 * seven).image, 0.045)
+    three = np.zeros((400, 250), np.float32)
+    for y in (8, 200, 392):
+        cv2.line(three, (4, y), (246, y), 1.0, 6)
+    cv2.line(three, (246, 8), (246, 392), 1.0, 6)
+    assert without_ruling(three, INK_LEVEL) is three
+
+
+def test_a_stroke_crossing_thick_pen_dark_lines_is_mended_whole():
+    from digitpad.core.paper import without_ruling
+
+    ink = np.zeros((200, 200), np.float32)
+    cv2.line(ink, (100, 20), (100, 180), 1.0, 6)
+    lined = ink.copy()
+    for at in range(10, 200, 20):
+        lined[at:at + 3, :] = 1.0
+    out = without_ruling(lined, INK_LEVEL)
+    assert np.array_equal(out > INK_LEVEL, ink > INK_LEVEL)
+
+
+def test_a_grid_line_under_a_stroke_does_not_stretch_the_crop():
+    ink = np.zeros((300, 300), np.float32)
+    cv2.line(ink, (152, 75), (152, 225), 1.0, 8)  # a 1 drawn along one of the grid's lines
+    page = _ruled(ink, spacing=16, darkness=0.4, squared=True)
+    page[:, 150:154] = np.minimum(page[:, 150:154], 0.92 * 0.6)  # that line, under the stroke
+    assert _close(to_mnist(page).image, to_mnist(1 - 0.85 * ink).image, 0.045)

@@ -167,6 +167,16 @@ def test_classifier_only_model_works_and_says_why_no_reconstruction(qtbot, windo
     assert str(tmp_path / "plain.keras") in window.settings.recent_models
     marked = [a.toolTip() for a in window.recent_menu.actions() if a.isChecked()]
     assert marked == [str(tmp_path / "plain.keras")]  # the model in use, and only it
+    # a recent model that no longer opens: its click ticks it, the failed load must not leave the tick
+    (tmp_path / "gone.keras").write_bytes(b"not a model")
+    window.settings.add_recent_model(str(tmp_path / "gone.keras"))
+    window.recent_menu.aboutToShow.emit()
+    gone = next(a for a in window.recent_menu.actions() if a.toolTip().endswith("gone.keras"))
+    with qtbot.waitSignal(window.worker.modelFailed, timeout=30000):
+        gone.trigger()
+    window.recent_menu.aboutToShow.emit()  # as opening the menu again does
+    marked = [a.toolTip() for a in window.recent_menu.actions() if a.isChecked()]
+    assert marked == [str(tmp_path / "plain.keras")]
 
 
 def test_a_face_is_not_a_digit(qtbot, window):

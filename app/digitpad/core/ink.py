@@ -309,8 +309,8 @@ def render_normalised(ink: Ink, ratio: float = MODEL_STROKE_RATIO) -> np.ndarray
     return cv2.dilate(canvas, disc)
 
 
-#: A stroke shorter than this share of the whole drawing is a tap, if it also lies clear of the
-#: rest by more than ``TAP_GAP`` of the rest's size.
+#: A stroke smaller than this share of the drawing's largest stroke is a tap, if it also lies
+#: clear of the rest by more than ``TAP_GAP`` of the rest's size.
 TAP_SIZE, TAP_GAP = 0.1, 0.15
 
 
@@ -327,7 +327,7 @@ def without_stray_taps(ink: Ink) -> Ink:
     lows = np.array([s[:, :2].min(axis=0) for s in strokes])
     highs = np.array([s[:, :2].max(axis=0) for s in strokes])
     extents = (highs - lows).max(axis=1)
-    tiny = extents < TAP_SIZE * float((highs.max(axis=0) - lows.min(axis=0)).max())
+    tiny = extents < TAP_SIZE * float(extents.max())  # the digit's largest stroke: a far tap stretches no stroke
     if tiny.all() or not tiny.any():
         return ink
     lo, hi = lows[~tiny].min(axis=0), highs[~tiny].max(axis=0)

@@ -21,9 +21,10 @@ MIN_SIDE = 48
 UNEVEN = 0.2
 #: Ink stands at least this far (0..1 grey) from the paper: further than a scan's grain reaches.
 CLEAR_INK = 0.2
-_ESTIMATE_SIDE = 32
-_RULING_SIDE = 600
-_EVEN_RING = 0.15  # a ring of paper (or of a frame) spreads less than this between its quartiles  # ruled lines are looked for on a copy at most this big a side  # the paper's light is smooth: estimated on a copy at most this big a side
+_ESTIMATE_SIDE = 32  # the paper's light is smooth: estimated on a copy at most this big a side
+_RULING_SIDE = 600  # ruled lines are looked for on a copy at most this big a side
+_EVEN_RING = 0.15  # a ring of paper (or of a frame) spreads less than this between its quartiles
+_RULED_LINES = 4  # fewer parallel lines than this could be a digit's bars (a seven-segment 3 has 3)
 
 
 def border_level(gray: np.ndarray) -> float:
@@ -70,13 +71,16 @@ def ground(gray: np.ndarray) -> tuple[float, bool]:
     level = border_level(gray)
     step = max(1, int(np.sqrt(gray.size / 250_000)))  # a quarter of a million pixels say it as well as all
     sample = gray[::step, ::step]
-    # A small digit on a whole page is well under 1% of it: the tails are read further out
-    # until one of them stands clear of the paper's grain.
-    for share in (1.0, 0.1, 0.01):
-        low, high = np.percentile(sample, (share, 100 - share))
-        darker, lighter = level - float(low), float(high) - level
-        if max(darker, lighter) >= CLEAR_INK:
-            break
+    low, high = np.percentile(sample, (1, 99))
+    darker, lighter = level - float(low), float(high) - level
+    if max(darker, lighter) < CLEAR_INK and min(gray.shape) >= MIN_SIDE:
+        # A small digit on a whole page is well under 1% of it: the tails are read further out
+        # until one of them stands clear of the paper's grain; if none does, the 1% tails decide.
+        for share in (0.1, 0.01):
+            low, high = np.percentile(sample, (share, 100 - share))
+            if max(level - float(low), float(high) - level) >= CLEAR_INK:
+                darker, lighter = level - float(low), float(high) - level
+                break
     return level, bool(darker > lighter)
 
 
@@ -199,11 +203,12 @@ def without_strays(ink: np.ndarray, level: float) -> np.ndarray:
 def without_ruling(ink: np.ndarray, level: float) -> np.ndarray:
     """``ink`` without the lines of ruled or squared paper; ``ink`` itself when it has none.
 
-    Ruling is three or more thin straight lines, not inside a broad stroke, running across
-    at least 60% of the picture in one direction (a digit has at most one or two such bars or
-    stems, and they are as thick as its pen). Only their faint part goes: where the digit's
-    stroke crosses a line and is clearly darker than it, it stays, and where a line is as dark
-    as the pen the crossing is mended from the stroke on both sides.
+    Ruling is four or more thin straight lines in one direction, each running from edge to edge
+    of the picture and not inside a broad stroke (a digit has three bars at most, as thick as its
+    pen, and in a picture with a margin they stop short of its edges). Only their faint part
+    goes: where the digit's stroke crosses a line and is clearly darker than it, it stays; where
+    a line is as dark as the pen the crossing is mended from the stroke on both sides, and where
+    a stroke runs along a line for a stretch, that stretch stays.
     """
     mask = (ink > level / 2).astype(np.uint8)  # a faint line's anti-aliased half-pixels too
     h, w = mask.shape
@@ -212,7 +217,8 @@ def without_ruling(ink: np.ndarray, level: float) -> np.ndarray:
     if step > 1:  # found on a copy at most that big a side: a block holding any ink counts as ink
         hs, ws = -(-h // step) * step, -(-w // step) * step
         found = np.pad(mask, ((0, hs - h), (0, ws - w))).reshape(hs // step, step, ws // step, step).max(axis=(1, 3))
-    across, down = _ruled_rows(found), _ruled_rows(found.T).T
+    (across, wide_across), (down, wide_down) = _ruled_rows(found), _ruled_rows(found.T)
+    down = down.T
     if not (across.any() or down.any()):
         return ink
     if step > 1:
@@ -223,7 +229,8 @@ def without_ruling(ink: np.ndarray, level: float) -> np.ndarray:
     faint = ruling & ((ink < line_level + 0.25) | (across & down))
     rest = ((mask > 0) & ~faint).astype(np.uint8)
     mended = np.zeros_like(faint)
-    for shape in ((5 * step, 1), (1, 5 * step)):  # ink just above and below (or left and right): a stroke
+    # ink just above and below a line (or left and right), past the line's thickest band: a stroke
+    for shape in (((wide_across + 2) * step, 1), (1, (wide_down + 2) * step)):
         kernel = np.ones(shape, np.uint8)
         before = cv2.dilate(rest, kernel, anchor=(shape[1] - 1, shape[0] - 1)) > 0
         after = cv2.dilate(rest, kernel, anchor=(0, 0)) > 0
@@ -233,28 +240,45 @@ def without_ruling(ink: np.ndarray, level: float) -> np.ndarray:
     return np.where(faint & ~mended, 0.0, np.where(mended, np.minimum(ink, pen), ink)).astype(ink.dtype)
 
 
-def _ruled_rows(mask: np.ndarray) -> np.ndarray:
-    """The pixels of ``mask`` (uint8) on ruled lines along its rows, if it has three or more."""
+def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The pixels of ``mask`` (uint8) on ruled lines along its rows, if it has at least
+    :data:`_RULED_LINES` of them, and the thickest line's rows (0 when it has none)."""
     h, w = mask.shape
     out = np.zeros((h, w), bool)
     if w < 2:
-        return out
+        return out, 0
     # runs across 60% of the picture; a line one pixel off straight (a slight tilt) still counts
     runs = cv2.morphologyEx(cv2.dilate(mask, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN,
                             np.ones((1, int(0.6 * w)), np.uint8)) > 0
     thickest, gap = 2 + max(3, min(h, w) // 25), 3
     edges = np.flatnonzero(np.diff(np.concatenate([[0], runs.any(axis=1).astype(np.int8), [0]])))
-    lines = 0
+    lines, widest = 0, 0
     for start, stop in zip(edges[::2], edges[1::2]):
         if stop - start > thickest:
             continue  # as thick as a marker's bar
+        reach = np.flatnonzero(mask[max(0, start - 2):stop + 2].any(axis=0))
+        if reach[0] > 0.1 * w or reach[-1] < 0.9 * w:
+            continue  # the paper's lines run from edge to edge; a digit's bar stops short of one
         along = runs[start:stop].any(axis=0)
-        beside = [mask[r, along] for r in (start - gap, stop - 1 + gap) if 0 <= r < h]
-        if not beside or np.mean(np.all(beside, axis=0)) >= 0.5:
+        sides = [mask[r] > 0 for r in (start - gap, stop - 1 + gap) if 0 <= r < h]
+        inside = np.logical_and.reduce(sides) & along if sides else along
+        if inside.sum() >= 0.5 * along.sum():
             continue  # ink on both sides along most of it: inside a broad stroke
-        out[start:stop] |= runs[start:stop] & (mask[start:stop] > 0)
-        lines += 1
-    return out if lines >= 3 else np.zeros((h, w), bool)
+        # a line's stretch inside a stroke that runs along it stays (crossings are short: mended)
+        keep = _long_runs(inside, 2 * thickest)
+        out[start:stop] |= runs[start:stop] & (mask[start:stop] > 0) & ~keep
+        lines, widest = lines + 1, max(widest, stop - start)
+    return (out, widest) if lines >= _RULED_LINES else (np.zeros((h, w), bool), 0)
+
+
+def _long_runs(flags: np.ndarray, longer_than: int) -> np.ndarray:
+    """``flags`` keeping only its runs of more than ``longer_than``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    out = np.zeros_like(flags, dtype=bool)
+    for start, stop in zip(edges[::2], edges[1::2]):
+        if stop - start > longer_than:
+            out[start:stop] = True
+    return out
 
 
 def _made_of_edge_lines(piece: np.ndarray, w: int, h: int) -> bool:

@@ -118,6 +118,9 @@ def ink_intensity(gray: np.ndarray) -> np.ndarray:
     return np.clip(ink / top, 0.0, 1.0).astype(np.float32)
 
 
+_STROKE_PIXELS = 30  # fewer pixels clear of the paper than this are a speck, not a digit's strokes
+
+
 def _kth_largest(values: np.ndarray, k: int) -> float:
     return float(np.partition(values, values.size - 1 - k)[values.size - 1 - k])
 
@@ -130,9 +133,12 @@ def _ink_strength(flat: np.ndarray) -> float:
     inked = flat[flat > 0]
     top = _kth_largest(inked, flat.size // 1000) if inked.size > flat.size // 1000 else 0.0
     # Ink under 0.1% of the picture (a small digit on a whole page) leaves that quantile in the
-    # paper's grain; the pixels that stand clear of the grain then give the ink's own strength.
+    # paper's grain; the pixels that stand clear of the grain then give the ink's own strength,
+    # if there are enough of them to be strokes rather than a speck of dust.
     clear = inked[inked >= CLEAR_INK]
-    return max(top, _kth_largest(clear, clear.size // 10)) if clear.size else top
+    if clear.size < max(_STROKE_PIXELS, flat.size // 10_000):
+        return top
+    return max(top, _kth_largest(clear, clear.size // 10))
 
 
 #: Strokes that would end up thinner than this (px, in the 20 px box) are thickened to
@@ -225,7 +231,9 @@ def to_mnist(image: np.ndarray, settings: PreprocessSettings = PreprocessSetting
     if kept is not ink:  # a dark line or speck that is gone must not have set the ink's scale
         strokes = kept[kept > INK_LEVEL]
         top = _kth_largest(strokes, strokes.size // 100) if strokes.size else 0.0
-        kept = np.clip(kept / top, 0.0, 1.0).astype(np.float32) if top >= MIN_CONTRAST else kept
+        if top >= MIN_CONTRAST:  # the strokes are scaled up; the paper's grain must stay paper
+            scaled = np.clip(kept / top, 0.0, 1.0)
+            kept = np.where(kept > INK_LEVEL, scaled, np.minimum(scaled, INK_LEVEL)).astype(np.float32)
     return from_ink_intensity(kept, settings, keep_stages=keep_stages)
 
 
@@ -257,11 +265,13 @@ def from_ink_intensity(ink: np.ndarray, settings: PreprocessSettings = Preproces
     return _finished(centred, settings, stages, keep_stages)
 
 
-def refinished(pre: Preprocessed, settings: PreprocessSettings) -> Preprocessed:
+def refinished(pre: Preprocessed, settings: PreprocessSettings) -> Preprocessed | None:
     """``pre``'s input as ``settings`` finish it (binarised, enhanced or neither), without its
     stages: a second model reading the same drawing at the same stroke width skips the shared
-    recipe."""
-    return pre if pre.centred is None else _finished(pre.centred, settings, {}, False)
+    recipe. None when ``pre`` does not hold its centred picture."""
+    if pre.empty:
+        return pre
+    return None if pre.centred is None else _finished(pre.centred, settings, {}, False)
 
 
 def _finished(centred: np.ndarray, settings: PreprocessSettings, stages: dict[str, np.ndarray],

@@ -206,6 +206,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([a.open_model, a.open_savedmodel])
         self.recent_menu = file_menu.addMenu("Recent &Models")
+        # built afresh each time it opens: a click ticks its entry before the model has loaded,
+        # and a load that fails or is cancelled must not leave that tick behind
+        self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
         self._rebuild_recent_menu()
         file_menu.addSeparator()
         file_menu.addAction(a.quit)

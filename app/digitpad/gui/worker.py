@@ -184,7 +184,8 @@ class RecognitionWorker(QObject):
             self.modelLoaded.emit(summary)
 
     def use_recognizer(self, recognizer) -> Future:
-        """Recognise with an object already built (tests pass a fake with ``recognise_ink``/``recognise_image``)."""
+        """Recognise with an object already built (tests pass a fake with ``recognise_ink``/``recognise_image``,
+        and, when a second model answers too, ``info.preprocessing.stroke_ratio`` and ``recognise_like``)."""
         return self._executor.submit(setattr, self, "_recognizer", recognizer)
 
     # -- recognition -----------------------------------------------------------------------
@@ -279,7 +280,8 @@ class RecognitionWorker(QObject):
         try:
             recent = self._recent
             shared = None
-            if sibling is not None and sibling.recognition is not None and self._recognizer is not None:
+            if (request.second and sibling is not None and sibling.recognition is not None
+                    and self._recognizer is not None):
                 shared = rec.recognise_like(sibling.recognition, self._recognizer.info.preprocessing.stroke_ratio)
             if shared is not None:
                 recognition = shared

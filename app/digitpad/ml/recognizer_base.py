@@ -186,4 +186,5 @@ class RecognizerBase:
         (None when this model draws inks at another width, so it must read the ink itself)."""
         if stroke_ratio != self.info.preprocessing.stroke_ratio:
             return None
-        return self._answer(refinished(other.preprocessed, self.info.preprocessing))
+        pre = refinished(other.preprocessed, self.info.preprocessing)
+        return None if pre is None else self._answer(pre)
