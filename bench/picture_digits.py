@@ -8,6 +8,8 @@
 - ``specks``: the wider sheet with a few dots of dust or ink around the digit;
 - ``form``: the wider sheet with a line of the form's box along one or two of its edges;
 - ``boxed``: the digit in a form's cell, a frame round it at the edge or a few pixels in;
+- ``lined``: the digit written between the lines of ruled paper, cropped with its margin (2-4
+  lines every 36-50 px cross the picture);
 - ``ruled`` / ``squared``: the digit on ruled or squared paper, faint to pen-dark lines, turned
   up to 2 degrees;
 - ``page``: a small digit somewhere on a whole page (a 300-900 px JPEG), 0.05-4% of it ink.
@@ -87,12 +89,13 @@ def sheet(img: np.ndarray, rng: np.random.Generator, kind: str) -> np.ndarray:
     return (np.clip(page, 0, 1) * 255).astype(np.uint8)
 
 
-def ruled(img: np.ndarray, rng: np.random.Generator, squared: bool) -> np.ndarray:
-    """The 3x digit on a 120 px sheet of ruled (``squared``: squared) paper: lines every 10-16 px,
-    from an exercise book's faint ones to ones as dark as the pen, the sheet turned up to 2 degrees."""
+def ruled(img: np.ndarray, rng: np.random.Generator, squared: bool, spacing: tuple[int, int] = (10, 17)) -> np.ndarray:
+    """The 3x digit on a 120 px sheet of ruled (``squared``: squared) paper: lines every 10-16 px
+    (``spacing``), from an exercise book's faint ones to ones as dark as the pen, the sheet turned
+    up to 2 degrees."""
     big = np.clip(cv2.resize(img, (84, 84), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255, 0, 1)
     page = np.full((160, 160), rng.uniform(0.8, 0.95), np.float32)  # turned, then the middle 120 px kept
-    spacing, width, darkness = int(rng.integers(10, 17)), int(rng.integers(1, 3)), rng.uniform(0.15, 0.75)
+    spacing, width, darkness = int(rng.integers(*spacing)), int(rng.integers(1, 3)), rng.uniform(0.15, 0.75)
     for at in range(int(rng.integers(0, spacing)), 160, spacing):
         page[at:at + width, :] *= 1 - darkness
         if squared:
@@ -131,9 +134,9 @@ def build(count: int, out: Path) -> dict[str, Path]:
     with np.load(MNIST) as d:
         x, y = d["x_test"][:count], d["y_test"][:count]
     rng, sheet_rng, paper_rng = np.random.default_rng(5), np.random.default_rng(6), np.random.default_rng(7)
-    box_rng = np.random.default_rng(8)
+    box_rng, lined_rng = np.random.default_rng(8), np.random.default_rng(9)
     sets = {name: out / name for name in ("bitmap16", "bitmap32", "scanned", "photo", "specks", "form",
-                                          "boxed", "ruled", "squared", "page")}
+                                          "boxed", "lined", "ruled", "squared", "page")}
     for folder in sets.values():
         folder.mkdir(parents=True, exist_ok=True)
     for i, (img, label) in enumerate(zip(x, y)):
@@ -144,6 +147,7 @@ def build(count: int, out: Path) -> dict[str, Path]:
         for kind in ("photo", "specks", "form"):
             cv2.imwrite(str(sets[kind] / f"{label}_{i:05d}.png"), sheet(img, sheet_rng, kind))
         cv2.imwrite(str(sets["boxed"] / f"{label}_{i:05d}.png"), boxed(img, box_rng))
+        cv2.imwrite(str(sets["lined"] / f"{label}_{i:05d}.png"), ruled(img, lined_rng, False, spacing=(36, 51)))
         for kind in ("ruled", "squared"):
             cv2.imwrite(str(sets[kind] / f"{label}_{i:05d}.png"), ruled(img, paper_rng, kind == "squared"))
         cv2.imwrite(str(sets["page"] / f"{label}_{i:05d}.jpg"), on_a_page(img, paper_rng),

@@ -363,3 +363,34 @@ def test_a_grid_line_under_a_stroke_does_not_stretch_the_crop():
     page = _ruled(ink, spacing=16, darkness=0.4, squared=True)
     page[:, 150:154] = np.minimum(page[:, 150:154], 0.92 * 0.6)  # that line, under the stroke
     assert _close(to_mnist(page).image, to_mnist(1 - 0.85 * ink).image, 0.045)
+
+
+@pytest.mark.parametrize("darkness", [0.3, 0.8])
+def test_a_digit_written_between_two_ruled_lines_loses_the_lines(darkness):
+    """The usual crop of a digit on ruled paper holds only two or three lines: fewer than a
+    digit's bars could be, but they run on past the digit, which keeps its margin."""
+    from digitpad.core import preprocess
+
+    ink = _ink_of(_page())
+    page = 0.92 * (1 - 0.85 * ink)
+    for at in (30, 80, 130):
+        page[at:at + 2, :] *= 1 - darkness
+    clean = to_mnist(0.92 * (1 - 0.85 * ink)).image
+    after = float(np.abs(to_mnist(page).image - clean).mean())
+    saved = preprocess.without_strays
+    try:
+        preprocess.without_strays = lambda i, level: i
+        before = float(np.abs(to_mnist(page).image - clean).mean())
+    finally:
+        preprocess.without_strays = saved
+    assert after < 0.035 and after < before / 2.5, (after, before)
+
+
+def test_a_bar_that_ends_with_the_digit_is_not_a_ruled_line():
+    """A 7 cropped tight across its bar: the bar reaches both edges, but so does the rest."""
+    from digitpad.core.paper import without_ruling
+
+    seven = np.zeros((150, 100), np.float32)
+    cv2.line(seven, (2, 20), (97, 20), 1.0, 4)
+    cv2.line(seven, (97, 20), (40, 140), 1.0, 4)
+    assert without_ruling(seven, INK_LEVEL) is seven

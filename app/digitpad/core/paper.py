@@ -25,6 +25,7 @@ _ESTIMATE_SIDE = 32  # the paper's light is smooth: estimated on a copy at most 
 _RULING_SIDE = 600  # ruled lines are looked for on a copy at most this big a side
 _EVEN_RING = 0.15  # a ring of paper (or of a frame) spreads less than this between its quartiles
 _RULED_LINES = 4  # fewer parallel lines than this could be a digit's bars (a seven-segment 3 has 3)
+_MARGIN = 0.1  # ...unless the rest of the ink keeps this share of the width clear on each side
 
 
 def border_level(gray: np.ndarray) -> float:
@@ -252,7 +253,7 @@ def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
                             np.ones((1, int(0.6 * w)), np.uint8)) > 0
     thickest, gap = 2 + max(3, min(h, w) // 25), 3
     edges = np.flatnonzero(np.diff(np.concatenate([[0], runs.any(axis=1).astype(np.int8), [0]])))
-    lines, widest = 0, 0
+    lines, widest, bands = 0, 0, []
     for start, stop in zip(edges[::2], edges[1::2]):
         if stop - start > thickest:
             continue  # as thick as a marker's bar
@@ -268,7 +269,22 @@ def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
         keep = _long_runs(inside, 2 * thickest)
         out[start:stop] |= runs[start:stop] & (mask[start:stop] > 0) & ~keep
         lines, widest = lines + 1, max(widest, stop - start)
-    return (out, widest) if lines >= _RULED_LINES else (np.zeros((h, w), bool), 0)
+        bands.append((start, stop))
+    if lines >= _RULED_LINES or (lines and _crossed_beyond_the_rest(mask, bands)):
+        return out, widest
+    return np.zeros((h, w), bool), 0
+
+
+def _crossed_beyond_the_rest(mask: np.ndarray, bands: list[tuple[int, int]]) -> bool:
+    """The lines in ``bands`` run on past both sides of all the other ink, which keeps a margin
+    from the picture's edges: a digit between the lines of ruled paper, cropped with its margin.
+    A digit's own bar ends where its other strokes do."""
+    rest = mask.copy()
+    for start, stop in bands:
+        rest[max(0, start - 1):stop + 1] = 0
+    h, w = mask.shape
+    cols = np.flatnonzero(rest.sum(axis=0) >= max(2, h // 30))  # a column of stroke, not a grain's speck
+    return cols.size > 0 and cols[0] > _MARGIN * w and cols[-1] < (1 - _MARGIN) * w
 
 
 def _long_runs(flags: np.ndarray, longer_than: int) -> np.ndarray:
