@@ -228,19 +228,25 @@ def _ruled(ink, spacing=12, darkness=0.25, width=1, squared=False, turn=0.0):
 @pytest.mark.parametrize("paper", [dict(), dict(squared=True), dict(squared=True, turn=1.5),
                                    dict(darkness=0.8, width=2), dict(darkness=0.8, squared=True)])
 def test_ruled_and_squared_paper_is_paper(paper):
+    ink = _ink_of(_page())
+    after, before = _off_by_with_and_without_cleanup(_ruled(ink, **paper), 1 - 0.85 * ink)
+    assert after < 0.045 and after < before / 4, (after, before)
+
+
+def _off_by_with_and_without_cleanup(page, clean_page):
+    """How far ``page`` reads from ``clean_page`` (mean over the 28x28 input), with the clean-up
+    and without it (what the lines would do)."""
     from digitpad.core import preprocess
 
-    ink = _ink_of(_page())
-    page = _ruled(ink, **paper)
-    clean = to_mnist(1 - 0.85 * ink).image
+    clean = to_mnist(clean_page).image
     after = float(np.abs(to_mnist(page).image - clean).mean())
     saved = preprocess.without_strays
-    try:  # against what the lines do without the clean-up
+    try:
         preprocess.without_strays = lambda i, level: i
         before = float(np.abs(to_mnist(page).image - clean).mean())
     finally:
         preprocess.without_strays = saved
-    assert after < 0.045 and after < before / 4, (after, before)
+    return after, before
 
 
 def test_a_stroke_crossing_a_line_as_dark_as_the_pen_is_mended():
@@ -369,20 +375,11 @@ def test_a_grid_line_under_a_stroke_does_not_stretch_the_crop():
 def test_a_digit_written_between_two_ruled_lines_loses_the_lines(darkness):
     """The usual crop of a digit on ruled paper holds only two or three lines: fewer than a
     digit's bars could be, but they run on past the digit, which keeps its margin."""
-    from digitpad.core import preprocess
-
     ink = _ink_of(_page())
     page = 0.92 * (1 - 0.85 * ink)
     for at in (30, 80, 130):
         page[at:at + 2, :] *= 1 - darkness
-    clean = to_mnist(0.92 * (1 - 0.85 * ink)).image
-    after = float(np.abs(to_mnist(page).image - clean).mean())
-    saved = preprocess.without_strays
-    try:
-        preprocess.without_strays = lambda i, level: i
-        before = float(np.abs(to_mnist(page).image - clean).mean())
-    finally:
-        preprocess.without_strays = saved
+    after, before = _off_by_with_and_without_cleanup(page, 0.92 * (1 - 0.85 * ink))
     assert after < 0.035 and after < before / 2.5, (after, before)
 
 
