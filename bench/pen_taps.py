@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from picture_digits import evaluate  # noqa: E402
 UNIPEN = ROOT.parent / "shared" / "datasets" / "unipen" / "unipen-1a-digits.jsonl"
 
 
@@ -39,14 +39,10 @@ def main() -> None:
     rng = np.random.default_rng(4)
     args.out.mkdir(parents=True, exist_ok=True)
     sets = {"as written": records, "with a tap beside": [tapped(r, rng) for r in records]}
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "app")}
     for name, recs in sets.items():
         path = args.out / (name.replace(" ", "_") + ".jsonl")
         path.write_text("".join(json.dumps(r) + "\n" for r in recs))
-        text = subprocess.run([sys.executable, "-m", "digitpad", "evaluate", args.model, "--data", str(path)],
-                              capture_output=True, text=True, env=env, check=True).stdout
-        accuracy = re.search(r"accuracy\s+([\d.]+%.*)", text).group(1)
-        print(f"{name:<18} {accuracy}")
+        print(f"{name:<18} {evaluate(args.model, path)}")
 
 
 if __name__ == "__main__":

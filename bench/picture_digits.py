@@ -155,6 +155,14 @@ def build(count: int, out: Path) -> dict[str, Path]:
     return sets
 
 
+def evaluate(model: str, data: str | Path) -> str:
+    """``digitpad evaluate MODEL --data DATA``'s result: "98.10% on 2000 digits (38 wrong)"."""
+    text = subprocess.run([sys.executable, "-m", "digitpad", "evaluate", model, "--data", str(data)],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "app")}).stdout
+    return re.search(r"accuracy\s+([\d.]+%.*)", text).group(1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=3000)
@@ -162,12 +170,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     sets = build(args.count, args.out)
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "app")}
     for model in args.model or [str(ROOT / "models" / "digitpad-default.keras")]:
         for name, folder in sets.items():
-            text = subprocess.run([sys.executable, "-m", "digitpad", "evaluate", model, "--data", str(folder)],
-                                  capture_output=True, text=True, env=env, check=True).stdout
-            acc = re.search(r"accuracy\s+([\d.]+)%", text).group(1)
+            acc = evaluate(model, folder).split("%")[0]
             print(f"{Path(model).name:<28} {name:<9} {acc}% of {args.count}")
 
 

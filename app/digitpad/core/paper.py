@@ -53,14 +53,19 @@ def border_level(gray: np.ndarray) -> float:
         return _median(pooled)
     if max(even) - min(even) < UNEVEN:
         return _median(np.array(even))
-    step = max(1, int(np.sqrt(gray.size / 250_000)))
-    most = _median(gray[::step, ::step].ravel())
+    most = _median(_subsample(gray).ravel())
     return min(even, key=lambda level: abs(level - most))
 
 
 def _median(values: np.ndarray) -> float:
     k = values.size // 2
     return float(np.partition(values, k)[k])
+
+
+def _subsample(gray: np.ndarray) -> np.ndarray:
+    """Every n-th pixel of each n-th row: a quarter of a million pixels say a level as well as all."""
+    step = max(1, int(np.sqrt(gray.size / 250_000)))
+    return gray[::step, ::step]
 
 
 def ground(gray: np.ndarray) -> tuple[float, bool]:
@@ -70,17 +75,21 @@ def ground(gray: np.ndarray) -> tuple[float, bool]:
     dark ink, where a fixed 0.5 threshold would call the paper ink.
     """
     level = border_level(gray)
-    step = max(1, int(np.sqrt(gray.size / 250_000)))  # a quarter of a million pixels say it as well as all
-    sample = gray[::step, ::step]
-    low, high = np.percentile(sample, (1, 99))
-    darker, lighter = level - float(low), float(high) - level
+    sample = _subsample(gray)
+
+    def tails(share: float) -> tuple[float, float]:
+        """How far below and above ``level`` the darkest and lightest ``share`` % reach."""
+        low, high = np.percentile(sample, (share, 100 - share))
+        return level - float(low), float(high) - level
+
+    darker, lighter = tails(1.0)
     if max(darker, lighter) < CLEAR_INK and min(gray.shape) >= MIN_SIDE:
         # A small digit on a whole page is well under 1% of it: the tails are read further out
         # until one of them stands clear of the paper's grain; if none does, the 1% tails decide.
         for share in (0.1, 0.01):
-            low, high = np.percentile(sample, (share, 100 - share))
-            if max(level - float(low), float(high) - level) >= CLEAR_INK:
-                darker, lighter = level - float(low), float(high) - level
+            further = tails(share)
+            if max(further) >= CLEAR_INK:
+                darker, lighter = further
                 break
     return level, bool(darker > lighter)
 
@@ -252,9 +261,8 @@ def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
     runs = cv2.morphologyEx(cv2.dilate(mask, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN,
                             np.ones((1, int(0.6 * w)), np.uint8)) > 0
     thickest, gap = 2 + max(3, min(h, w) // 25), 3
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], runs.any(axis=1).astype(np.int8), [0]])))
     lines, widest, bands = 0, 0, []
-    for start, stop in zip(edges[::2], edges[1::2]):
+    for start, stop in _runs(runs.any(axis=1)):
         if stop - start > thickest:
             continue  # as thick as a marker's bar
         reach = np.flatnonzero(mask[max(0, start - 2):stop + 2].any(axis=0))
@@ -287,11 +295,16 @@ def _crossed_beyond_the_rest(mask: np.ndarray, bands: list[tuple[int, int]]) -> 
     return cols.size > 0 and cols[0] > _MARGIN * w and cols[-1] < (1 - _MARGIN) * w
 
 
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """The (start, stop) of each run of True in ``flags`` (1-D)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
 def _long_runs(flags: np.ndarray, longer_than: int) -> np.ndarray:
     """``flags`` keeping only its runs of more than ``longer_than``."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
     out = np.zeros_like(flags, dtype=bool)
-    for start, stop in zip(edges[::2], edges[1::2]):
+    for start, stop in _runs(flags):
         if stop - start > longer_than:
             out[start:stop] = True
     return out
