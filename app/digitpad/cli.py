@@ -43,7 +43,7 @@ def cmd_train(args) -> int:
                       batch_size=args.batch_size, seed=args.seed, mnist=args.mnist, extra=args.extra or [],
                       extra_share=args.extra_share, variants=args.variants, habits=args.habits,
                       non_digits=args.non_digits or [], calibration=args.calibrate or [],
-                      non_digit_share=args.non_digit_share,
+                      non_digit_share=args.non_digit_share, rehearsal=args.rehearsal,
                       augment=None if args.augment is None else args.augment == "on",
                       stroke_mix=args.stroke_mix, limit=args.limit,
                       log_dir=None if args.no_tensorboard else Path(args.logdir or f"runs/{Path(args.output).stem}"))
@@ -451,7 +451,8 @@ def cmd_finetune(args) -> int:
     base = Path(args.model) if args.model else _default_model()
     cfg = TrainConfig(init_from=base, output=Path(args.output), mnist=args.mnist, batch_size=args.batch_size,
                       seed=args.seed, epochs=args.epochs, extra_share=args.homemade_share, variants=args.variants,
-                      lr=args.lr, mnist_per_epoch=args.mnist_per_epoch, extra=args.extra or [])
+                      lr=args.lr, mnist_per_epoch=args.mnist_per_epoch, extra=args.extra or [],
+                      rehearsal=args.rehearsal)
     report = finetune(cfg, args.store, log=lambda m: print(m, flush=True))
     from .core.metrics import format_before_after
 
@@ -493,6 +494,10 @@ def cmd_gui(args) -> int:
               "Try 'digitpad --help' for the command-line tools.")
         return 0
     return run(model=args.model, store=args.store, mnist=args.mnist)
+
+
+REHEARSAL_HELP = ("share of each epoch of real pen digits from the shipped resources/real-digits.npz (UNIPEN train "
+                  "writers), so the model keeps habits your samples lack")
 
 
 def _per_preset(key: str) -> str:
@@ -545,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "the shipped resources/non-digits.npz and synthetic scribbles; repeatable")
     t.add_argument("--non-digit-share", type=float, help="share of each epoch of non-digits (models with an "
                    "is_digit output); default: " + _per_preset("non_digit_share"))
+    t.add_argument("--rehearsal", type=float, help=REHEARSAL_HELP + "; default: " + _per_preset("rehearsal"))
     t.add_argument("--calibrate", action="append", metavar="DATA",
                    help="labelled digits, as for --extra, used only to calibrate the verdict thresholds; repeatable")
     t.add_argument("--augment", choices=["on", "off"], help="default: on")
@@ -624,6 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--lr", type=float, help=f"peak learning rate (default {FINETUNE['lr']:g})")
     f.add_argument("--mnist-per-epoch", type=int, help=f"MNIST training digits drawn for each epoch (default "
                    f"{FINETUNE['mnist_per_epoch']} of 55000)")
+    f.add_argument("--rehearsal", type=float, help=f"{REHEARSAL_HELP} (default {FINETUNE['rehearsal']:g}; 0: none)")
     f.add_argument("--extra", action="append", metavar="DATA", help="more labelled digits or ink, as for 'train'")
     f.add_argument("--batch-size", type=int, default=128)
     f.add_argument("--seed", type=int, default=0)

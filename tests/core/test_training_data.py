@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from digitpad.core.errors import DataFormatError
-from digitpad.core.training_data import EpochMaker, ExtraSource, Mix, Pool, StrokeMix, extra_pool, validation_size
+from digitpad.core.training_data import (EpochMaker, ExtraSource, Mix, Pool, StrokeMix, extra_pool, real_digit_bank,
+                                         validation_size)
 from digitpad.core.preprocess import PreprocessSettings
 
 
@@ -94,6 +95,55 @@ def test_an_epoch_holds_each_kind_in_its_share():
     xe, ye = make()
     assert xe.shape == (60, 28, 28, 1) and np.bincount(ye, minlength=10)[[0, 7, 9]].tolist() == [30, 20, 10]
     assert np.allclose(xe[ye == 7], 1.0) and np.allclose(xe[ye == 9], 128 / 255)
+
+    # rehearsed real digits take their own share; the user's pool keeps its share of the whole
+    mix = Mix.of(450, 100, 0.4, 0.0, 0.0, rehearsal_share=0.15)  # 1,000 in all
+    assert (mix.mnist, mix.extra, mix.rehearsal, mix.digits) == (450, 400, 150, 1000)
+    bank = (np.full((3, 28, 28), 64, np.uint8), np.array([4, 4, 4]))
+    make = EpochMaker(x, y, StrokeMix({"train": np.zeros((60, 28, 28), np.uint8)}, 0.0), pool, habits,
+                      Mix(30, 20, 0, rehearsal=15), None, PreprocessSettings(), seed=0, rehearsal=bank)
+    xe, ye = make()
+    assert np.bincount(ye, minlength=10)[[0, 4, 7, 9]].tolist() == [30, 15, 20, 0]
+    assert np.allclose(xe[ye == 4], 64 / 255)
+
+
+def test_a_digit_bank_is_read_checked_and_credited(tmp_path):
+    logs = []
+    assert real_digit_bank(tmp_path / "none.npz", logs.append) is None and "missing" in logs[-1]
+    x, y = np.full((4, 28, 28), 9, np.uint8), np.array([0, 1, 2, 3])
+    np.savez(tmp_path / "ok.npz", x=x, y=y, source=np.array("unipen-1a-digits.jsonl:part=train"))
+    bx, by, record = real_digit_bank(tmp_path / "ok.npz", logs.append)
+    assert np.array_equal(bx, x) and by.tolist() == [0, 1, 2, 3] and record["pictures"] == 4
+    assert record["rehearsed"] and "UNIPEN" in record["credit"]
+    bad = {"labels": dict(x=x, y=np.array([0, 1, 2, 10])), "shape": dict(x=x[:, :20], y=y),
+           "count": dict(x=x, y=y[:3]), "dtype": dict(x=x.astype(np.float32), y=y), "keys": dict(x=x)}
+    for name, arrays in bad.items():
+        np.savez(tmp_path / f"{name}.npz", **arrays)
+        with pytest.raises(DataFormatError):
+            real_digit_bank(tmp_path / f"{name}.npz", logs.append)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(DataFormatError, match="not an .npz"):
+        real_digit_bank(tmp_path / "junk.npz", logs.append)
+    np.savez(tmp_path / "pickled.npz", x=np.array([object()], dtype=object), y=y)
+    with pytest.raises(DataFormatError):  # nothing in a bank is unpickled
+        real_digit_bank(tmp_path / "pickled.npz", logs.append)
+
+
+def test_the_shipped_real_digit_bank_holds_only_train_writers(unipen_file):
+    from digitpad.core.model_files import resources_dir
+    from digitpad.core.training_presets import REAL_DIGIT_BANK
+
+    path = resources_dir() / REAL_DIGIT_BANK
+    x, y, record = real_digit_bank(path, print)
+    with np.load(path, allow_pickle=False) as data:
+        writers = set(data["writers"].tolist())
+        assert len(data["writers"]) == len(x)
+    parts = {}
+    for line in unipen_file.read_text().splitlines():
+        rec = json.loads(line)
+        parts.setdefault(rec["part"], set()).add(rec["writer"])
+    assert writers == parts["train"] and not writers & (parts["tune"] | parts["test"])
+    assert np.bincount(y, minlength=10).min() > 1000 and "UNIPEN" in record["credit"]
 
 
 def test_as_bitmap_gives_model_input_of_a_blocky_small_picture(mnist_test_sample):

@@ -77,9 +77,11 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
                                   mnist=str(mnist_file), limit=1200, mnist_per_epoch=600, batch_size=32),
                       tmp_path / "s.sqlite", log=logged.append, progress=lambda done, total: ticks.append((done, total)))
     assert ticks and ticks[-1][0] == ticks[-1][1]
-    # 600 of the 1,000 MNIST training digits per epoch, homemade ones making up the default 40%
-    assert any("each 600 of 1000 MNIST" in m and "oversampled to 400" in m for m in logged), logged
-    assert ticks[-1][1] == 2 * -(-1000 // 32)
+    # 600 of the 1,000 MNIST training digits per epoch, homemade ones making up the default 40% and
+    # rehearsed real pen digits the default 15% (1,333 in all)
+    assert any("each 600 of 1000 MNIST" in m and "oversampled to 533" in m and "+ 200 rehearsed real digits" in m
+               for m in logged), logged
+    assert ticks[-1][1] == 2 * -(-1333 // 32)
     for when in ("before", "after"):
         assert set(getattr(report, when)) == {"homemade_test", "mnist_test"}
         assert getattr(report, when)["mnist_test"]["count"] == 10000
@@ -93,6 +95,8 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
     assert side["metrics"]["homemade_train"] == n_train and 150 < n_train < 170
     store_record, = [d for d in side["training"]["finetune"]["data"] if d["data"] == "sample store"]
     assert store_record["digits"] == n_train and 70 < store_record["inks"] < 90  # their inks were redrawn
+    bank, = [d for d in side["training"]["finetune"]["data"] if d.get("rehearsed")]
+    assert bank["data"] == "real-digits.npz" and bank["pictures"] > 20000 and "UNIPEN" in bank["credit"]
     assert side["training"]["finetuned_from"] == str(tmp_path / "base.keras")
     assert side["metrics"]["homemade_test_accuracy"] == pytest.approx(report.after["homemade_test"]["accuracy"])
     # it reads ink as its base did: the width is not chosen again on a few held-out samples

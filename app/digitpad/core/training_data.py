@@ -1,5 +1,6 @@
 """What one training run learns from, mixed into epochs: MNIST (prepared once and cached, a share
-redrawn as ink), extra labelled sets, ink JSON Lines, a sample store, and synthetic writing habits.
+redrawn as ink), extra labelled sets, ink JSON Lines, a sample store, synthetic writing habits and
+a bank of real pen digits.
 
 numpy + OpenCV only: the data side of training and fine-tuning is one piece of code, built in a
 thread beside TensorFlow and tested without it.
@@ -277,6 +278,28 @@ def non_digit_pool(sources: list[ExtraSource], seed: int, log: Log) -> tuple[np.
     return np.concatenate(parts), records
 
 
+def real_digit_bank(path: Path, log: Log) -> tuple[np.ndarray, np.ndarray, dict] | None:
+    """(pictures, labels, sidecar record) of a bank of labelled digit pictures (``x``: (N, 28, 28)
+    uint8, ``y``: 0-9), or None, with a note, when it is missing: training goes on without it."""
+    if not path.is_file():
+        log(f"note: {path} is missing, so no real pen digits are rehearsed")
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            x, y = np.asarray(data["x"]), np.asarray(data["y"])
+            source = str(data["source"]) if "source" in data.files else path.name
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise DataFormatError(f"not an .npz of digit pictures under 'x' and labels under 'y' ({exc})", path) from None
+    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (SIZE, SIZE) or y.shape != (len(x),) or not len(x):
+        raise DataFormatError(f"expected (N, 28, 28) uint8 pictures and N labels, got {x.dtype} {x.shape} and "
+                              f"{y.shape}", path)
+    if y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
+        raise DataFormatError("labels must be digits 0-9", path)
+    log(f"rehearsal: {len(x)} real digit pictures from {path.name}")
+    return x, y.astype(np.int64), {"data": path.name, "pictures": int(len(x)), "source": source, "rehearsed": True,
+                                   **_credit([source])}
+
+
 # --------------------------------------------------------------------------------------- epochs
 @dataclass
 class Mix:
@@ -286,29 +309,37 @@ class Mix:
     extra: int
     habits: int
     non_digits: int = 0
+    rehearsal: int = 0
 
     @classmethod
     def of(cls, n_mnist: int, n_extra_pool: int, extra_share: float, habit_share: float,
-           non_digit_share: float = 0.0) -> "Mix":
+           non_digit_share: float = 0.0, rehearsal_share: float = 0.0) -> "Mix":
         """MNIST fills what the shares leave; a small extra pool is oversampled to its share, a large
         one is used whole (each digit at least once per epoch)."""
         extra_share = extra_share if n_extra_pool else 0.0
-        total = n_mnist / max(1e-9, 1.0 - extra_share - habit_share - non_digit_share)
+        total = n_mnist / max(1e-9, 1.0 - extra_share - habit_share - non_digit_share - rehearsal_share)
         n_extra = max(n_extra_pool, int(round(extra_share * total))) if n_extra_pool else 0
-        return cls(n_mnist, n_extra, int(round(habit_share * total)), int(round(non_digit_share * total)))
+        return cls(n_mnist, n_extra, int(round(habit_share * total)), int(round(non_digit_share * total)),
+                   int(round(rehearsal_share * total)))
+
+    @property
+    def digits(self) -> int:
+        return self.mnist + self.extra + self.habits + self.rehearsal
 
 
 class EpochMaker:
-    """Builds one epoch's pictures and labels: a fresh draw of MNIST, extras and habits each call."""
+    """Builds one epoch's pictures and labels: a fresh draw of MNIST, extras, habits and rehearsed
+    real digits each call."""
 
     def __init__(self, x_mnist: np.ndarray, y_mnist: np.ndarray, strokes: StrokeMix, pool: Pool,
                  habits: tuple[np.ndarray, np.ndarray] | None, mix: Mix, augmentation: Augmentation | None,
                  settings: PreprocessSettings, seed: int, bitmaps: float = 0.0,
-                 non_digits: np.ndarray | None = None):
+                 non_digits: np.ndarray | None = None, rehearsal: tuple[np.ndarray, np.ndarray] | None = None):
         self.x, self.y, self.strokes, self.pool, self.mix = x_mnist, y_mnist, strokes, pool, mix
         self.bitmaps = bitmaps
         self.non_digits = non_digits
         self.habits = habits
+        self.rehearsal = rehearsal
         self.settings = settings
         self.rng = np.random.default_rng(seed)
         self.augmenter = Augmenter(augmentation, seed=seed) if augmentation is not None else None
@@ -331,10 +362,11 @@ class EpochMaker:
             home[plain] = self._augment(home[plain])
             xs.append(home)
             ys.append(self.pool.labels[take])
-        if self.mix.habits and self.habits is not None:
-            take = rng.integers(0, len(self.habits[1]), self.mix.habits)
-            xs.append(self.habits[0][take].astype(np.float32) / 255.0)
-            ys.append(self.habits[1][take])
+        for bank, n in ((self.habits, self.mix.habits), (self.rehearsal, self.mix.rehearsal)):
+            if n and bank is not None and len(bank[1]):
+                take = rng.integers(0, len(bank[1]), n)
+                xs.append(bank[0][take].astype(np.float32) / 255.0)
+                ys.append(bank[1][take])
         if self.mix.non_digits and self.non_digits is not None and len(self.non_digits):
             take = rng.integers(0, len(self.non_digits), self.mix.non_digits)
             xs.append(self._augment(self.non_digits[take].astype(np.float32) / 255.0))

@@ -17,12 +17,15 @@ from .preprocess import PreprocessSettings
 #: ``non_digit_share``: share of letters, symbols and scribbles, for models with an ``is_digit``
 #: output (the shipped bank ``resources/non-digits.npz``, ``--non-digits`` sets, ``core.scribbles``);
 #: ``bitmaps``: share of MNIST pictures turned into small, often binary, bitmaps and back
-#: (``core.augment.as_bitmap``); ``mnist_per_epoch``: MNIST training digits per epoch (``None``: all).
+#: (``core.augment.as_bitmap``); ``mnist_per_epoch``: MNIST training digits per epoch (``None``: all);
+#: ``rehearsal``: share of real pen digits from the shipped bank ``resources/real-digits.npz``, so
+#: that fine-tuning does not forget writing habits its samples lack (from scratch the real ink is
+#: in ``--extra`` itself).
 PRESETS: dict[str, dict] = {
     "digitnet": {"preprocessing": PreprocessSettings(), "epochs": 15, "lr": 2e-3, "warmup": True,
                  "augment": True, "augmentation": Augmentation(), "stroke_mix": 0.25, "label_smoothing": 0.05,
                  "reconstruction_weight": 1.0, "ema": 0.998, "extra_share": 0.3, "variants": 5,
-                 "habits": 0.03, "bitmaps": 0.06, "non_digit_share": 0.1, "mnist_per_epoch": None},
+                 "habits": 0.03, "bitmaps": 0.06, "non_digit_share": 0.1, "mnist_per_epoch": None, "rehearsal": 0.0},
     # The paper trains on cross-entropy (section 2.2), so the reconstruction term is light; and
     # 40,000 steps, which two cores cannot afford: mild MNIST-like distortions stand in for the
     # epochs (without them it overfits: 99.7% train, 99.1% validation after 12 epochs).
@@ -32,20 +35,24 @@ PRESETS: dict[str, dict] = {
                                            thicken_p=0.05),
               "stroke_mix": 0.0, "label_smoothing": 0.0, "reconstruction_weight": 0.1, "ema": 0.0,
               "extra_share": 0.25, "variants": 5, "habits": 0.0, "bitmaps": 0.0, "non_digit_share": 0.0,
-              "mnist_per_epoch": None},
+              "mnist_per_epoch": None, "rehearsal": 0.0},
 }
 DEFAULT_ARCHITECTURE = "digitnet"
 #: Handwritten letters that do not look like digits, as model inputs: always among the
 #: non-digits, so fine-tuning keeps the is_digit output working without the letters' source.
 NON_DIGIT_BANK = "non-digits.npz"
+#: Real pen digits of the UNIPEN ``train`` writers as model inputs (``packaging/make_real_digit_bank.py``),
+#: rehearsed while fine-tuning.
+REAL_DIGIT_BANK = "real-digits.npz"
 
 #: Starting from a model: a short run at a lower rate, MNIST kept in the mix so the model does
-#: not forget it, the user's samples oversampled to a fixed share. The base model's own losses
+#: not forget it, the user's samples oversampled to a fixed share, real pen digits rehearsed so it
+#: does not forget the habits of writers the samples lack. The base model's own losses
 #: (label smoothing, reconstruction weight), its data recipe for MNIST (stroke redraws, bitmaps)
 #: and its preprocessing are kept.
 FINETUNE: dict = {"epochs": 3, "lr": 5e-4, "warmup": False, "augment": True, "augmentation": Augmentation(),
                   "ema": 0.998, "extra_share": 0.4, "variants": 4, "habits": 0.0, "non_digit_share": 0.08,
-                  "mnist_per_epoch": 40_000}
+                  "mnist_per_epoch": 40_000, "rehearsal": 0.15}
 
 #: Settings a fine-tuning run takes from the base model's sidecar, with these fallbacks.
 FROM_BASE = {"label_smoothing": 0.0, "reconstruction_weight": 1.0, "stroke_mix": 0.0, "bitmaps": 0.0}

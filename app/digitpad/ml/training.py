@@ -25,10 +25,10 @@ from ..core.model_info import ModelInfo, read_info, sidecar_path, write_info
 from ..core.sample_store import Sample, SampleStore
 from ..core.training_data import (NOT_A_DIGIT, STROKE_REDRAWS, EpochMaker, ExtraSource, Log, Mix, StrokeMix,
                                   extra_pool, finish, labelled_samples, model_pictures, non_digit_pool, prepared_mnist,
-                                  validation_size)
+                                  real_digit_bank, validation_size)
 from ..core.metrics import Scores
 from ..core.model_files import resources_dir
-from ..core.training_presets import DEFAULT_ARCHITECTURE, FROM_BASE, NON_DIGIT_BANK, preset
+from ..core.training_presets import DEFAULT_ARCHITECTURE, FROM_BASE, NON_DIGIT_BANK, REAL_DIGIT_BANK, preset
 
 from .quiet_tensorflow import keras, tf  # noqa: E402
 
@@ -67,6 +67,7 @@ class TrainConfig:
     habits: float | None = None
     bitmaps: float | None = None
     non_digit_share: float | None = None
+    rehearsal: float | None = None
     augment: bool | None = None
     stroke_mix: float | None = None
     label_smoothing: float | None = None
@@ -222,6 +223,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
     if cancelled():
         raise Cancelled("training cancelled; nothing was saved")
     habits = _habit_bank(cfg.habits, cfg.seed, log)
+    rehearsal = real_digit_bank(resources_dir() / REAL_DIGIT_BANK, log) if cfg.rehearsal > 0 else None
     with _strategy().scope():
         model = keras.saving.load_model(cfg.init_from, compile=False) if base else build(cfg.architecture)
     outputs = list(model.output_names)
@@ -237,12 +239,13 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
     if cancelled():
         raise Cancelled("training cancelled; nothing was saved")
     mix = Mix.of(min(len(mx), cfg.mnist_per_epoch or len(mx)), len(pool), cfg.extra_share,
-                 cfg.habits if habits is not None else 0.0, non_digit_share)
+                 cfg.habits if habits is not None else 0.0, non_digit_share,
+                 cfg.rehearsal if rehearsal is not None else 0.0)
     augmentation = defaults["augmentation"] if cfg.augment else None
     make_epoch = EpochMaker(mx, my, strokes, pool, habits, mix, augmentation, settings, cfg.seed, cfg.bitmaps,
-                            non_digits)
+                            non_digits, rehearsal=rehearsal[:2] if rehearsal else None)
 
-    steps = int(np.ceil((mix.mnist + mix.extra + mix.habits) / cfg.batch_size)) * cfg.epochs
+    steps = int(np.ceil(mix.digits / cfg.batch_size)) * cfg.epochs
     with _strategy().scope():
         if defaults["warmup"]:
             schedule = keras.optimizers.schedules.CosineDecay(
@@ -282,6 +285,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
     log(f"training {cfg.architecture} {start} for {cfg.epochs} epochs, each {mix.mnist} of {len(mx)} MNIST digits"
         + (f" + {len(pool)} extra digits oversampled to {mix.extra}" if mix.extra else "")
         + (f" + {mix.habits} writing-habit digits" if mix.habits else "")
+        + (f" + {mix.rehearsal} rehearsed real digits" if mix.rehearsal else "")
         + (f" + {mix.non_digits} non-digits" if mix.non_digits else "")
         + f" (validation {n_val}), batch {cfg.batch_size}, augmentation {'on' if augmentation else 'off'}, "
         f"stroke redraws {cfg.stroke_mix:.0%}, bitmaps {cfg.bitmaps:.0%}")
@@ -296,6 +300,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
             *pool.records]
     if mix.habits:
         data.append({"data": "synthetic writing habits (digitpad.core.writing_habits)", "digits": int(len(habits[1]))})
+    if mix.rehearsal:
+        data.append(rehearsal[2])
     data += [{**r, "non_digits": True} for r in non_digit_records]
     record = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()
               if k not in ("output", "log_dir", "verbose", "mnist", "architecture")}
