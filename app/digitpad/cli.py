@@ -482,7 +482,27 @@ def cmd_self_test(args) -> int:
         print(f"{Path(name).name}: expected {label}, got {r.digit} ({r.confidence * 100:.1f}%) {'ok' if ok else 'WRONG'}")
     print(f"self-test {'passed' if not wrong else 'FAILED'}: {len(data.labels) - wrong}/{len(data.labels)} "
           f"recognised with {rec.name} (DigitPad {__version__}, {model})")
-    return 0 if not wrong else EXIT_ERROR
+    missing = _missing_training_banks()
+    if missing:
+        print(f"self-test FAILED: fine-tuning would run without {'; '.join(missing)}")
+    return 0 if not wrong and not missing else EXIT_ERROR
+
+
+def _missing_training_banks() -> list[str]:
+    """The shipped banks that fine-tuning mixes in, where absent or unreadable: without them it
+    would quietly forget real handwriting and what is not a digit."""
+    from .core.model_files import resources_dir
+    from .core.training_data import picture_bank
+    from .core.training_presets import NON_DIGIT_BANK, REAL_DIGIT_BANK
+
+    missing = []
+    for name in (NON_DIGIT_BANK, REAL_DIGIT_BANK):
+        path = resources_dir() / name
+        try:
+            picture_bank(path, labelled=name == REAL_DIGIT_BANK)
+        except DigitPadError as exc:
+            missing.append(str(exc))
+    return missing
 
 
 # --------------------------------------------------------------------------------------- gui
@@ -546,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "flagged ones, crossed sevens...); default: " + _per_preset("habits"))
     t.add_argument("--non-digits", action="append", metavar="DATA",
                    help="letters, symbols and other non-digits that teach the model's is_digit output: ink JSON "
-                        "Lines (selected by keys as for --extra) or an .npz of 28x28 pictures under 'x'; added to "
+                        "Lines (selected by keys as for --extra) or an .npz of 28x28 uint8 pictures under 'x'; added to "
                         "the shipped resources/non-digits.npz and synthetic scribbles; repeatable")
     t.add_argument("--non-digit-share", type=float, help="share of each epoch of non-digits (models with an "
                    "is_digit output); default: " + _per_preset("non_digit_share"))

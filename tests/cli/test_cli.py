@@ -143,6 +143,23 @@ def test_self_test_recognises_the_shipped_samples(cli_env, shipped_model, tmp_pa
     assert bad.returncode == 1 and "self-test FAILED" in bad.stdout
 
 
+def test_self_test_fails_an_install_without_the_fine_tuning_banks(tmp_path, monkeypatch):
+    """A bundle that lost a bank would fine-tune without it and only say so in a log line."""
+    import shutil
+
+    from digitpad import cli
+    from digitpad.core import model_files
+
+    assert cli._missing_training_banks() == []  # the source tree has both
+    shutil.copy(model_files.resources_dir() / "non-digits.npz", tmp_path)
+    monkeypatch.setattr(model_files, "resources_dir", lambda: tmp_path)
+    missing, = cli._missing_training_banks()
+    assert "real-digits.npz" in missing
+    np.savez(tmp_path / "real-digits.npz", x=np.zeros((2, 28, 28), np.uint8), y=np.array([1, 12]))
+    missing, = cli._missing_training_banks()
+    assert "real-digits.npz" in missing and "digit 0-9" in missing
+
+
 def test_predict_y_up_inks_with_y_up(cli_env, mnist_test_sample, tmp_path):
     """Inks from a y-up tablet read upside down; --y-up mirrors them back before recognising."""
     from digitpad.core.ink import flip_y

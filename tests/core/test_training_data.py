@@ -129,6 +129,17 @@ def test_a_digit_bank_is_read_checked_and_credited(tmp_path):
         real_digit_bank(tmp_path / "pickled.npz", logs.append)
 
 
+def test_a_non_digit_bank_is_read_by_the_same_checked_reader(tmp_path):
+    from digitpad.core.training_data import non_digit_pool
+
+    np.savez(tmp_path / "letters.npz", x=np.full((3, 28, 28), 200, np.uint8), source=np.array("unipen-letters"))
+    pictures, records = non_digit_pool([ExtraSource(str(tmp_path / "letters.npz"))], 0, print)
+    assert (pictures[:3] == 200).all() and records[0]["pictures"] == 3 and "UNIPEN" in records[0]["credit"]
+    np.savez(tmp_path / "floats.npz", x=np.ones((3, 28, 28), np.float32))  # would have been cast to 0/1
+    with pytest.raises(DataFormatError, match="uint8 pictures"):
+        non_digit_pool([ExtraSource(str(tmp_path / "floats.npz"))], 0, print)
+
+
 def test_the_shipped_real_digit_bank_holds_only_train_writers(unipen_file):
     from digitpad.core.model_files import resources_dir
     from digitpad.core.training_presets import REAL_DIGIT_BANK

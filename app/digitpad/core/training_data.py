@@ -257,14 +257,8 @@ def non_digit_pool(sources: list[ExtraSource], seed: int, log: Log) -> tuple[np.
         else:
             if source.select:
                 raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
-            try:
-                with np.load(path, allow_pickle=False) as data:
-                    pictures = np.asarray(data["x"], np.uint8)
-                    writers = [str(data["source"])] if "source" in data.files else []
-            except (OSError, ValueError, KeyError, EOFError) as exc:
-                raise DataFormatError(f"not an .npz of non-digit pictures under 'x' ({exc})", path) from None
-            if pictures.ndim != 3 or pictures.shape[1:] != (SIZE, SIZE):
-                raise DataFormatError(f"expected (N, 28, 28) pictures, got {pictures.shape}", path)
+            pictures, _, origin = picture_bank(path, labelled=False)
+            writers = [origin]
         if not len(pictures):
             raise DataFormatError("no non-digits" + (f" with {source.select}" if source.select else ""), path)
         log(f"non-digits: {len(pictures)} pictures from {source}")
@@ -278,26 +272,36 @@ def non_digit_pool(sources: list[ExtraSource], seed: int, log: Log) -> tuple[np.
     return np.concatenate(parts), records
 
 
+def picture_bank(path: Path, *, labelled: bool) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(pictures, labels or None, source) of an .npz of 28x28 model inputs (``x``, uint8), with
+    digit labels under ``y`` when ``labelled``; read without pickles and checked."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            x = np.asarray(data["x"])
+            y = np.asarray(data["y"]) if labelled else None
+            source = str(data["source"]) if "source" in data.files else path.name
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        wanted = "pictures under 'x' and labels under 'y'" if labelled else "pictures under 'x'"
+        raise DataFormatError(f"not an .npz of {wanted} ({exc})", path) from None
+    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (SIZE, SIZE):
+        raise DataFormatError(f"expected (N, 28, 28) uint8 pictures, got {x.dtype} {x.shape}", path)
+    if y is not None:
+        if y.shape != (len(x),) or y.dtype.kind not in "iu" or not len(y) or y.min() < 0 or y.max() > 9:
+            raise DataFormatError(f"expected a digit 0-9 for each of the {len(x)} pictures under 'y'", path)
+        y = y.astype(np.int64)
+    return x, y, source
+
+
 def real_digit_bank(path: Path, log: Log) -> tuple[np.ndarray, np.ndarray, dict] | None:
-    """(pictures, labels, sidecar record) of a bank of labelled digit pictures (``x``: (N, 28, 28)
-    uint8, ``y``: 0-9), or None, with a note, when it is missing: training goes on without it."""
+    """(pictures, labels, sidecar record) of a bank of labelled digit pictures, or None, with a
+    note, when it is missing: training goes on without it."""
     if not path.is_file():
         log(f"note: {path} is missing, so no real pen digits are rehearsed")
         return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            x, y = np.asarray(data["x"]), np.asarray(data["y"])
-            source = str(data["source"]) if "source" in data.files else path.name
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise DataFormatError(f"not an .npz of digit pictures under 'x' and labels under 'y' ({exc})", path) from None
-    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (SIZE, SIZE) or y.shape != (len(x),) or not len(x):
-        raise DataFormatError(f"expected (N, 28, 28) uint8 pictures and N labels, got {x.dtype} {x.shape} and "
-                              f"{y.shape}", path)
-    if y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
-        raise DataFormatError("labels must be digits 0-9", path)
+    x, y, source = picture_bank(path, labelled=True)
     log(f"rehearsal: {len(x)} real digit pictures from {path.name}")
-    return x, y.astype(np.int64), {"data": path.name, "pictures": int(len(x)), "source": source, "rehearsed": True,
-                                   **_credit([source])}
+    return x, y, {"data": path.name, "pictures": int(len(x)), "source": source, "rehearsed": True,
+                  **_credit([source])}
 
 
 # --------------------------------------------------------------------------------------- epochs
