@@ -77,11 +77,11 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
                                   mnist=str(mnist_file), limit=1200, mnist_per_epoch=600, batch_size=32),
                       tmp_path / "s.sqlite", log=logged.append, progress=lambda done, total: ticks.append((done, total)))
     assert ticks and ticks[-1][0] == ticks[-1][1]
-    # 600 of the 1,000 MNIST training digits per epoch, homemade ones making up the default 40% and
-    # rehearsed real pen digits the default 15% (1,333 in all)
-    assert any("each 600 of 1000 MNIST" in m and "oversampled to 533" in m and "+ 200 rehearsed real digits" in m
-               for m in logged), logged
-    assert ticks[-1][1] == 2 * -(-1333 // 32)
+    # 600 of the 1,000 MNIST training digits per epoch, homemade ones making up the default 40%,
+    # rehearsed real pen digits 16% and writing habits 4% (1,500 in all)
+    assert any("each 600 of 1000 MNIST" in m and "oversampled to 600" in m and "+ 60 writing-habit digits" in m
+               and "+ 240 rehearsed real digits" in m for m in logged), logged
+    assert ticks[-1][1] == 2 * -(-1500 // 32)
     for when in ("before", "after"):
         assert set(getattr(report, when)) == {"homemade_test", "mnist_test"}
         assert getattr(report, when)["mnist_test"]["count"] == 10000
