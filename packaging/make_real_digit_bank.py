@@ -4,7 +4,7 @@ on a user's machine keeps rehearsing the real handwriting the default model lear
 Without them a fine-tuning run sees only MNIST and the user's samples, and forgets writing habits
 that the user's writers lack: fine-tuned on writers without Australian flagged ones, the model
 reads them as 7 again. Each digit of the UNIPEN ``train`` writers (only those) is stored as
-drawn and with ``--variants`` distorted redrawings of its ink, the same ones a training run draws.
+drawn and with ``--variants`` distorted redrawings of its ink, of the kind a training run draws.
 UNIPEN is CC-BY-4.0; the file carries the credit.
 
     python packaging/make_real_digit_bank.py [--digits PATH:part=train] [--variants 2]
@@ -43,8 +43,8 @@ def main() -> None:
     x = pool.versions.reshape(-1, *pool.versions.shape[2:])
     y = np.repeat(pool.labels, pool.versions.shape[1])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out, x=x, y=y, writers=np.repeat(writers, pool.versions.shape[1]), source=np.array(f"{Path(source.path).name}:part=train"),
-                        credit=np.array(UNIPEN_CREDIT))
+    np.savez_compressed(args.out, x=x, y=y, writers=np.repeat(writers, pool.versions.shape[1]),
+                        source=np.array(f"{Path(source.path).name}:part=train"), credit=np.array(UNIPEN_CREDIT))
     print(f"{args.out}: {len(pool)} digits x {pool.versions.shape[1]} versions, {args.out.stat().st_size / 1e6:.1f} MB")
 
 

@@ -152,12 +152,14 @@ def test_self_test_fails_an_install_without_the_fine_tuning_banks(tmp_path, monk
 
     assert cli._missing_training_banks() == []  # the source tree has both
     shutil.copy(model_files.resources_dir() / "non-digits.npz", tmp_path)
+    shutil.copytree(model_files.resources_dir() / "samples", tmp_path / "samples")
     monkeypatch.setattr(model_files, "resources_dir", lambda: tmp_path)
     missing, = cli._missing_training_banks()
     assert "real-digits.npz" in missing
     np.savez(tmp_path / "real-digits.npz", x=np.zeros((2, 28, 28), np.uint8), y=np.array([1, 12]))
     missing, = cli._missing_training_banks()
     assert "real-digits.npz" in missing and "digit 0-9" in missing
+    assert cli.cmd_self_test(type("Args", (), {"model": None})()) == 1  # the model is fine, the bank is not
 
 
 def test_predict_y_up_inks_with_y_up(cli_env, mnist_test_sample, tmp_path):

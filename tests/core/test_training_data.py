@@ -129,6 +129,28 @@ def test_a_digit_bank_is_read_checked_and_credited(tmp_path):
         real_digit_bank(tmp_path / "pickled.npz", logs.append)
 
 
+def test_a_damaged_or_hostile_bank_is_one_clear_error(tmp_path):
+    import io
+    import zipfile
+
+    x, y = np.full((50, 28, 28), 9, np.uint8), np.arange(50) % 10
+    np.savez_compressed(tmp_path / "bank.npz", x=x, y=y)
+    whole = (tmp_path / "bank.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(whole[:len(whole) // 2])  # a download or copy cut short
+    np.save(tmp_path / "single.npy", x)
+    (tmp_path / "single.npy").rename(tmp_path / "single.npz")  # one array, not an archive
+    header = io.BytesIO()  # a header that claims a billion pictures over a few bytes
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
+                                                  "shape": (10 ** 9, 28, 28)})
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as z:
+        z.writestr("x.npy", header.getvalue() + b"\0" * 64)
+        z.writestr("y.npy", b"")
+    for name, said in (("cut", "not an .npz"), ("single", "single array"), ("huge", "pictures of 28x28")):
+        with pytest.raises(DataFormatError, match=said) as err:
+            real_digit_bank(tmp_path / f"{name}.npz", print)
+        assert f"{name}.npz" in str(err.value) and "\n" not in str(err.value)
+
+
 def test_a_non_digit_bank_is_read_by_the_same_checked_reader(tmp_path):
     from digitpad.core.training_data import non_digit_pool
 

@@ -67,6 +67,16 @@ def test_finetuning_keeps_the_losses_the_shipped_model_was_trained_with(shipped_
     assert losses(0.0, 1.0, ["digit"])[1] == {"digit": 1.0}  # a classifier-only model
 
 
+def test_shares_that_leave_no_room_for_mnist_are_refused_in_one_line(shipped_model):
+    from digitpad.core.errors import DigitPadError
+
+    base = shipped_model.parent / "digitpad-default.keras"
+    TrainConfig(init_from=base, extra_share=0.6).resolved()  # 0.6 + 0.04 + 0.08 + 0.16 leaves 12%
+    for bad in ({"extra_share": 0.72}, {"rehearsal": -0.1}, {"habits": 1.0}):
+        with pytest.raises(DigitPadError, match="leave MNIST at least 10%"):
+            TrainConfig(init_from=base, **bad).resolved()
+
+
 def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_test_sample, monkeypatch):
     monkeypatch.setenv("DIGITPAD_CACHE", str(tmp_path / "cache"))
     x, y = mnist_test_sample

@@ -239,7 +239,7 @@ def _credit(writers) -> dict:
 
 def non_digit_pool(sources: list[ExtraSource], seed: int, log: Log) -> tuple[np.ndarray, list[dict]]:
     """(N, 28, 28) uint8 model inputs of things that are not digits: letters and symbols from ink
-    JSON Lines (each drawn twice with distortions) or pictures in an .npz (``x``), plus synthetic
+    JSON Lines (each drawn twice with distortions) or uint8 pictures in an .npz (``x``), plus synthetic
     scribbles and shapes (``core.scribbles``)."""
     from .scribbles import scribble_pictures
 
@@ -253,18 +253,18 @@ def non_digit_pool(sources: list[ExtraSource], seed: int, log: Log) -> tuple[np.
             except (OSError, UnicodeDecodeError) as exc:
                 raise DataFormatError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None
             pictures = ink_variants(inks, 2, seed=seed).reshape(-1, SIZE, SIZE)
-            writers = [ink.extra.get("writer", "") for ink in inks]
+            origin = _credit(ink.extra.get("writer", "") for ink in inks)
         else:
             if source.select:
                 raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
             pictures, _, origin = picture_bank(path, labelled=False)
-            writers = [origin]
+            origin = _origin(origin)
         if not len(pictures):
             raise DataFormatError("no non-digits" + (f" with {source.select}" if source.select else ""), path)
         log(f"non-digits: {len(pictures)} pictures from {source}")
         parts.append(pictures)
         records.append({"data": path.name, "pictures": int(len(pictures)), "path": str(path),
-                        "select": source.select or None, **_credit(writers)})
+                        "select": source.select or None, **origin})
     t = time.time()
     parts.append(scribble_pictures(SCRIBBLE_BANK, seed=seed))
     records.append({"data": "synthetic scribbles and shapes (digitpad.core.scribbles)", "pictures": SCRIBBLE_BANK})
@@ -272,24 +272,47 @@ def non_digit_pool(sources: list[ExtraSource], seed: int, log: Log) -> tuple[np.
     return np.concatenate(parts), records
 
 
-def picture_bank(path: Path, *, labelled: bool) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """(pictures, labels or None, source) of an .npz of 28x28 model inputs (``x``, uint8), with
-    digit labels under ``y`` when ``labelled``; read without pickles and checked."""
+#: The most pictures a bank may hold (the shipped ones hold 8,000 and 27,471): a hostile header
+#: cannot make the reader allocate more than about 1.6 GB.
+MAX_BANK_PICTURES = 2_000_000
+
+
+def _header_shape(data, name: str) -> tuple:
+    """An .npz member's shape from its header alone, before anything is allocated."""
+    with data.zip.open(f"{name}.npy") as fh:
+        version = np.lib.format.read_magic(fh)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        return read(fh)[0]
+
+
+def picture_bank(path: Path, *, labelled: bool) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """(pictures, labels or None, where they came from) of an .npz of 28x28 uint8 model inputs
+    under ``x``, with digit labels under ``y`` when ``labelled``: read without pickles, checked,
+    and any damage reported as one :class:`DataFormatError`."""
+    wanted = "pictures under 'x' and labels under 'y'" if labelled else "pictures under 'x'"
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise DataFormatError(f"not an .npz of {wanted} (a single array)", path)
+        with data:
+            shape = _header_shape(data, "x")
+            if len(shape) != 3 or shape[1:] != (SIZE, SIZE) or not 0 < shape[0] <= MAX_BANK_PICTURES:
+                raise DataFormatError(f"expected 1 to {MAX_BANK_PICTURES} pictures of 28x28 under 'x', got {shape}",
+                                      path)
             x = np.asarray(data["x"])
             y = np.asarray(data["y"]) if labelled else None
-            source = str(data["source"]) if "source" in data.files else path.name
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        wanted = "pictures under 'x' and labels under 'y'" if labelled else "pictures under 'x'"
-        raise DataFormatError(f"not an .npz of {wanted} ({exc})", path) from None
-    if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (SIZE, SIZE):
-        raise DataFormatError(f"expected (N, 28, 28) uint8 pictures, got {x.dtype} {x.shape}", path)
+            origin = {k: str(data[k]) for k in ("source", "credit") if k in data.files}
+    except DataFormatError:
+        raise
+    except Exception as exc:  # zip, zlib, header and size errors alike: the file is damaged
+        raise DataFormatError(f"not an .npz of {wanted} ({type(exc).__name__}: {exc})", path) from None
+    if x.dtype != np.uint8:
+        raise DataFormatError(f"expected uint8 pictures, got {x.dtype}", path)
     if y is not None:
-        if y.shape != (len(x),) or y.dtype.kind not in "iu" or not len(y) or y.min() < 0 or y.max() > 9:
+        if y.shape != (len(x),) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
             raise DataFormatError(f"expected a digit 0-9 for each of the {len(x)} pictures under 'y'", path)
         y = y.astype(np.int64)
-    return x, y, source
+    return x, y, origin
 
 
 def real_digit_bank(path: Path, log: Log) -> tuple[np.ndarray, np.ndarray, dict] | None:
@@ -298,10 +321,14 @@ def real_digit_bank(path: Path, log: Log) -> tuple[np.ndarray, np.ndarray, dict]
     if not path.is_file():
         log(f"note: {path} is missing, so no real pen digits are rehearsed")
         return None
-    x, y, source = picture_bank(path, labelled=True)
+    x, y, origin = picture_bank(path, labelled=True)
     log(f"rehearsal: {len(x)} real digit pictures from {path.name}")
-    return x, y, {"data": path.name, "pictures": int(len(x)), "source": source, "rehearsed": True,
-                  **_credit([source])}
+    return x, y, {"data": path.name, "pictures": int(len(x)), "rehearsed": True, **_origin(origin)}
+
+
+def _origin(origin: dict) -> dict:
+    """A bank's source and credit for the sidecar: its own credit, else the one its source implies."""
+    return {**_credit([origin.get("source", "")]), **origin}
 
 
 # --------------------------------------------------------------------------------------- epochs

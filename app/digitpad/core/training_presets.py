@@ -48,12 +48,15 @@ REAL_DIGIT_BANK = "real-digits.npz"
 #: Starting from a model: a short run at a lower rate, MNIST kept in the mix so the model does
 #: not forget it, the user's samples oversampled to a fixed share, real pen digits and synthetic
 #: writing habits rehearsed so it does not forget the habits of writers the samples lack (chosen on
-#: the UNIPEN ``tune`` writers split in two by writer: fine-tuned on one half, read on the other). The base model's own losses
-#: (label smoothing, reconstruction weight), its data recipe for MNIST (stroke redraws, bitmaps)
-#: and its preprocessing are kept.
+#: the UNIPEN ``tune`` writers split in two by writer: fine-tuned on one half, read on the other;
+#: ``bench/tune_halves.py``). The base model's own losses (label smoothing, reconstruction
+#: weight), its data recipe for MNIST (stroke redraws, bitmaps) and its preprocessing are kept.
 FINETUNE: dict = {"epochs": 3, "lr": 5e-4, "warmup": False, "augment": True, "augmentation": Augmentation(),
                   "ema": 0.998, "extra_share": 0.4, "variants": 4, "habits": 0.04, "non_digit_share": 0.08,
                   "mnist_per_epoch": 40_000, "rehearsal": 0.16}
+
+#: What the shares above must leave of each epoch for MNIST, so that a model keeps reading it.
+MIN_MNIST_SHARE = 0.1
 
 #: Settings a fine-tuning run takes from the base model's sidecar, with these fallbacks.
 FROM_BASE = {"label_smoothing": 0.0, "reconstruction_weight": 1.0, "stroke_mix": 0.0, "bitmaps": 0.0}

@@ -79,6 +79,7 @@ def finetune(cfg: TrainConfig, store: str | Path | None = None, log: Callable[[s
     """``cfg.init_from`` fine-tuned on ``store``'s training split (plus ``cfg.extra``)."""
     if cfg.init_from is None:
         raise ValueError("fine-tuning starts from a model: set init_from")
+    cfg.resolved()  # settings that cannot work are refused before anything is read or measured
     started = time.time()
     with SampleStore(store) as db:
         train_samples = db.samples(split="train", with_ink=False)

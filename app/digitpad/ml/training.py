@@ -1,7 +1,7 @@
 """The one training run: from scratch or from a model, on a mix of MNIST, extra labelled sets, ink
-JSON Lines, a sample store and synthetic writing habits. ``digitpad train`` and fine-tuning
-(``digitpad finetune``, the app's job) are configurations of it; every default is in
-:mod:`digitpad.core.training_presets`.
+JSON Lines, a sample store, synthetic writing habits and (fine-tuning) the bank of real pen
+digits. ``digitpad train`` and fine-tuning (``digitpad finetune``, the app's job) are
+configurations of it; every default is in :mod:`digitpad.core.training_presets`.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ from ..core.training_data import (NOT_A_DIGIT, STROKE_REDRAWS, EpochMaker, Extra
                                   real_digit_bank, validation_size)
 from ..core.metrics import Scores
 from ..core.model_files import resources_dir
-from ..core.training_presets import DEFAULT_ARCHITECTURE, FROM_BASE, NON_DIGIT_BANK, REAL_DIGIT_BANK, preset
+from ..core.training_presets import (DEFAULT_ARCHITECTURE, FROM_BASE, MIN_MNIST_SHARE, NON_DIGIT_BANK,
+                                     REAL_DIGIT_BANK, preset)
 
 from .quiet_tensorflow import keras, tf  # noqa: E402
 
@@ -92,6 +93,11 @@ class TrainConfig:
             if getattr(out, f.name) is None and f.name in defaults:
                 setattr(out, f.name, defaults[f.name])
         out.output = Path(self.output)
+        shares = {"extra/homemade": out.extra_share, "habits": out.habits, "non-digits": out.non_digit_share,
+                  "rehearsal": out.rehearsal}
+        if not all(0 <= v < 1 for v in shares.values()) or sum(shares.values()) > 1 - MIN_MNIST_SHARE:
+            raise DigitPadError("each epoch's shares (" + ", ".join(f"{k} {v:g}" for k, v in shares.items())
+                                + f") must each be from 0 to under 1 and leave MNIST at least {MIN_MNIST_SHARE:.0%}")
         return out, defaults
 
 
@@ -245,6 +251,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
     make_epoch = EpochMaker(mx, my, strokes, pool, habits, mix, augmentation, settings, cfg.seed, cfg.bitmaps,
                             non_digits, rehearsal=rehearsal[:2] if rehearsal else None)
 
+    # The schedule counts the digits only; the non-digits ride along, so the rate reaches its floor
+    # a little before the end. The shipped model and the measured fine-tuning mixes ran this way.
     steps = int(np.ceil(mix.digits / cfg.batch_size)) * cfg.epochs
     with _strategy().scope():
         if defaults["warmup"]:
