@@ -29,6 +29,10 @@ def halves(recs: list[dict]) -> tuple[list[dict], list[dict]]:
     return [r for r in recs if r["writer"] in first], [r for r in recs if r["writer"] not in first]
 
 
+def errors(s: dict) -> int:
+    return s["count"] - round(s["accuracy"] * s["count"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=str(MODELS["default"]))
@@ -47,8 +51,7 @@ def main() -> None:
     print(f"UNIPEN tune: {len(tune)} digits; halves by writer A {len(parts['A'])}, B {len(parts['B'])}")
     model = Path(args.model)
     before = {k: score(read_predictions(model, args.out / f"{k}.jsonl"), parts[k]) for k in "AB"}
-    print(f"before fine-tuning: {sum(s['count'] - round(s['accuracy'] * s['count']) for s in before.values())} "
-          f"errors of {len(tune)}")
+    print(f"before fine-tuning: {sum(map(errors, before.values()))} errors of {len(tune)}")
     for seed in args.seeds.split(","):
         wrong = 0
         for tuned_on, read in ("AB", "BA"):
@@ -57,7 +60,7 @@ def main() -> None:
             digitpad("finetune", "--model", str(model), "--store", str(args.out / f"{tuned_on}.sqlite"),
                      "-o", str(tuned), "--seed", seed, *shlex.split(args.finetune_args))
             s = score(read_predictions(tuned, args.out / f"{read}.jsonl"), parts[read])
-            n = s["count"] - round(s["accuracy"] * s["count"])
+            n = errors(s)
             wrong += n
             print(f"seed {seed}: tuned on {tuned_on}, read {read}: {n} errors of {s['count']} "
                   f"({time.time() - t:.0f} s); " + ", ".join(f"{c} {a * 100:.1f}%"

@@ -12,7 +12,6 @@ UNIPEN is CC-BY-4.0; the file carries the credit.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "app"))
-from digitpad.core.ink import matches  # noqa: E402
+from digitpad.core.sample_formats import read_samples  # noqa: E402
 from digitpad.core.training_data import UNIPEN_CREDIT, ExtraSource, extra_pool  # noqa: E402
 
 UNIPEN = ROOT.parent / "shared" / "datasets" / "unipen" / "unipen-1a-digits.jsonl"
@@ -35,11 +34,9 @@ def main() -> None:
     source = ExtraSource.parse(args.digits)
     if source.select.get("part") != "train":
         sys.exit("select the train writers (PATH:part=train): only they may go into a shipped bank")
-    pool = extra_pool([source], None, "", args.variants, seed=0, log=print)
-    with open(source.path, encoding="utf-8") as fh:
-        writers = [r["writer"] for r in map(json.loads, fh) if matches(r, source.select)]
-    if len(writers) != len(pool):
-        sys.exit(f"{len(pool)} digits read but {len(writers)} records selected")
+    samples = read_samples(source.path, "jsonl", select=source.select)  # read once: the writers come along
+    pool = extra_pool([], samples, str(source), args.variants, seed=0, log=print)
+    writers = [s.writer for s in samples]
     x = pool.versions.reshape(-1, *pool.versions.shape[2:])
     y = np.repeat(pool.labels, pool.versions.shape[1])
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -571,8 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--non-digits", action="append", metavar="DATA",
                    help="letters, symbols and other non-digits that teach the model's is_digit output: ink JSON "
                         "Lines (selected by keys as for --extra) or an .npz of 28x28 uint8 pictures under 'x'; "
-                        "added to "
-                        "the shipped resources/non-digits.npz and synthetic scribbles; repeatable")
+                        "added to the shipped resources/non-digits.npz and synthetic scribbles; repeatable")
     t.add_argument("--non-digit-share", type=float, help="share of each epoch of non-digits (models with an "
                    "is_digit output); default: " + _per_preset("non_digit_share"))
     t.add_argument("--rehearsal", type=float, help=REHEARSAL_HELP + "; default: " + _per_preset("rehearsal"))

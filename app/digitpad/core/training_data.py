@@ -258,7 +258,6 @@ def non_digit_pool(sources: list[ExtraSource], seed: int, log: Log) -> tuple[np.
             if source.select:
                 raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
             pictures, _, origin = picture_bank(path, labelled=False)
-            origin = _origin(origin)
         if not len(pictures):
             raise DataFormatError("no non-digits" + (f" with {source.select}" if source.select else ""), path)
         log(f"non-digits: {len(pictures)} pictures from {source}")
@@ -286,9 +285,10 @@ def _header_shape(data, name: str) -> tuple:
 
 
 def picture_bank(path: Path, *, labelled: bool) -> tuple[np.ndarray, np.ndarray | None, dict]:
-    """(pictures, labels or None, where they came from) of an .npz of 28x28 uint8 model inputs
-    under ``x``, with digit labels under ``y`` when ``labelled``: read without pickles, checked,
-    and any damage reported as one :class:`DataFormatError`."""
+    """(pictures, labels or None, its source and credit for the sidecar) of an .npz of 28x28 uint8
+    model inputs under ``x``, with digit labels under ``y`` when ``labelled``: read without
+    pickles, checked, and any damage reported as one :class:`DataFormatError`. The file's own
+    ``credit`` wins over the one its ``source`` implies."""
     wanted = "pictures under 'x' and labels under 'y'" if labelled else "pictures under 'x'"
     try:
         data = np.load(path, allow_pickle=False)
@@ -312,7 +312,7 @@ def picture_bank(path: Path, *, labelled: bool) -> tuple[np.ndarray, np.ndarray 
         if y.shape != (len(x),) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
             raise DataFormatError(f"expected a digit 0-9 for each of the {len(x)} pictures under 'y'", path)
         y = y.astype(np.int64)
-    return x, y, origin
+    return x, y, {**_credit([origin.get("source", "")]), **origin}
 
 
 def real_digit_bank(path: Path, log: Log) -> tuple[np.ndarray, np.ndarray, dict] | None:
@@ -323,12 +323,7 @@ def real_digit_bank(path: Path, log: Log) -> tuple[np.ndarray, np.ndarray, dict]
         return None
     x, y, origin = picture_bank(path, labelled=True)
     log(f"rehearsal: {len(x)} real digit pictures from {path.name}")
-    return x, y, {"data": path.name, "pictures": int(len(x)), "rehearsed": True, **_origin(origin)}
-
-
-def _origin(origin: dict) -> dict:
-    """A bank's source and credit for the sidecar: its own credit, else the one its source implies."""
-    return {**_credit([origin.get("source", "")]), **origin}
+    return x, y, {"data": path.name, "pictures": int(len(x)), "rehearsed": True, **origin}
 
 
 # --------------------------------------------------------------------------------------- epochs
