@@ -75,6 +75,10 @@ def mnist_accuracy(model: Path) -> float:
     return float(re.search(r"accuracy\s+([\d.]+)%", text).group(1)) / 100
 
 
+def per_contributor(s: dict) -> str:
+    return "  per contributor: " + ", ".join(f"{c} {a * 100:.1f}% ({n})" for c, (a, n) in s["per_contributor"].items())
+
+
 def line(name: str, s: dict) -> str:
     return f"{name:<34} {s['accuracy'] * 100:6.2f}% of {s['count']}"
 
@@ -99,8 +103,7 @@ def main() -> None:
         zero = score(read_predictions(model, test), parts["test"])
         print(f"== {key}: {model.name}")
         print(line("UNIPEN test, zero-shot", zero))
-        print("  per contributor: " + ", ".join(f"{c} {a * 100:.1f}% ({n})"
-                                               for c, (a, n) in zero["per_contributor"].items()))
+        print(per_contributor(zero))
         print("  errors (true->read): " + ", ".join(f"{e} x{n}" for e, n in zero["errors"]))
         print(f"{'MNIST test':<34} {mnist_accuracy(model) * 100:6.2f}%")
         if args.no_finetune:
@@ -118,6 +121,7 @@ def main() -> None:
             print(f"{'tune writers held out, ' + when:<34} {home.group(1):>6}% of {home.group(2)}")
         after = score(read_predictions(tuned, test), parts["test"])
         print(line("UNIPEN test after fine-tuning", after) + f"  (finetune {seconds:.0f} s)")
+        print(per_contributor(after))
         print("  errors (true->read): " + ", ".join(f"{e} x{n}" for e, n in after["errors"]))
         print(f"{'MNIST test after fine-tuning':<34} {mnist_accuracy(tuned) * 100:6.2f}%\n")
 
