@@ -114,7 +114,7 @@ def test_a_digit_bank_is_read_checked_and_credited(tmp_path):
     np.savez(tmp_path / "ok.npz", x=x, y=y, source=np.array("unipen-1a-digits.jsonl:part=train"))
     bx, by, record = real_digit_bank(tmp_path / "ok.npz", logs.append)
     assert np.array_equal(bx, x) and by.tolist() == [0, 1, 2, 3] and record["pictures"] == 4
-    assert record["rehearsed"] and "UNIPEN" in record["credit"]
+    assert record["rehearsed"] and "UNIPEN" in record["credit"] and record["path"] == str(tmp_path / "ok.npz")
     bad = {"labels": dict(x=x, y=np.array([0, 1, 2, 10])), "shape": dict(x=x[:, :20], y=y),
            "count": dict(x=x, y=y[:3]), "dtype": dict(x=x.astype(np.float32), y=y), "keys": dict(x=x)}
     for name, arrays in bad.items():

@@ -323,7 +323,7 @@ def real_digit_bank(path: Path, log: Log) -> tuple[np.ndarray, np.ndarray, dict]
         return None
     x, y, origin = picture_bank(path, labelled=True)
     log(f"rehearsal: {len(x)} real digit pictures from {path.name}")
-    return x, y, {"data": path.name, "pictures": int(len(x)), "rehearsed": True, **origin}
+    return x, y, {"data": path.name, "pictures": int(len(x)), "path": str(path), "rehearsed": True, **origin}
 
 
 # --------------------------------------------------------------------------------------- epochs
