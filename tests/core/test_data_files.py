@@ -1,4 +1,6 @@
 
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -115,3 +117,39 @@ def test_held_out_samples_carry_their_store_ids(tmp_path):
         test = [s.id for s in store.samples(split="test")]
     data = held_out_samples(tmp_path / "s.sqlite")
     assert data.ids.tolist() == test and len(data.labels) == len(test) > 0
+
+
+def _exif_rotated_jpeg(upright: np.ndarray, orientation: int) -> bytes:
+    """A JPEG whose pixels are stored turned and whose EXIF says how to turn them back, as a
+    phone writes it (orientation 6: the stored picture is turned 90 degrees anticlockwise)."""
+    stored = cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    jpeg = cv2.imencode(".jpg", stored)[1].tobytes()
+    tiff = b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00\x01" + b"\x01\x12\x00\x03\x00\x00\x00\x01" \
+        + orientation.to_bytes(2, "big") + b"\x00\x00" + b"\x00\x00\x00\x00"
+    app1 = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + jpeg[2:]
+
+
+def test_a_phone_jpeg_is_read_the_way_up_its_exif_says(tmp_path):
+    upright = np.full((60, 40), 255, np.uint8)
+    upright[5:25, 5:35] = 0  # a dark block at the top
+    (tmp_path / "phone.jpg").write_bytes(_exif_rotated_jpeg(upright, 6))
+    read = read_image(tmp_path / "phone.jpg")
+    assert read.shape == (60, 40)
+    assert read[:30].mean() < 140 < read[30:].mean()  # the block is at the top again
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".webp"])
+def test_the_pixel_limit_holds_for_formats_whose_header_only_opencv_reads(tmp_path, suffix):
+    import subprocess
+    import sys
+
+    picture = tmp_path / f"big{suffix}"
+    cv2.imwrite(str(picture), np.full((6400, 6400), 255, np.uint8))  # 41 megapixels in a few kB
+    # OpenCV takes its limit when it loads: here another module of the package loads it first
+    script = (f"import digitpad.core.preprocess, digitpad.core.images as im\n"
+              f"try:\n    im.read_image({str(picture)!r}); print('decoded')\n"
+              f"except im.ImageReadError as e:\n    print('refused', e)\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IO_MAX_IMAGE_PIXELS"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.stdout.startswith("refused") and f"big{suffix}" in out.stdout, out

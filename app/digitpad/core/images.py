@@ -5,16 +5,13 @@ import os
 import struct
 from pathlib import Path
 
-#: A digit needs far fewer pixels; a 20000x20000 PNG of 0.5 MB would take gigabytes to decode.
-#: OpenCV is told too (read when it first decodes), for formats whose header is not read here.
-MAX_PIXELS = 40_000_000
+import cv2
+import numpy as np
+
+from .. import MAX_IMAGE_PIXELS as MAX_PIXELS  # OpenCV is told the same when the package loads
+from .errors import ImageReadError
+
 MAX_FILE_BYTES = 200_000_000
-os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .errors import ImageReadError  # noqa: E402
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
@@ -50,8 +47,11 @@ def decode_image(data: bytes, source: str | os.PathLike | None = None) -> np.nda
     if size and size[0] * size[1] > MAX_PIXELS:
         raise ImageReadError(f"picture is too large ({size[0]:,} x {size[1]:,} pixels; at most "
                              f"{MAX_PIXELS // 1_000_000} megapixels)", source)
+    # A JPEG has no alpha to keep, and a phone's says in EXIF which way is up: OpenCV turns it
+    # upright unless asked for the file's pixels unchanged.
+    flags = cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH if data[:2] == b"\xff\xd8" else cv2.IMREAD_UNCHANGED
     try:
-        arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags) if data else None
     except cv2.error as exc:  # OpenCV refuses what passes its own size limit with an exception
         msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else "decoder error"
         raise ImageReadError(f"not a readable image ({msg[:160]})", source) from None
