@@ -171,6 +171,12 @@ def parse_json(text: str | bytes, source: str | os.PathLike | None = None) -> An
     src = None if source is None else os.fspath(source)
     if len(text) > MAX_INK_BYTES:
         raise InkError(f"ink is too large ({len(text):,} bytes; at most {MAX_INK_BYTES:,})", src)
+    # Windows tools start UTF-8 text with a byte-order mark, which JSON forbids: the first line of
+    # their JSON Lines would be refused for it.
+    if isinstance(text, bytes):
+        text = text.removeprefix(b"\xef\xbb\xbf")
+    else:
+        text = text.removeprefix("\ufeff")
     try:
         return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

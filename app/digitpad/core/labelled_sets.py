@@ -57,13 +57,43 @@ def _from_npz(path: Path) -> LabelledSet:
     return _checked(x, y, path)
 
 
-def _checked(x: np.ndarray, y: np.ndarray, path: Path) -> LabelledSet:
-    y = np.asarray(y).reshape(-1)
-    if x.ndim not in (3, 4) or len(x) != len(y):
-        raise DataFormatError(f"expected N pictures and N labels, got shapes {x.shape} and {y.shape}", path)
+def checked_arrays(x: np.ndarray, y: np.ndarray, where: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """(pictures (N, H, W) or (N, H, W, 3|4), labels (N,) int64) from arrays as other tools store
+    them: channels first or last, flattened square pictures (N, 784), labels as a column, one-hot,
+    text or whole floats. Anything else is one :class:`DataFormatError`."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim == 4 and x.shape[1] in (1, 3, 4) and x.shape[-1] not in (1, 3, 4):
+        x = np.moveaxis(x, 1, -1)  # channels first, as PyTorch stores them
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim == 2 and x.shape[1] > 1 and round(x.shape[1] ** 0.5) ** 2 == x.shape[1]:
+        side = round(x.shape[1] ** 0.5)
+        x = x.reshape(len(x), side, side)  # one flattened square picture per row
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    elif y.ndim == 2 and y.shape[1] == 10 and y.size and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
+        y = y.argmax(axis=1)  # one-hot
+    if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (3, 4)) or x.dtype.kind not in "uifb" \
+            or y.ndim != 1 or len(x) != len(y):
+        raise DataFormatError(f"expected N pictures and N labels, got shapes {x.shape} and {y.shape}", where)
+    if y.dtype.kind in "US":
+        text = np.char.strip(y.astype(str))
+        if not np.isin(text, list("0123456789")).all():
+            raise DataFormatError("labels must be digits 0-9", where)
+        y = text.astype(np.int64)
+    elif y.dtype.kind == "f":
+        if not np.isfinite(y).all() or (y != np.round(y)).any():
+            raise DataFormatError("labels must be whole digits 0-9, not fractions", where)
+    elif y.dtype.kind not in "iu":
+        raise DataFormatError(f"labels must be digits 0-9, got {y.dtype} values", where)
     if y.size and (y.min() < 0 or y.max() > 9):
-        raise DataFormatError("labels must be digits 0-9", path)
-    return LabelledSet(x, y.astype(np.int64), str(path))
+        raise DataFormatError("labels must be digits 0-9", where)
+    return x, y.astype(np.int64)
+
+
+def _checked(x: np.ndarray, y: np.ndarray, path: Path) -> LabelledSet:
+    x, y = checked_arrays(x, y, path)
+    return LabelledSet(x, y, str(path))
 
 
 def _from_idx_folder(folder: Path) -> LabelledSet:
@@ -79,7 +109,15 @@ def _from_idx_folder(folder: Path) -> LabelledSet:
     raise DataFormatError("no IDX image/label pair here", folder)
 
 
-def _from_image_folder(folder: Path) -> LabelledSet:
+def image_folder(folder: Path) -> LabelledSet:
+    """Pictures labelled by ``labels.csv``, by sub-folders 0-9 or by their names' first digit."""
+    if (folder / "labels.csv").is_file():
+        from .sample_formats import labelled_rows  # which imports this module
+
+        rows = labelled_rows(folder)
+        return LabelledSet([read_image(folder / row["file"]) for _, row, _, _ in rows],
+                           np.array([label for _, _, label, _ in rows], np.int64), str(folder),
+                           names=[where for where, _, _, _ in rows])
     files: list[tuple[Path, int]] = []
     subdirs = [d for d in folder.iterdir() if d.is_dir() and re.fullmatch(r"\d", d.name)]
     if subdirs:
@@ -94,7 +132,8 @@ def _from_image_folder(folder: Path) -> LabelledSet:
                                           f"or sort them into sub-folders 0-9", folder)
                 files.append((p, int(m.group(1))))
     if not files:
-        raise DataFormatError("no labelled images here (.png/.jpg/.bmp named 7_x.png or in folders 0-9)", folder)
+        raise DataFormatError("no labelled pictures here (.png/.jpg/.bmp named 7_x.png, in folders 0-9 or listed "
+                              "in a labels.csv)", folder)
     return LabelledSet([read_image(p) for p, _ in files], np.array([l for _, l in files]), str(folder),
                        names=[str(p) for p, _ in files])
 
@@ -141,11 +180,14 @@ def load_labelled(path: str | os.PathLike) -> LabelledSet:
     if select:
         raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
     if path.is_file():
+        if path.suffix.lower() != ".npz":
+            raise DataFormatError("cannot tell the format: a labelled set is an .npz, ink JSON Lines (.jsonl), an "
+                                  "IDX folder or a folder of pictures", path)
         return _from_npz(path)
     names = {p.name for p in path.iterdir()}
     if any("idx" in n for n in names):
         return _from_idx_folder(path)
-    return _from_image_folder(path)
+    return image_folder(path)
 
 
 def mnist_test(explicit: str | os.PathLike | None = None, *, allow_download: bool = True) -> LabelledSet:

@@ -19,7 +19,7 @@ from .idx import read_idx, write_idx
 from .mnist_data import find_idx_file, open_npz
 from .images import read_image
 from .ink import flip_y, ink_from_dict, ink_to_mnist, matches, parse_json
-from .labelled_sets import load_labelled
+from .labelled_sets import checked_arrays, image_folder, load_labelled
 from .preprocess import to_mnist
 from .sample_store import Sample, SampleError, SampleStore
 
@@ -39,9 +39,9 @@ def guess_format(path: Path) -> str:
     if path.is_dir() and (path / "labels.csv").is_file():
         return "png"
     if path.is_dir():
-        return "idx"
-    raise DataFormatError("cannot tell the format: use a .jsonl, a .npz, a folder with labels.csv, or an IDX "
-                          "folder (or pass --format)", path)
+        return "idx" if any("idx" in p.name for p in path.iterdir()) else "png"
+    raise DataFormatError("cannot tell the format: use a .jsonl, a .npz, a folder of pictures (with labels.csv, "
+                          "in sub-folders 0-9 or named 7_x.png) or an IDX folder (or pass --format)", path)
 
 
 def _model_view(image: np.ndarray) -> np.ndarray | None:
@@ -157,13 +157,25 @@ def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, s
     return out
 
 
-def _read_png_folder(path: Path, writer: str) -> Located:
-    out = []
+def _csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    """Commas, or the semicolons or tabs a spreadsheet in another locale writes, by the header."""
     try:
-        with open(path / "labels.csv", newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
+        return csv.Sniffer().sniff(text.partition("\n")[0], delimiters=",;\t")
+    except csv.Error:  # one column, or nothing: as written
+        return csv.excel
+
+
+def labelled_rows(path: Path) -> list[tuple[str, dict[str, str], int, str | None]]:
+    """(where, row, label, split) of each row of a picture folder's ``labels.csv``, checked: one
+    reader for the app's own PNG exports and for sheets other tools write."""
+    try:
+        with open(path / "labels.csv", newline="", encoding="utf-8-sig") as fh:  # Excel writes a BOM
+            text = fh.read()
+        rows = [{(k or "").strip().lower(): v.strip() if isinstance(v, str) else "" for k, v in row.items()}
+                for row in csv.DictReader(io.StringIO(text), dialect=_csv_dialect(text))]
     except (OSError, csv.Error, UnicodeDecodeError) as exc:
         raise DataFormatError(f"cannot read labels.csv ({exc})", path) from None
+    out = []
     for number, row in enumerate(rows, 2):
         where = f"{path / 'labels.csv'}:{number}"
         try:
@@ -172,12 +184,28 @@ def _read_png_folder(path: Path, writer: str) -> Located:
             raise DataFormatError(f"'label' must be a digit 0-9, got {row.get('label')!r}", where) from None
         if not 0 <= label <= 9 or not row.get("file"):
             raise DataFormatError("each row needs a file and a label 0-9", where)
-        split = row.get("split") or None
+        split = row.get("split", "").lower() or None
         if split not in (None, "train", "test"):
             raise DataFormatError(f"'split' must be 'train' or 'test', got {split!r}", where)
-        image = _model_view(read_image(path / row["file"]))
+        out.append((where, row, label, split))
+    return out
+
+
+def _read_png_folder(path: Path, writer: str) -> Located:
+    """A folder of pictures labelled by ``labels.csv`` (as the app exports them), else by
+    sub-folders 0-9 or by file names that start with the digit (as ``evaluate`` reads them)."""
+    if not (path / "labels.csv").is_file():
+        data = image_folder(path)
+        located = zip(data.names, data.images, data.labels)
+        rows = [(where, {}, int(label), None, image) for where, image, label in located]
+    else:
+        rows = [(where, row, label, split, read_image(path / row["file"]))
+                for where, row, label, split in labelled_rows(path)]
+    out = []
+    for where, row, label, split, picture in rows:
+        image = _model_view(picture)
         if image is None:
-            raise DataFormatError(f"{row['file']} is blank", where)
+            raise DataFormatError(f"{row.get('file') or 'the picture'} is blank", where)
         kwargs = {"uid": row["uid"]} if row.get("uid") else {}
         out.append((where, Sample(label=label, image=image, writer=row.get("writer") or writer,
                                   device=row.get("device") or "", split=split, source=str(path), **kwargs)))
@@ -203,16 +231,14 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> Located:
         if not pairs:
             raise DataFormatError("no train-/t10k- IDX image and label files here", path)
     for split, x, y in pairs:
-        if x.ndim != 3 or len(x) != len(y):
-            raise DataFormatError(f"expected N pictures and N labels, got {x.shape} and {y.shape}", path)
+        x, y = checked_arrays(x, y, f"{path}: {'x_' + split if split else 'the set'}")
         for i, (img, label) in enumerate(zip(x, y)):
             where = f"{path}: picture {i} of {'x_' + split if split else 'the set'}"
-            if not 0 <= int(label) <= 9:
-                raise DataFormatError(f"label {int(label)} is not a digit 0-9", where)
             image = _model_view(img)
-            if image is not None:
-                out.append((where, Sample(label=int(label), image=image, writer=writer, split=split,
-                                          source=str(path))))
+            if image is None or not image.any():
+                raise DataFormatError("the picture is blank", where)
+            out.append((where, Sample(label=int(label), image=image, writer=writer, split=split,
+                                      source=str(path))))
     return out
 
 

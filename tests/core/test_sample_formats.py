@@ -1,0 +1,120 @@
+"""Labelled data as other tools write it: one reader per format serves `samples import` and
+`evaluate --data`, and both take the same files the same way."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from digitpad.core.errors import DataFormatError
+from digitpad.core.labelled_sets import load_labelled
+from digitpad.core.sample_formats import export, import_samples, read_samples
+from digitpad.core.sample_store import SampleStore
+
+INK = {"width": 200, "height": 200, "strokes": [[[40, 40], [160, 40], [80, 180]]]}
+
+
+def _digits(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` pictures of digits drawn with a font, 28x28, white on black, and their labels."""
+    labels = np.arange(n) % 10
+    pictures = np.zeros((n, 28, 28), np.uint8)
+    for picture, label in zip(pictures, labels):
+        cv2.putText(picture, str(label), (6, 23), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2)
+    return pictures, labels
+
+
+def test_json_lines_and_a_labels_sheet_with_a_byte_order_mark_are_read(tmp_path):
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps(dict(INK, label=7)).encode() + b"\n")
+    assert [s.label for s in read_samples(tmp_path / "bom.jsonl")] == [7]
+    assert load_labelled(tmp_path / "bom.jsonl").labels.tolist() == [7]
+    folder = tmp_path / "sheet"
+    folder.mkdir()
+    pictures, labels = _digits(3)
+    for i, picture in enumerate(pictures):
+        cv2.imwrite(str(folder / f"p{i}.png"), 255 - picture)
+    # Excel's "CSV UTF-8" in a locale that separates with semicolons, a padded header, "Train"
+    rows = [" File ; Label ; Split "] + [f"p{i}.png;{label};Train" for i, label in enumerate(labels)]
+    (folder / "labels.csv").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(rows).encode())
+    samples = read_samples(folder)
+    assert [s.label for s in samples] == labels.tolist() and {s.split for s in samples} == {"train"}
+    assert load_labelled(folder).labels.tolist() == labels.tolist()
+
+
+def test_evaluate_reads_the_apps_own_picture_export(tmp_path):
+    pictures, labels = _digits(12)
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        with SampleStore(tmp_path / "src.sqlite") as src:
+            np.savez(tmp_path / "d.npz", x=pictures, y=labels)
+            import_samples(src, tmp_path / "d.npz")
+            export(src, tmp_path / "png", "png")
+        assert import_samples(store, tmp_path / "png") == (12, 0)
+    data = load_labelled(tmp_path / "png")
+    assert sorted(data.labels.tolist()) == sorted(labels.tolist()) and data.names[0].endswith("labels.csv:2")
+
+
+def test_a_folder_of_pictures_named_or_sorted_by_digit_imports_as_evaluate_reads_it(tmp_path):
+    pictures, labels = _digits(10)
+    named, sorted_ = tmp_path / "named", tmp_path / "sorted"
+    named.mkdir()
+    for i, (picture, label) in enumerate(zip(pictures, labels)):
+        cv2.imwrite(str(named / f"{label}_{i}.png"), 255 - picture)
+        (sorted_ / str(label)).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(sorted_ / str(label) / f"x{i}.jpg"), 255 - picture)
+    for folder in (named, sorted_):
+        with SampleStore(tmp_path / f"{folder.name}.sqlite") as store:
+            assert import_samples(store, folder) == (10, 0)
+            assert sorted(s.label for s in store.samples()) == sorted(load_labelled(folder).labels.tolist())
+
+
+ARRAYS = {  # how other tools store the same ten digits
+    "channels last": lambda x, y: (x[..., None], y),
+    "channels first": lambda x, y: (x[:, None], y),
+    "flattened rows": lambda x, y: (x.reshape(len(x), -1), y),
+    "labels as a column": lambda x, y: (x, y[:, None]),
+    "one-hot labels": lambda x, y: (x, np.eye(10, dtype=np.float32)[y]),
+    "labels as text": lambda x, y: (x, y.astype(str)),
+    "whole float labels": lambda x, y: (x, y.astype(np.float64)),
+    "float pictures": lambda x, y: (x / np.float32(255), y),
+}
+
+
+@pytest.mark.parametrize("layout", ARRAYS)
+def test_npz_layouts_of_other_tools_import_and_evaluate_alike(tmp_path, layout):
+    pictures, labels = _digits(10)
+    x, y = ARRAYS[layout](pictures, labels)
+    np.savez(tmp_path / "a.npz", x=x, y=y)
+    np.savez(tmp_path / "split.npz", x_train=x, y_train=y)
+    assert load_labelled(tmp_path / "a.npz").labels.tolist() == labels.tolist()
+    for name in ("a.npz", "split.npz"):
+        samples = read_samples(tmp_path / name)
+        assert [s.label for s in samples] == labels.tolist()
+        assert all(s.image.shape == (28, 28) and s.image.max() > 200 for s in samples)
+
+
+@pytest.mark.parametrize("labels, why", [(np.array([7.7, 1, 2]), "whole"), (np.array(["7", "x", "2"]), "0-9"),
+                                         (np.array([True, False, True]), "bool"), (np.array([1, 2, 10]), "0-9")])
+def test_labels_that_are_not_digits_are_one_error_for_import_and_evaluate(tmp_path, labels, why):
+    np.savez(tmp_path / "bad.npz", x=_digits(3)[0], y=labels)
+    for read in (load_labelled, read_samples):
+        with pytest.raises(DataFormatError, match=why) as err:
+            read(tmp_path / "bad.npz")
+        assert "bad.npz" in str(err.value)
+
+
+def test_a_blank_picture_is_named_and_nothing_is_imported(tmp_path):
+    pictures, labels = _digits(5)
+    for dtype in (np.uint8, np.float32):
+        x = pictures.astype(dtype)
+        x[3] = 0
+        np.savez(tmp_path / "blank.npz", x=x, y=labels)
+        with SampleStore(tmp_path / "s.sqlite") as store:
+            with pytest.raises(DataFormatError, match="picture 3 .*blank"):
+                import_samples(store, tmp_path / "blank.npz")
+            assert store.count() == 0
+
+
+def test_a_file_evaluate_cannot_read_says_what_it_reads(tmp_path):
+    for name in ("one.json", "set.jsonl.gz", "seven.png"):
+        (tmp_path / name).write_bytes(b"x")
+        with pytest.raises(DataFormatError, match="cannot tell the format.*npz.*JSON Lines"):
+            load_labelled(tmp_path / name)
