@@ -416,12 +416,19 @@ def cmd_samples(args) -> int:
     from .core.sample_formats import export, import_samples
     from .core.sample_store import SampleStore
 
+    if args.samples_command != "import" and args.store and not Path(args.store).exists():
+        raise DigitPadError("no such sample store (only 'samples import' makes one)", args.store)
+    failed = 0
     with SampleStore(args.store) as store:
         if args.samples_command == "import":
-            total_added = 0
-            for path in args.paths:
-                added, present = import_samples(store, path, args.format, writer=args.writer or "", y_up=args.y_up)
-                total_added += added
+            for path in args.paths:  # each file whole or not at all; a bad one does not stop the rest
+                try:
+                    added, present = import_samples(store, path, args.format, writer=args.writer or "",
+                                                    y_up=args.y_up)
+                except DigitPadError as exc:
+                    _err(f"{exc} (nothing imported from it)")
+                    failed += 1
+                    continue
                 print(f"{path}: imported {added} samples" + (f" ({present} already in the store)" if present else ""))
             print(f"store {store.path}: {store.count()} samples")
         elif args.samples_command == "export":
@@ -441,7 +448,7 @@ def cmd_samples(args) -> int:
                     print(f"  {d}: {c['train'] + c['test']:5d}  (train {c['train']}, test {c['test']})")
                 print("writers: " + (", ".join(f"{w or '(none)'} {n}" for w, n in sorted(stats["per_writer"].items()))
                                      or "none"))
-    return 0
+    return EXIT_ERROR if failed else 0
 
 
 def cmd_finetune(args) -> int:

@@ -23,15 +23,19 @@ def test_import_stats_export_round_trip(cli_env, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "imported 50 samples" in out.stdout
     again = run_cli(["samples", "import", str(tmp_path / "in.jsonl"), "--store", store], cli_env)
-    assert "imported 50" in again.stdout  # no uid in the file: a second import adds them again
+    # no uid in the file: the inks themselves say they are there already
+    assert "imported 0 samples (50 already in the store)" in again.stdout
+    _jsonl(tmp_path / "more.jsonl", 6)  # the same 50 drawings and 10 more
+    assert "imported 10 samples (50 already" in run_cli(["samples", "import", str(tmp_path / "more.jsonl"),
+                                                         "--store", store], cli_env).stdout
     stats = json.loads(run_cli(["samples", "stats", "--json", "--store", store], cli_env).stdout)
-    assert stats["total"] == 100 and stats["per_digit"]["3"] == {"train": 8, "test": 2}
+    assert stats["total"] == 60 and sum(stats["per_digit"]["3"].values()) == 6
     out = run_cli(["samples", "export", str(tmp_path / "out.jsonl"), "--store", store], cli_env)
-    assert out.returncode == 0 and "exported 100" in out.stdout
+    assert out.returncode == 0 and "exported 60" in out.stdout
     other = str(tmp_path / "t.sqlite")
     run_cli(["samples", "import", str(tmp_path / "out.jsonl"), "--store", other], cli_env)
     back = json.loads(run_cli(["samples", "stats", "--json", "--store", other], cli_env).stdout)
-    assert back["per_digit"] == stats["per_digit"] and back["per_writer"] == {"ana": 100}
+    assert back["per_digit"] == stats["per_digit"] and back["per_writer"] == {"ana": 60}
     for fmt in ("idx", "png"):
         out = run_cli(["samples", "export", str(tmp_path / fmt), "--format", fmt, "--store", store], cli_env)
         assert out.returncode == 0, out.stderr
@@ -121,3 +125,25 @@ def test_sigterm_during_an_export_leaves_no_folder_and_no_temporary(cli_env, tmp
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite"]  # no half export, no hidden temporary
+
+
+def test_a_bad_file_among_several_is_named_and_the_others_are_imported(cli_env, tmp_path):
+    ink = {"width": 100, "height": 100, "strokes": [[[10, 10], [90, 10], [40, 90]]]}
+    (tmp_path / "a.jsonl").write_text(json.dumps(dict(ink, label=7)) + "\n")
+    (tmp_path / "bad.jsonl").write_text(json.dumps(dict(ink, label=7)) + "\n{nope\n")
+    (tmp_path / "c.jsonl").write_text(json.dumps(dict(ink, label=1, strokes=[[[50, 5], [50, 95]]])) + "\n")
+    store = tmp_path / "s.sqlite"
+    out = run_cli(["samples", "import", str(tmp_path / "a.jsonl"), str(tmp_path / "bad.jsonl"),
+                   str(tmp_path / "c.jsonl"), "--store", str(store)], cli_env)
+    assert out.returncode == 1
+    errors = out.stderr.strip().splitlines()
+    assert len(errors) == 1 and "bad.jsonl:2" in errors[0] and "nothing imported from it" in errors[0]
+    assert "a.jsonl: imported 1 samples" in out.stdout and "c.jsonl: imported 1 samples" in out.stdout
+    assert "2 samples" in out.stdout.splitlines()[-1]
+
+
+def test_reading_a_store_that_is_not_there_says_so_and_makes_none(cli_env, tmp_path):
+    for command in (["stats"], ["export", str(tmp_path / "out.jsonl")]):
+        out = run_cli(["samples", *command, "--store", str(tmp_path / "typo.sqlite")], cli_env)
+        assert out.returncode == 1 and "typo.sqlite: no such sample store" in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

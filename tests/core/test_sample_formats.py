@@ -118,3 +118,32 @@ def test_a_file_evaluate_cannot_read_says_what_it_reads(tmp_path):
         (tmp_path / name).write_bytes(b"x")
         with pytest.raises(DataFormatError, match="cannot tell the format.*npz.*JSON Lines"):
             load_labelled(tmp_path / name)
+
+
+def test_importing_the_same_data_again_or_a_copy_of_it_adds_nothing(tmp_path):
+    pictures, labels = _digits(10)
+    np.savez(tmp_path / "d.npz", x=pictures, y=labels)
+    (tmp_path / "i.jsonl").write_text("".join(json.dumps(dict(INK, label=d, strokes=[[[40, 40], [160, 40 + d],
+                                                                                       [80, 180]]])) + "\n"
+                                              for d in range(10)))
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        export(store, tmp_path / "empty.jsonl", "jsonl")
+        for name in ("d.npz", "i.jsonl"):
+            assert import_samples(store, tmp_path / name) == (10, 0)
+            assert import_samples(store, tmp_path / name) == (0, 10)
+            copy = tmp_path / ("copy-" + name)
+            copy.write_bytes((tmp_path / name).read_bytes())
+            assert import_samples(store, copy) == (0, 10)
+        export(store, tmp_path / "png", "png")
+        assert store.count() == 20
+    with SampleStore(tmp_path / "t.sqlite") as other:
+        assert import_samples(other, tmp_path / "png") == (20, 0)
+        assert import_samples(other, tmp_path / "png") == (0, 20)
+
+
+def test_two_same_bitmaps_at_different_places_are_two_samples(tmp_path):
+    one = np.zeros((2, 16, 16), np.uint8)
+    one[:, 2:14, 7:9] = 255  # a 1 as a bar, the same bytes twice
+    np.savez(tmp_path / "ones.npz", x=one, y=np.array([1, 1]))
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        assert import_samples(store, tmp_path / "ones.npz") == (2, 0)

@@ -4,6 +4,7 @@ add it in one transaction: a malformed file imports nothing."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -42,6 +43,16 @@ def guess_format(path: Path) -> str:
         return "idx" if any("idx" in p.name for p in path.iterdir()) else "png"
     raise DataFormatError("cannot tell the format: use a .jsonl, a .npz, a folder of pictures (with labels.csv, "
                           "in sub-folders 0-9 or named 7_x.png) or an IDX folder (or pass --format)", path)
+
+
+def content_uid(*parts: object) -> str:
+    """A sample's id from what it is (its label and ink, or its picture and place), for records that
+    bring none: importing the same file twice, or a copy of it, adds nothing the second time."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True).encode())
+        digest.update(b"\x00")
+    return "imported-" + digest.hexdigest()[:32]
 
 
 def _model_view(image: np.ndarray) -> np.ndarray | None:
@@ -148,7 +159,8 @@ def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, s
         pre = ink_to_mnist(ink)
         if pre.empty:
             raise DataFormatError("ink has no strokes", where)
-        kwargs = {"uid": str(meta["uid"])} if meta["uid"] else {}
+        uid = str(meta["uid"]) if meta["uid"] else content_uid(label, doc)
+        kwargs = {"uid": uid}
         if meta["created"] is not None:
             kwargs["created"] = meta["created"]  # checked by the store, as every stored value is
         out.append((where, Sample(label=label, image=np.round(pre.image * 255).astype(np.uint8), ink=ink,
@@ -197,7 +209,8 @@ def _read_png_folder(path: Path, writer: str) -> Located:
     if not (path / "labels.csv").is_file():
         data = image_folder(path)
         located = zip(data.names, data.images, data.labels)
-        rows = [(where, {}, int(label), None, image) for where, image, label in located]
+        rows = [(where, {"file": Path(where).relative_to(path).as_posix()}, int(label), None, image)
+                for where, image, label in located]
     else:
         rows = [(where, row, label, split, read_image(path / row["file"]))
                 for where, row, label, split in labelled_rows(path)]
@@ -205,10 +218,11 @@ def _read_png_folder(path: Path, writer: str) -> Located:
     for where, row, label, split, picture in rows:
         image = _model_view(picture)
         if image is None:
-            raise DataFormatError(f"{row.get('file') or 'the picture'} is blank", where)
-        kwargs = {"uid": row["uid"]} if row.get("uid") else {}
-        out.append((where, Sample(label=label, image=image, writer=row.get("writer") or writer,
-                                  device=row.get("device") or "", split=split, source=str(path), **kwargs)))
+            raise DataFormatError(f"{row['file']} is blank", where)
+        # a file's name too: two tiny bitmaps of a 1 can be the same bytes
+        uid = row.get("uid") or content_uid(label, row["file"], np.ascontiguousarray(picture).tobytes(), picture.shape)
+        out.append((where, Sample(label=label, image=image, writer=row.get("writer") or writer, uid=uid,
+                                  device=row.get("device") or "", split=split, source=str(path))))
     return out
 
 
@@ -237,7 +251,8 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> Located:
             image = _model_view(img)
             if image is None or not image.any():
                 raise DataFormatError("the picture is blank", where)
-            out.append((where, Sample(label=int(label), image=image, writer=writer, split=split,
+            uid = content_uid(int(label), np.ascontiguousarray(img).tobytes(), img.shape, str(img.dtype), split, i)
+            out.append((where, Sample(label=int(label), image=image, writer=writer, split=split, uid=uid,
                                       source=str(path))))
     return out
 
