@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Iterator
 
 from . import __version__
 from .core.errors import DigitPadError
@@ -174,6 +175,20 @@ def _evaluate_compare(args, first, second, data) -> int:
 
 
 # ----------------------------------------------------------------------------------- predict
+def _expanded(paths: list[str], suffixes: set[str]) -> Iterator[str]:
+    """The paths, with each folder replaced by the files in it and its sub-folders that have one
+    of ``suffixes``, in name order (hidden files and folders, such as macOS's ``._x.png``, left
+    out); a folder with none stays, to be reported."""
+    for raw in paths:
+        folder = Path(raw)
+        if raw == "-" or not folder.is_dir():
+            yield raw
+            continue
+        found = sorted(p for p in folder.rglob("*") if p.suffix.lower() in suffixes and p.is_file()
+                       and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+        yield from (map(str, found) if found else [raw])
+
+
 def _inputs(paths: list[str], y_up: bool = False):
     """(source, kind, payload) in input order; kind is 'image', 'ink' or 'error'."""
     from .core.images import IMAGE_SUFFIXES, read_image
@@ -186,12 +201,16 @@ def _inputs(paths: list[str], y_up: bool = False):
         for name, ink in iter_jsonl(lines, source, keep_going=True):
             yield (name, "error", str(ink)) if isinstance(ink, DigitPadError) else (name, "ink", upright(ink))
 
-    for raw in paths:
+    stdin_read = False
+    for raw in _expanded(paths, IMAGE_SUFFIXES | {".json", ".jsonl"}):
         path = Path(raw)
         try:
             if raw == "-":
                 if sys.stdin is None:
                     raise DigitPadError("standard input is closed", "-")
+                if stdin_read:
+                    raise DigitPadError("standard input was read already: give '-' once", "-")
+                stdin_read = True
                 yield from inks(sys.stdin, "-")
             elif path.suffix.lower() == ".jsonl":
                 try:
@@ -203,8 +222,10 @@ def _inputs(paths: list[str], y_up: bool = False):
                 yield raw, "ink", upright(read_ink(path))
             elif path.suffix.lower() in IMAGE_SUFFIXES or path.is_file():
                 yield raw, "image", read_image(path)
+            elif path.is_dir():
+                raise DigitPadError("no pictures or inks in this folder", path)
             else:
-                raise DigitPadError("no such file", path)
+                raise DigitPadError("no such file" if not path.exists() else "not a file", path)
         except DigitPadError as exc:
             yield raw, "error", str(exc)
 
@@ -608,7 +629,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("predict", help="recognise images, ink .json files or .jsonl ink lists")
-    r.add_argument("paths", nargs="+", metavar="PATH", help="image, .json ink, .jsonl inks, or - for JSONL on stdin")
+    r.add_argument("paths", nargs="+", metavar="PATH",
+                   help="image, .json ink, .jsonl inks, a folder of them (read in name order), or - for JSONL on stdin")
     r.add_argument("--model", dest="model", help="model file (default: the shipped default model)")
     r.add_argument("--batch-size", type=int, default=512)
     r.add_argument("--y-up", action="store_true", help=Y_UP_HELP)

@@ -243,3 +243,26 @@ def test_predict_number_reads_each_input_as_one_number(cli_env, shipped_model, t
         assert all(len(b) == 4 and b[0] <= b[2] and b[1] <= b[3] for b in boxes)
         assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
     assert rows[1]["number"] is None and rows[1]["reason"] == "empty" and rows[1]["digits"] == []
+
+
+def test_predict_reads_a_folder_in_name_order_and_stdin_once(cli_env, shipped_model, mnist_test_sample, tmp_path):
+    x, y = mnist_test_sample
+    folder = tmp_path / "scans"
+    (folder / "b").mkdir(parents=True)
+    cv2.imwrite(str(folder / "a.png"), 255 - x[0])
+    cv2.imwrite(str(folder / "b" / "c.jpg"), 255 - x[1])
+    (folder / "b" / "d.json").write_text(_ink_from_mnist(x[2]).to_json())
+    (folder / "._a.png").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")  # hidden: left out
+    (folder / "notes.txt").write_text("not a picture")
+    (tmp_path / "empty").mkdir()
+    out = run_cli(["predict", str(folder), "-", "-", str(tmp_path / "empty"), "/dev/null"], cli_env,
+                  input=_ink_from_mnist(x[3]).to_json() + "\n")
+    assert out.returncode == 1
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["source"] for r in rows] == [str(folder / "a.png"), str(folder / "b" / "c.jpg"),
+                                           str(folder / "b" / "d.json"), "-:1", "-", str(tmp_path / "empty"),
+                                           "/dev/null"]
+    assert [r["digit"] for r in rows[:4]] == [int(v) for v in y[:4]]
+    errors = _errors(out.stderr)
+    assert len(errors) == 3 and "read already" in errors[0] and "no pictures or inks in this folder" in errors[1]
+    assert "/dev/null: not a file" in errors[2]
