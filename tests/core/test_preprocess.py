@@ -110,6 +110,16 @@ def test_paper_options_and_stages():
     assert set(np.unique(binar)) <= {0.0, 1.0}
 
 
+@pytest.mark.parametrize("bits", [10, 12, 14, 16])
+def test_a_scan_stored_with_fewer_bits_than_its_type_reads_as_its_8_bit_copy(mnist_test_sample, bits):
+    x, _ = mnist_test_sample
+    page = 255 - x[0].astype(np.uint16)  # dark ink on white paper
+    deep = (page * ((2 ** bits - 1) / 255)).round().astype(np.uint16)
+    same = to_mnist(page.astype(np.uint8))
+    read = to_mnist(deep)
+    assert not read.empty and np.abs(read.image - same.image).max() < 0.02
+
+
 def test_to_gray_rejects_nonsense_shapes():
     with pytest.raises(ValueError):
         to_gray(np.zeros((4, 4, 2)))

@@ -78,8 +78,9 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected a 2-D grayscale or RGB/RGBA image, got shape {img.shape}")
     if np.issubdtype(img.dtype, np.integer):
         scale = float(np.iinfo(img.dtype).max)
-        if img.dtype != np.uint8 and img.size and img.max() <= 255 and img.min() >= 0:
-            scale = 255.0  # ints holding 8-bit values
+        if img.dtype != np.uint8 and img.size and img.min() >= 0:
+            # by the bits in use: 8-bit values in a wider type, a scanner's 10, 12 or 14 bits in 16
+            scale = float(2 ** max(8, int(img.max()).bit_length()) - 1)
         img = img.astype(np.float32) / scale
     else:
         img = np.nan_to_num(img.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
