@@ -150,7 +150,7 @@ def test_evaluate_on_a_whole_ink_file_and_a_selection_of_it(cli_env, shipped_mod
 
 
 @pytest.mark.parametrize("bad, why", [
-    ('{"width": 100, "height": 100, "strokes": [[[10, 10], [50, 90]]], "part": "test"}', "'label' must be a digit"),
+    ('{"width": 100, "height": 100, "strokes": [[[10, 10], [50, 90]]], "part": "test"}', "no 'label' (a digit 0-9)"),
     ('{"width": 100, "height": 100, "strokes": [[[10, 10], [50, ', "not valid JSON"),
     ('{"width": 100, "height": 100, "strokes": [[[10, 10], [50, 90]]], "label": 12}', "'label' must be a digit"),
 ])

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digitpad.core.errors import DataFormatError
+from digitpad.core.errors import DataFormatError, InkError
 from digitpad.core.labelled_sets import load_labelled
 from digitpad.core.sample_formats import export, import_samples, read_samples
 from digitpad.core.sample_store import SampleStore
@@ -147,3 +147,30 @@ def test_two_same_bitmaps_at_different_places_are_two_samples(tmp_path):
     np.savez(tmp_path / "ones.npz", x=one, y=np.array([1, 1]))
     with SampleStore(tmp_path / "s.sqlite") as store:
         assert import_samples(store, tmp_path / "ones.npz") == (2, 0)
+
+
+def test_a_refusal_names_every_bad_line_at_once(tmp_path):
+    good = json.dumps(dict(INK, label=3))
+    lines = [good, "{nope", json.dumps(INK), good, json.dumps(dict(INK, label=12)), good]
+    (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n")
+    for read in (read_samples, load_labelled):
+        with pytest.raises((DataFormatError, InkError)) as err:
+            read(tmp_path / "bad.jsonl")
+        message = str(err.value)
+        assert message.startswith(f"{tmp_path / 'bad.jsonl'}:2: not valid JSON") and "\n" not in message
+        assert message.endswith("(and 2 more bad lines: 3, 5)")
+    (tmp_path / "one.jsonl").write_text(json.dumps(INK) + "\n")
+    with pytest.raises(DataFormatError, match=r"one.jsonl:1: no 'label' \(a digit 0-9\)$"):
+        read_samples(tmp_path / "one.jsonl")
+
+
+def test_a_picture_folder_names_all_its_unlabelled_files_and_skips_hidden_ones(tmp_path):
+    pictures, labels = _digits(3)
+    for i, (picture, label) in enumerate(zip(pictures, labels)):
+        cv2.imwrite(str(tmp_path / f"{label}_{i}.png"), 255 - picture)
+    (tmp_path / "._0_0.png").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")
+    assert load_labelled(tmp_path).labels.tolist() == labels.tolist()
+    for name in ("cat.png", "dog.jpg"):
+        cv2.imwrite(str(tmp_path / name), 255 - pictures[0])
+    with pytest.raises(DataFormatError, match="cannot tell the label of cat.png, dog.jpg: "):
+        load_labelled(tmp_path)

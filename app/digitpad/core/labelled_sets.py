@@ -118,19 +118,21 @@ def image_folder(folder: Path) -> LabelledSet:
         return LabelledSet([read_image(folder / row["file"]) for _, row, _, _ in rows],
                            np.array([label for _, _, label, _ in rows], np.int64), str(folder),
                            names=[where for where, _, _, _ in rows])
+    def pictures(where: Path) -> list[Path]:  # hidden files (macOS's ._7_x.png) are not pictures
+        return [p for p in sorted(where.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+
     files: list[tuple[Path, int]] = []
     subdirs = [d for d in folder.iterdir() if d.is_dir() and re.fullmatch(r"\d", d.name)]
     if subdirs:
         for d in sorted(subdirs):
-            files += [(p, int(d.name)) for p in sorted(d.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+            files += [(p, int(d.name)) for p in pictures(d)]
     else:
-        for p in sorted(folder.iterdir()):
-            if p.suffix.lower() in IMAGE_SUFFIXES:
-                m = _LABEL_IN_NAME.match(p.name)
-                if not m:
-                    raise DataFormatError(f"cannot tell the label of {p.name}: name files like 7_x.png "
-                                          f"or sort them into sub-folders 0-9", folder)
-                files.append((p, int(m.group(1))))
+        unlabelled = [p.name for p in pictures(folder) if not _LABEL_IN_NAME.match(p.name)]
+        if unlabelled:
+            names = ", ".join(unlabelled[:5]) + (f" and {len(unlabelled) - 5} more" if len(unlabelled) > 5 else "")
+            raise DataFormatError(f"cannot tell the label of {names}: name files like 7_x.png "
+                                  f"or sort them into sub-folders 0-9", folder)
+        files = [(p, int(_LABEL_IN_NAME.match(p.name).group(1))) for p in pictures(folder)]
     if not files:
         raise DataFormatError("no labelled pictures here (.png/.jpg/.bmp named 7_x.png, in folders 0-9 or listed "
                               "in a labels.csv)", folder)

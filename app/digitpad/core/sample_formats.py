@@ -128,7 +128,8 @@ def _write(samples: list[Sample], path: Path, fmt: str) -> int:
 
 # ---------------------------------------------------------------------------------------- import
 def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, str] | None = None) -> Located:
-    out = []
+    """Every line is read, so that a refusal names all the bad lines at once (the first in full)."""
+    out, bad = [], []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -136,37 +137,56 @@ def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, s
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        where = f"{path}:{number}"
-        doc = parse_json(line, where)
-        if not isinstance(doc, dict):
-            raise InkError("each line must be a JSON object", where)
-        if select and not matches(doc, select):
+        try:
+            sample = _ink_sample(line, f"{path}:{number}", path, writer, y_up, select)
+        except (DataFormatError, InkError) as exc:
+            bad.append((number, exc))
             continue
-        label = doc.get("label")
-        if isinstance(label, str) and label.strip() in tuple("0123456789"):
-            label = int(label)  # other tools write "7"
-        if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
-            raise DataFormatError(f"'label' must be a digit 0-9, got {label!r}", where)
-        split = doc.get("split")
-        if isinstance(split, str):
-            split = split.strip().lower()
-        if split not in (None, "train", "test"):
-            raise DataFormatError(f"'split' must be 'train' or 'test', got {split!r}", where)
-        meta = {k: doc.pop(k, None) for k in ("label", "writer", "split", "uid", "device", "created")}
-        ink = ink_from_dict(doc, where)
-        if y_up:
-            ink = flip_y(ink)
-        pre = ink_to_mnist(ink)
-        if pre.empty:
-            raise DataFormatError("ink has no strokes", where)
-        uid = str(meta["uid"]) if meta["uid"] else content_uid(label, doc)
-        kwargs = {"uid": uid}
-        if meta["created"] is not None:
-            kwargs["created"] = meta["created"]  # checked by the store, as every stored value is
-        out.append((where, Sample(label=label, image=np.round(pre.image * 255).astype(np.uint8), ink=ink,
-                                  writer=str(meta["writer"] or writer), device=str(meta["device"] or ""),
-                                  split=split, source=str(path), **kwargs)))
+        if sample is not None:
+            out.append((f"{path}:{number}", sample))
+    if bad:
+        first = bad[0][1]
+        if len(bad) == 1:
+            raise first
+        more = ", ".join(str(n) for n, _ in bad[1:11]) + (", ..." if len(bad) > 11 else "")
+        raise type(first)(f"{first} (and {len(bad) - 1} more bad lines: {more})")
     return out
+
+
+def _ink_sample(line: str, where: str, path: Path, writer: str, y_up: bool,
+                select: dict[str, str] | None) -> Sample | None:
+    """One line's sample, None when ``select`` leaves it out."""
+    doc = parse_json(line, where)
+    if not isinstance(doc, dict):
+        raise InkError("each line must be a JSON object", where)
+    if select and not matches(doc, select):
+        return None
+    label = doc.get("label")
+    if isinstance(label, str) and label.strip() in tuple("0123456789"):
+        label = int(label)  # other tools write "7"
+    if label is None:
+        raise DataFormatError("no 'label' (a digit 0-9)", where)
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
+        raise DataFormatError(f"'label' must be a digit 0-9, got {label!r}", where)
+    split = doc.get("split")
+    if isinstance(split, str):
+        split = split.strip().lower()
+    if split not in (None, "train", "test"):
+        raise DataFormatError(f"'split' must be 'train' or 'test', got {split!r}", where)
+    meta = {k: doc.pop(k, None) for k in ("label", "writer", "split", "uid", "device", "created")}
+    ink = ink_from_dict(doc, where)
+    if y_up:
+        ink = flip_y(ink)
+    pre = ink_to_mnist(ink)
+    if pre.empty:
+        raise DataFormatError("ink has no strokes", where)
+    uid = str(meta["uid"]) if meta["uid"] else content_uid(label, doc)
+    kwargs = {"uid": uid}
+    if meta["created"] is not None:
+        kwargs["created"] = meta["created"]  # checked by the store, as every stored value is
+    return Sample(label=label, image=np.round(pre.image * 255).astype(np.uint8), ink=ink,
+                  writer=str(meta["writer"] or writer), device=str(meta["device"] or ""),
+                  split=split, source=str(path), **kwargs)
 
 
 def _csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
