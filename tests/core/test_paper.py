@@ -85,6 +85,21 @@ def test_specks_outside_the_digit_go_and_a_dot_inside_it_stays():
     assert np.array_equal(out > INK_LEVEL, (clean > INK_LEVEL) | (near_dot & (ink > INK_LEVEL)))  # all else kept
 
 
+def test_a_sprinkle_of_dots_alone_is_blank_but_a_dotted_digit_and_a_digit_in_dust_are_read():
+    rng = np.random.default_rng(0)
+    pepper = np.full((280, 280), 255, np.uint8)
+    pepper[rng.random(pepper.shape) < 0.01] = 0  # 1% of the pixels: sensor noise, ~780 dots
+    assert to_mnist(pepper).empty
+    dusty = (_page(280) * 255).astype(np.uint8)
+    dusty[(rng.random(dusty.shape) < 0.002) & (dusty > 128)] = 0
+    assert _close(to_mnist(dusty).image, to_mnist((_page(280) * 255).astype(np.uint8)).image, 0.03)
+    dotted = np.full((160, 160), 255, np.uint8)  # a 1 of 15 dots, each 4x4 px, as a dot-matrix prints it
+    for k in range(15):
+        dotted[20 + 8 * k:24 + 8 * k, 78:82] = 0
+    read = to_mnist(dotted)
+    assert not read.empty and read.image[4:24, 11:17].sum() > 0.9 * read.image.sum()  # a bar down the middle
+
+
 @pytest.mark.parametrize("edge", ["top", "bottom", "left", "right"])
 def test_a_form_line_along_an_edge_goes(edge):
     ink = _ink_of(_page())

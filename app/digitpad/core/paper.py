@@ -26,6 +26,9 @@ _RULING_SIDE = 600  # ruled lines are looked for on a copy at most this big a si
 _EVEN_RING = 0.15  # a ring of paper (or of a frame) spreads less than this between its quartiles
 _RULED_LINES = 4  # fewer parallel lines than this could be a digit's bars (a seven-segment 3 has 3)
 _MARGIN = 0.1  # ...unless the rest of the ink keeps this share of the width clear on each side
+#: This many pieces of ink, none of this many pixels, are sensor noise or dust: a pencil digit
+#: broken into pieces has a few, and one of them is a stroke's length.
+_PEPPER_PIECES, _PEPPER_AREA = 20, 30
 
 
 def border_level(gray: np.ndarray) -> float:
@@ -189,6 +192,8 @@ def without_strays(ink: np.ndarray, level: float) -> np.ndarray:
     if n <= 2:
         return ink
     x, y, bw, bh, areas = (stats[1:, i] for i in range(5))
+    if n - 1 >= _PEPPER_PIECES and areas.max() < _PEPPER_AREA:
+        return np.zeros_like(ink)  # a sprinkle of dots with no stroke among them: noise, not a digit
     lines = np.zeros(n - 1, bool)
     for i in np.flatnonzero((bw >= 0.8 * w) | (bh >= 0.8 * h)):
         lines[i] = _made_of_edge_lines(labels == i + 1, w, h)
