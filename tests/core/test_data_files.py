@@ -153,3 +153,10 @@ def test_the_pixel_limit_holds_for_formats_whose_header_only_opencv_reads(tmp_pa
     env = {k: v for k, v in os.environ.items() if k != "OPENCV_IO_MAX_IMAGE_PIXELS"}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert out.stdout.startswith("refused") and f"big{suffix}" in out.stdout, out
+
+
+def test_a_plot_is_written_in_the_format_its_name_says(tmp_path):
+    s = score(np.arange(10).repeat(3), np.arange(10).repeat(3))
+    for name, magic in (("cm.jpg", b"\xff\xd8"), ("cm.png", b"\x89PNG"), ("cm.plot", b"\x89PNG")):
+        save_confusion_png(s, tmp_path / name, "demo")
+        assert (tmp_path / name).read_bytes().startswith(magic)

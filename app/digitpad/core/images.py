@@ -75,13 +75,14 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray, fmt: str | None = None) -> None:
-    """Encoded as ``fmt`` (".png"), else by the name's suffix, written to a temporary name and
-    renamed: a failure leaves no partial file."""
+    """Encoded as the name's suffix says (a ``.jpg`` is a JPEG), else as ``fmt`` (".png"), written
+    to a temporary name and renamed: a failure leaves no partial file."""
     from .atomic_file import write_bytes
     from .errors import DigitPadError
 
+    suffix = Path(path).suffix.lower()
     try:
-        ok, data = cv2.imencode(fmt or Path(path).suffix.lower() or ".png", image)
+        ok, data = cv2.imencode(suffix if suffix in IMAGE_SUFFIXES else fmt or ".png", image)
     except cv2.error:
         ok = False
     if not ok:
