@@ -7,6 +7,7 @@ line on stderr naming the file and the problem, with a non-zero exit.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -175,6 +176,14 @@ def _evaluate_compare(args, first, second, data) -> int:
 
 
 # ----------------------------------------------------------------------------------- predict
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError, numbers too long to read, deep nesting
+        return False
+    return True
+
+
 def _expanded(paths: list[str], suffixes: set[str]) -> Iterator[str]:
     """The paths, with each folder replaced by the files in it and its sub-folders that have one
     of ``suffixes``, in name order (hidden files and folders, such as macOS's ``._x.png``, left
@@ -192,7 +201,7 @@ def _expanded(paths: list[str], suffixes: set[str]) -> Iterator[str]:
 def _inputs(paths: list[str], y_up: bool = False):
     """(source, kind, payload) in input order; kind is 'image', 'ink' or 'error'."""
     from .core.images import IMAGE_SUFFIXES, read_image
-    from .core.ink import flip_y, iter_jsonl, read_ink
+    from .core.ink import flip_y, iter_jsonl, parse_ink, read_ink
 
     def upright(ink):
         return flip_y(ink) if y_up else ink
@@ -200,6 +209,23 @@ def _inputs(paths: list[str], y_up: bool = False):
     def inks(lines, source):
         for name, ink in iter_jsonl(lines, source, keep_going=True):
             yield (name, "error", str(ink)) if isinstance(ink, DigitPadError) else (name, "ink", upright(ink))
+
+    def stdin_inks():
+        """JSON Lines, streamed; or one drawing's pretty-printed JSON (``cat seven.json |``), whole."""
+        lines, head = iter(sys.stdin), []
+        for line in lines:
+            head.append(line)
+            if line.strip():
+                break
+        first = head[-1].strip() if head else ""
+        if first[:1] == "{" and not _is_json(first):
+            text = "".join(head) + "".join(lines)
+            try:
+                yield "-", "ink", upright(parse_ink(text, "-"))
+                return
+            except DigitPadError:  # not one document either: each line says what is wrong with it
+                head, lines = text.splitlines(keepends=True), iter(())
+        yield from inks(itertools.chain(head, lines), "-")
 
     stdin_read = False
     for raw in _expanded(paths, IMAGE_SUFFIXES | {".json", ".jsonl"}):
@@ -211,7 +237,7 @@ def _inputs(paths: list[str], y_up: bool = False):
                 if stdin_read:
                     raise DigitPadError("standard input was read already: give '-' once", "-")
                 stdin_read = True
-                yield from inks(sys.stdin, "-")
+                yield from stdin_inks()
             elif path.suffix.lower() == ".jsonl":
                 try:
                     with open(path, encoding="utf-8") as fh:

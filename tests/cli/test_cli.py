@@ -266,3 +266,15 @@ def test_predict_reads_a_folder_in_name_order_and_stdin_once(cli_env, shipped_mo
     errors = _errors(out.stderr)
     assert len(errors) == 3 and "read already" in errors[0] and "no pictures or inks in this folder" in errors[1]
     assert "/dev/null: not a file" in errors[2]
+
+
+def test_predict_reads_one_pretty_printed_drawing_on_stdin_whole(cli_env, shipped_model, mnist_test_sample):
+    x, y = mnist_test_sample
+    pretty = json.dumps(json.loads(_ink_from_mnist(x[0]).to_json()), indent=2)
+    out = run_cli(["predict", "-"], cli_env, input=pretty + "\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == 1 and rows[0]["source"] == "-" and rows[0]["digit"] == int(y[0])
+    broken = run_cli(["predict", "-"], cli_env, input="{nope\n" + _ink_from_mnist(x[1]).to_json() + "\n")
+    rows = [json.loads(line) for line in broken.stdout.splitlines()]
+    assert broken.returncode == 1 and [r["source"] for r in rows] == ["-:1", "-:2"] and rows[1]["digit"] == int(y[1])
