@@ -174,3 +174,19 @@ def test_a_picture_folder_names_all_its_unlabelled_files_and_skips_hidden_ones(t
         cv2.imwrite(str(tmp_path / name), 255 - pictures[0])
     with pytest.raises(DataFormatError, match="cannot tell the label of cat.png, dog.jpg: "):
         load_labelled(tmp_path)
+
+
+def test_digit_folders_take_their_nested_pictures_and_name_the_ones_outside_them(tmp_path):
+    pictures, _ = _digits(4)
+    (tmp_path / "3" / "batch1").mkdir(parents=True)
+    (tmp_path / "7").mkdir()
+    cv2.imwrite(str(tmp_path / "3" / "a.png"), 255 - pictures[3])
+    cv2.imwrite(str(tmp_path / "3" / "batch1" / "b.png"), 255 - pictures[3])
+    cv2.imwrite(str(tmp_path / "7" / "c.png"), 255 - pictures[3])
+    assert load_labelled(tmp_path).labels.tolist() == [3, 3, 7]
+    (tmp_path / "10").mkdir()
+    cv2.imwrite(str(tmp_path / "10" / "d.png"), 255 - pictures[1])
+    cv2.imwrite(str(tmp_path / "loose.png"), 255 - pictures[2])
+    for read in (load_labelled, read_samples):
+        with pytest.raises(DataFormatError, match="10/d.png, loose.png lie outside the sub-folders 0-9"):
+            read(tmp_path)

@@ -118,19 +118,29 @@ def image_folder(folder: Path) -> LabelledSet:
         return LabelledSet([read_image(folder / row["file"]) for _, row, _, _ in rows],
                            np.array([label for _, _, label, _ in rows], np.int64), str(folder),
                            names=[where for where, _, _, _ in rows])
-    def pictures(where: Path) -> list[Path]:  # hidden files (macOS's ._7_x.png) are not pictures
-        return [p for p in sorted(where.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+    def pictures(where: Path, deep: bool = False) -> list[Path]:
+        """Hidden files (macOS's ._7_x.png) are not pictures."""
+        return sorted(p for p in (where.rglob("*") if deep else where.iterdir())
+                      if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                      and not any(part.startswith(".") for part in p.relative_to(where).parts))
+
+    def listed(names: list[str]) -> str:
+        return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
     files: list[tuple[Path, int]] = []
     subdirs = [d for d in folder.iterdir() if d.is_dir() and re.fullmatch(r"\d", d.name)]
     if subdirs:
         for d in sorted(subdirs):
-            files += [(p, int(d.name)) for p in pictures(d)]
+            files += [(p, int(d.name)) for p in pictures(d, deep=True)]
+        placed = {p for p, _ in files}
+        astray = [p.relative_to(folder).as_posix() for p in pictures(folder, deep=True) if p not in placed]
+        if astray:  # counted without them, a set would look smaller than it is and nobody would know
+            raise DataFormatError(f"{listed(astray)} lie outside the sub-folders 0-9: move them into the "
+                                  f"folder of their digit, or out of this folder", folder)
     else:
         unlabelled = [p.name for p in pictures(folder) if not _LABEL_IN_NAME.match(p.name)]
         if unlabelled:
-            names = ", ".join(unlabelled[:5]) + (f" and {len(unlabelled) - 5} more" if len(unlabelled) > 5 else "")
-            raise DataFormatError(f"cannot tell the label of {names}: name files like 7_x.png "
+            raise DataFormatError(f"cannot tell the label of {listed(unlabelled)}: name files like 7_x.png "
                                   f"or sort them into sub-folders 0-9", folder)
         files = [(p, int(_LABEL_IN_NAME.match(p.name).group(1))) for p in pictures(folder)]
     if not files:

@@ -71,7 +71,8 @@ class DatasetView(QWidget):
         self.import_button = QPushButton("Import")
         menu = QMenu(self.import_button)
         menu.addAction("Ink JSON Lines or .npz file…", lambda: self._choose_import(folder=False))
-        menu.addAction("Folder of IDX files or PNGs + labels.csv…", lambda: self._choose_import(folder=True))
+        menu.addAction("Folder of pictures (labels.csv, 0-9 sub-folders or 7_x names) or IDX files…",
+                       lambda: self._choose_import(folder=True))
         self.y_up_action = menu.addAction("Ink's y axis points up (UNIPEN, some tablets)")
         self.y_up_action.setCheckable(True)
         self.import_button.setMenu(menu)
