@@ -201,7 +201,7 @@ def _expanded(paths: list[str], suffixes: set[str]) -> Iterator[str]:
 def _inputs(paths: list[str], y_up: bool = False):
     """(source, kind, payload) in input order; kind is 'image', 'ink' or 'error'."""
     from .core.images import IMAGE_SUFFIXES, read_image
-    from .core.ink import flip_y, iter_jsonl, parse_ink, read_ink
+    from .core.ink import MAX_INK_BYTES, flip_y, iter_jsonl, parse_ink, read_ink
 
     def upright(ink):
         return flip_y(ink) if y_up else ink
@@ -211,20 +211,27 @@ def _inputs(paths: list[str], y_up: bool = False):
             yield (name, "error", str(ink)) if isinstance(ink, DigitPadError) else (name, "ink", upright(ink))
 
     def stdin_inks():
-        """JSON Lines, streamed; or one drawing's pretty-printed JSON (``cat seven.json |``), whole."""
+        """JSON Lines, streamed; or one drawing's pretty-printed JSON (``cat seven.json |``), whole
+        when it is no longer than an ink may be."""
         lines, head = iter(sys.stdin), []
         for line in lines:
             head.append(line)
             if line.strip():
                 break
-        first = head[-1].strip() if head else ""
+        first = head[-1].strip().lstrip("\ufeff") if head else ""
         if first[:1] == "{" and not _is_json(first):
-            text = "".join(head) + "".join(lines)
-            try:
-                yield "-", "ink", upright(parse_ink(text, "-"))
-                return
-            except DigitPadError:  # not one document either: each line says what is wrong with it
-                head, lines = text.splitlines(keepends=True), iter(())
+            size = sum(map(len, head))
+            for line in lines:
+                head.append(line)
+                size += len(line)
+                if size > MAX_INK_BYTES:
+                    break  # too long for one drawing: JSON Lines after all, each line read alone
+            else:
+                try:
+                    yield "-", "ink", upright(parse_ink("".join(head), "-"))
+                    return
+                except DigitPadError:
+                    pass  # not one document either: each line says what is wrong with it
         yield from inks(itertools.chain(head, lines), "-")
 
     stdin_read = False

@@ -1,5 +1,6 @@
 """The public entry points, run as a user runs them: ``python -m digitpad ...`` in a subprocess."""
 import json
+import sys
 
 import cv2
 import numpy as np
@@ -278,3 +279,29 @@ def test_predict_reads_one_pretty_printed_drawing_on_stdin_whole(cli_env, shippe
     broken = run_cli(["predict", "-"], cli_env, input="{nope\n" + _ink_from_mnist(x[1]).to_json() + "\n")
     rows = [json.loads(line) for line in broken.stdout.splitlines()]
     assert broken.returncode == 1 and [r["source"] for r in rows] == ["-:1", "-:2"] and rows[1]["digit"] == int(y[1])
+
+
+def test_stdin_is_read_whole_only_up_to_one_inks_size(monkeypatch):
+    import io
+
+    from digitpad import cli
+    from digitpad.core import ink as ink_module
+
+    stroke = '{"width": 100, "height": 100, "strokes": [[[50, 5], [50, 95]]]}'
+    pretty = "\ufeff{\n" + stroke[1:-1].replace(", ", ",\n") + "\n}\n"  # with Windows' byte-order mark
+    monkeypatch.setattr(sys, "stdin", io.StringIO(pretty))
+    assert [(s, kind) for s, kind, _ in cli._inputs(["-"])] == [("-", "ink")]
+    # a stream whose first line is broken, longer than an ink may be: streamed line by line, the
+    # first answer out long before the stream ends
+    monkeypatch.setattr(ink_module, "MAX_INK_BYTES", 500)
+    consumed = []
+
+    def stream():
+        for n, line in enumerate(["{nope\n"] + [stroke + "\n"] * 2000):
+            consumed.append(n)
+            yield line
+
+    monkeypatch.setattr(sys, "stdin", stream())
+    answers = cli._inputs(["-"])
+    assert next(answers)[:2] == ("-:1", "error") and len(consumed) < 20
+    assert [(s, kind) for s, kind, _ in answers] == [(f"-:{n}", "ink") for n in range(2, 2002)]

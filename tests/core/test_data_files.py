@@ -7,7 +7,7 @@ import pytest
 
 from digitpad.core.atomic_file import atomic_path, write_text
 from digitpad.core.confusion_plot import save_confusion_png
-from digitpad.core.errors import DataFormatError, ImageReadError, ModelFileError
+from digitpad.core.errors import DataFormatError, DigitPadError, ImageReadError, ModelFileError
 from digitpad.core.images import read_image
 from digitpad.core.labelled_sets import load_labelled
 from digitpad.core.metrics import format_scores, score
@@ -157,6 +157,10 @@ def test_the_pixel_limit_holds_for_formats_whose_header_only_opencv_reads(tmp_pa
 
 def test_a_plot_is_written_in_the_format_its_name_says(tmp_path):
     s = score(np.arange(10).repeat(3), np.arange(10).repeat(3))
-    for name, magic in (("cm.jpg", b"\xff\xd8"), ("cm.png", b"\x89PNG"), ("cm.plot", b"\x89PNG")):
+    for name, magic in (("cm.jpg", b"\xff\xd8"), ("cm.png", b"\x89PNG"), ("cm", b"\x89PNG")):
         save_confusion_png(s, tmp_path / name, "demo")
         assert (tmp_path / name).read_bytes().startswith(magic)
+    for name in ("cm.svg", "cm.pgm"):
+        with pytest.raises(DigitPadError, match=f"{name}: cannot write a picture as .{name[3:]}: name it .bmp"):
+            save_confusion_png(s, tmp_path / name, "demo")
+        assert not (tmp_path / name).exists()

@@ -93,11 +93,15 @@ def test_a_sprinkle_of_dots_alone_is_blank_but_a_dotted_digit_and_a_digit_in_dus
     dusty = (_page(280) * 255).astype(np.uint8)
     dusty[(rng.random(dusty.shape) < 0.002) & (dusty > 128)] = 0
     assert _close(to_mnist(dusty).image, to_mnist((_page(280) * 255).astype(np.uint8)).image, 0.03)
-    dotted = np.full((160, 160), 255, np.uint8)  # a 1 of 15 dots, each 4x4 px, as a dot-matrix prints it
-    for k in range(15):
-        dotted[20 + 8 * k:24 + 8 * k, 78:82] = 0
+    dotted = np.full((240, 240), 255, np.uint8)  # a 1 of 25 dots, each 4x4 px, as a dot-matrix prints it
+    for k in range(25):
+        dotted[15 + 8 * k:19 + 8 * k, 118:122] = 0
     read = to_mnist(dotted)
     assert not read.empty and read.image[4:24, 11:17].sum() > 0.9 * read.image.sum()  # a bar down the middle
+    traced = np.full((200, 200), 255, np.uint8)  # a tracing sheet's dotted 0: 40 dots of radius 2
+    for a in np.linspace(0, 2 * np.pi, 40, endpoint=False):
+        cv2.circle(traced, (int(100 + 50 * np.cos(a)), int(100 + 75 * np.sin(a))), 2, 0, -1)
+    assert not to_mnist(traced).empty
 
 
 @pytest.mark.parametrize("edge", ["top", "bottom", "left", "right"])

@@ -190,3 +190,53 @@ def test_digit_folders_take_their_nested_pictures_and_name_the_ones_outside_them
     for read in (load_labelled, read_samples):
         with pytest.raises(DataFormatError, match="10/d.png, loose.png lie outside the sub-folders 0-9"):
             read(tmp_path)
+
+
+def test_a_shuffled_copy_adds_nothing_and_a_deleted_sample_comes_back_when_imported_again(tmp_path):
+    pictures, labels = _digits(30)
+    np.savez(tmp_path / "a.npz", x=pictures, y=labels)
+    order = np.random.default_rng(0).permutation(30)
+    np.savez(tmp_path / "shuffled.npz", x_train=pictures[order], y_train=labels[order])
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        assert import_samples(store, tmp_path / "a.npz") == (30, 0)
+        assert import_samples(store, tmp_path / "shuffled.npz") == (0, 30)
+        store.set_deleted([s.id for s in store.samples()[:5]])
+        assert store.count() == 25
+        assert import_samples(store, tmp_path / "a.npz") == (5, 25)
+        assert store.count() == 30
+
+
+def test_ink_imported_upside_down_then_deleted_can_be_imported_the_right_way_up(tmp_path):
+    (tmp_path / "up.jsonl").write_text(json.dumps(dict(INK, label=7)) + "\n")
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        assert import_samples(store, tmp_path / "up.jsonl") == (1, 0)
+        store.set_deleted([store.samples()[0].id])
+        assert import_samples(store, tmp_path / "up.jsonl", y_up=True) == (1, 0)
+        assert store.count() == 1 and store.samples()[0].ink.strokes[0][0][1] == 200 - 40
+
+
+def test_labels_sheets_keep_excel_quoting_and_odd_label_layouts_are_read(tmp_path):
+    pictures, labels = _digits(3)
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        np.savez(tmp_path / "d.npz", x=pictures, y=labels)
+        import_samples(store, tmp_path / "d.npz", writer='Anna "Nan" O\'Neil, jr; 2nd')
+        export(store, tmp_path / "png", "png")
+    assert {s.writer for s in read_samples(tmp_path / "png")} == {'Anna "Nan" O\'Neil, jr; 2nd'}
+    np.savez(tmp_path / "row.npz", x=pictures, y=labels[None, :])  # a row, as MATLAB stores a vector
+    assert load_labelled(tmp_path / "row.npz").labels.tolist() == labels.tolist()
+    np.savez(tmp_path / "bytes.npz", x=pictures, y=np.array([b"\xb7", b"1", b"2"]))
+    with pytest.raises(DataFormatError, match="bytes.npz: labels must be digits 0-9"):
+        read_samples(tmp_path / "bytes.npz")
+    (tmp_path / "data.bin").write_bytes((tmp_path / "d.npz").read_bytes())  # an .npz by another name
+    assert load_labelled(tmp_path / "data.bin").labels.tolist() == labels.tolist()
+
+
+def test_training_takes_the_training_part_of_a_set_that_holds_both(tmp_path):
+    from digitpad.core.training_data import ExtraSource, extra_pool
+
+    pictures, labels = _digits(20)
+    np.savez(tmp_path / "both.npz", x_train=pictures[:12], y_train=labels[:12], x_test=pictures[12:],
+             y_test=labels[12:])
+    pool = extra_pool([ExtraSource.parse(str(tmp_path / "both.npz"))], None, "", 0, 0, lambda m: None)
+    assert pool.labels.tolist() == labels[:12].tolist()
+    assert load_labelled(tmp_path / "both.npz").labels.tolist() == labels[12:].tolist()  # evaluate: test

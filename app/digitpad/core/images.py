@@ -13,6 +13,8 @@ from .errors import ImageReadError
 
 MAX_FILE_BYTES = 200_000_000
 
+#: What a colour picture can be written as (GIF, PGM and PPM cannot hold one as it is).
+WRITABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
@@ -75,14 +77,17 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray, fmt: str | None = None) -> None:
-    """Encoded as the name's suffix says (a ``.jpg`` is a JPEG), else as ``fmt`` (".png"), written
-    to a temporary name and renamed: a failure leaves no partial file."""
+    """Encoded as the name's suffix says (a ``.jpg`` is a JPEG; a name without one as ``fmt``),
+    written to a temporary name and renamed: a failure leaves no partial file."""
     from .atomic_file import write_bytes
     from .errors import DigitPadError
 
     suffix = Path(path).suffix.lower()
+    if suffix and suffix not in WRITABLE_SUFFIXES:
+        raise DigitPadError(f"cannot write a picture as {suffix}: name it {', '.join(sorted(WRITABLE_SUFFIXES))}",
+                            path)
     try:
-        ok, data = cv2.imencode(suffix if suffix in IMAGE_SUFFIXES else fmt or ".png", image)
+        ok, data = cv2.imencode(suffix or fmt or ".png", image)
     except cv2.error:
         ok = False
     if not ok:

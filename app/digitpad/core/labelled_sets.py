@@ -45,15 +45,24 @@ class LabelledSet:
         return self.inks is not None
 
 
-def _from_npz(path: Path) -> LabelledSet:
+def _is_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _from_npz(path: Path, split: str) -> LabelledSet:
+    other = "train" if split == "test" else "test"
     with mnist_data.open_npz(path) as data:
-        for xk, yk in (("x_test", "y_test"), ("x", "y"), ("images", "labels"), ("x_train", "y_train")):
+        for xk, yk in ((f"x_{split}", f"y_{split}"), ("x", "y"), ("images", "labels"), (f"x_{other}", f"y_{other}")):
             if xk in data.files and yk in data.files:
                 x, y = data[xk], data[yk]
                 break
         else:
-            raise DataFormatError(f"no image/label arrays (looked for x_test/y_test, x/y, images/labels, "
-                                  f"x_train/y_train; found {data.files})", path)
+            raise DataFormatError(f"no image/label arrays (looked for x_{split}/y_{split}, x/y, images/labels, "
+                                  f"x_{other}/y_{other}; found {data.files})", path)
     return _checked(x, y, path)
 
 
@@ -69,15 +78,18 @@ def checked_arrays(x: np.ndarray, y: np.ndarray, where: str | os.PathLike) -> tu
     if x.ndim == 2 and x.shape[1] > 1 and round(x.shape[1] ** 0.5) ** 2 == x.shape[1]:
         side = round(x.shape[1] ** 0.5)
         x = x.reshape(len(x), side, side)  # one flattened square picture per row
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
+    if y.ndim == 2 and 1 in y.shape and y.shape != (1, 10):
+        y = y.reshape(-1)  # a column, or a row as MATLAB and SciPy store a vector
     elif y.ndim == 2 and y.shape[1] == 10 and y.size and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
         y = y.argmax(axis=1)  # one-hot
     if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (3, 4)) or x.dtype.kind not in "uifb" \
             or y.ndim != 1 or len(x) != len(y):
         raise DataFormatError(f"expected N pictures and N labels, got shapes {x.shape} and {y.shape}", where)
     if y.dtype.kind in "US":
-        text = np.char.strip(y.astype(str))
+        try:
+            text = np.char.strip(y.astype(str))
+        except UnicodeDecodeError:
+            raise DataFormatError("labels must be digits 0-9 (they are bytes that are not text)", where) from None
         if not np.isin(text, list("0123456789")).all():
             raise DataFormatError("labels must be digits 0-9", where)
         y = text.astype(np.int64)
@@ -96,10 +108,10 @@ def _checked(x: np.ndarray, y: np.ndarray, path: Path) -> LabelledSet:
     return LabelledSet(x, y, str(path))
 
 
-def _from_idx_folder(folder: Path) -> LabelledSet:
-    for split in ("test", "train"):
-        xs = mnist_data.find_idx_file(folder, mnist_data.IDX_STEMS[f"x_{split}"])
-        ys = mnist_data.find_idx_file(folder, mnist_data.IDX_STEMS[f"y_{split}"])
+def _from_idx_folder(folder: Path, split: str) -> LabelledSet:
+    for part in (split, "train" if split == "test" else "test"):
+        xs = mnist_data.find_idx_file(folder, mnist_data.IDX_STEMS[f"x_{part}"])
+        ys = mnist_data.find_idx_file(folder, mnist_data.IDX_STEMS[f"y_{part}"])
         if xs and ys:
             return _checked(read_idx(xs), read_idx(ys), folder)
     images = sorted(p for p in folder.iterdir() if "images-idx3" in p.name or "images.idx3" in p.name)
@@ -175,9 +187,11 @@ def held_out_samples(store: str | os.PathLike | None, source: str = "your held-o
                        ids=np.array([s.id for s in samples], np.int64))
 
 
-def load_labelled(path: str | os.PathLike) -> LabelledSet:
+def load_labelled(path: str | os.PathLike, split: str = "test") -> LabelledSet:
     """``path``: an .npz, an IDX folder, a folder of images, or ink JSON Lines, optionally with a
-    selection of its records by keys, as ``train --extra`` takes it (``inks.jsonl:part=test``)."""
+    selection of its records by keys, as ``train --extra`` takes it (``inks.jsonl:part=test``).
+    ``split``: the part an .npz or IDX folder holding both gives (``evaluate`` measures on
+    ``test``; ``train --extra`` learns from ``train``)."""
     spec = os.fspath(path)
     path, select = Path(spec).expanduser(), {}
     if not path.exists():
@@ -192,13 +206,13 @@ def load_labelled(path: str | os.PathLike) -> LabelledSet:
     if select:
         raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
     if path.is_file():
-        if path.suffix.lower() != ".npz":
+        if path.suffix.lower() != ".npz" and not _is_zip(path):  # an .npz is a zip, whatever its name
             raise DataFormatError("cannot tell the format: a labelled set is an .npz, ink JSON Lines (.jsonl), an "
                                   "IDX folder or a folder of pictures", path)
-        return _from_npz(path)
+        return _from_npz(path, split)
     names = {p.name for p in path.iterdir()}
     if any("idx" in n for n in names):
-        return _from_idx_folder(path)
+        return _from_idx_folder(path, split)
     return image_folder(path)
 
 

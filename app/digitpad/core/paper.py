@@ -26,9 +26,10 @@ _RULING_SIDE = 600  # ruled lines are looked for on a copy at most this big a si
 _EVEN_RING = 0.15  # a ring of paper (or of a frame) spreads less than this between its quartiles
 _RULED_LINES = 4  # fewer parallel lines than this could be a digit's bars (a seven-segment 3 has 3)
 _MARGIN = 0.1  # ...unless the rest of the ink keeps this share of the width clear on each side
-#: This many pieces of ink, none of this many pixels, are sensor noise or dust: a pencil digit
-#: broken into pieces has a few, and one of them is a stroke's length.
-_PEPPER_PIECES, _PEPPER_AREA = 20, 30
+#: This many pieces of ink, none of ``_PEPPER_AREA`` pixels and most of them single pixels or
+#: nearly (``_PEPPER_DOT``), spread over the sheet, are sensor noise: a pencil digit broken into
+#: pieces has a few and one is a stroke's length; a dotted or dot-matrix digit's dots are larger.
+_PEPPER_PIECES, _PEPPER_AREA, _PEPPER_DOT = 20, 30, 4
 
 
 def border_level(gray: np.ndarray) -> float:
@@ -192,8 +193,9 @@ def without_strays(ink: np.ndarray, level: float) -> np.ndarray:
     if n <= 2:
         return ink
     x, y, bw, bh, areas = (stats[1:, i] for i in range(5))
-    if n - 1 >= _PEPPER_PIECES and areas.max() < _PEPPER_AREA:
-        return np.zeros_like(ink)  # a sprinkle of dots with no stroke among them: noise, not a digit
+    if (n - 1 >= _PEPPER_PIECES and areas.max() < _PEPPER_AREA and np.median(areas) <= _PEPPER_DOT
+            and np.ptp(x) >= w / 2 and np.ptp(y) >= h / 2):
+        return np.zeros_like(ink)  # pixels sprinkled over the sheet, no stroke among them: noise
     lines = np.zeros(n - 1, bool)
     for i in np.flatnonzero((bw >= 0.8 * w) | (bh >= 0.8 * h)):
         lines[i] = _made_of_edge_lines(labels == i + 1, w, h)

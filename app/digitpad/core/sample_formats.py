@@ -46,13 +46,22 @@ def guess_format(path: Path) -> str:
 
 
 def content_uid(*parts: object) -> str:
-    """A sample's id from what it is (its label and ink, or its picture and place), for records that
-    bring none: importing the same file twice, or a copy of it, adds nothing the second time."""
+    """A sample's id from what it is (its label and ink, or its picture), for records that bring
+    none: importing the same file twice, or a copy of it, adds nothing the second time."""
     digest = hashlib.sha256()
     for part in parts:
         digest.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True).encode())
         digest.update(b"\x00")
     return "imported-" + digest.hexdigest()[:32]
+
+
+def _picture_key(picture: np.ndarray, seen: dict[bytes, int]) -> tuple:
+    """What identifies a picture of a file: its bytes, and which copy of those bytes it is (a set
+    of tiny bitmaps can hold the same 1 twice), but not its place, so a shuffled copy is the same."""
+    data = np.ascontiguousarray(picture)
+    key = hashlib.sha256(data.tobytes() + repr((data.shape, data.dtype.str)).encode()).digest()
+    seen[key] = seen.get(key, -1) + 1
+    return key, seen[key]
 
 
 def _model_view(image: np.ndarray) -> np.ndarray | None:
@@ -180,7 +189,8 @@ def _ink_sample(line: str, where: str, path: Path, writer: str, y_up: bool,
     pre = ink_to_mnist(ink)
     if pre.empty:
         raise DataFormatError("ink has no strokes", where)
-    uid = str(meta["uid"]) if meta["uid"] else content_uid(label, doc)
+    drawn = {k: v for k, v in ink.to_dict().items() if k in ("width", "height", "strokes", "pen_width")}
+    uid = str(meta["uid"]) if meta["uid"] else content_uid(label, drawn)  # as stored: after --y-up
     kwargs = {"uid": uid}
     if meta["created"] is not None:
         kwargs["created"] = meta["created"]  # checked by the store, as every stored value is
@@ -189,12 +199,13 @@ def _ink_sample(line: str, where: str, path: Path, writer: str, y_up: bool,
                   split=split, source=str(path), **kwargs)
 
 
-def _csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    """Commas, or the semicolons or tabs a spreadsheet in another locale writes, by the header."""
+def _csv_delimiter(text: str) -> str:
+    """Commas, or the semicolons or tabs a spreadsheet in another locale writes, by the header;
+    only the delimiter is taken from it, the quoting stays Excel's (as the export writes it)."""
     try:
-        return csv.Sniffer().sniff(text.partition("\n")[0], delimiters=",;\t")
-    except csv.Error:  # one column, or nothing: as written
-        return csv.excel
+        return csv.Sniffer().sniff(text.partition("\n")[0], delimiters=",;\t").delimiter
+    except csv.Error:  # one column, or nothing
+        return ","
 
 
 def labelled_rows(path: Path) -> list[tuple[str, dict[str, str], int, str | None]]:
@@ -204,7 +215,7 @@ def labelled_rows(path: Path) -> list[tuple[str, dict[str, str], int, str | None
         with open(path / "labels.csv", newline="", encoding="utf-8-sig") as fh:  # Excel writes a BOM
             text = fh.read()
         rows = [{(k or "").strip().lower(): v.strip() if isinstance(v, str) else "" for k, v in row.items()}
-                for row in csv.DictReader(io.StringIO(text), dialect=_csv_dialect(text))]
+                for row in csv.DictReader(io.StringIO(text), delimiter=_csv_delimiter(text))]
     except (OSError, csv.Error, UnicodeDecodeError) as exc:
         raise DataFormatError(f"cannot read labels.csv ({exc})", path) from None
     out = []
@@ -234,13 +245,12 @@ def _read_png_folder(path: Path, writer: str) -> Located:
     else:
         rows = [(where, row, label, split, read_image(path / row["file"]))
                 for where, row, label, split in labelled_rows(path)]
-    out = []
+    out, seen = [], {}
     for where, row, label, split, picture in rows:
         image = _model_view(picture)
         if image is None:
             raise DataFormatError(f"{row['file']} is blank", where)
-        # a file's name too: two tiny bitmaps of a 1 can be the same bytes
-        uid = row.get("uid") or content_uid(label, row["file"], np.ascontiguousarray(picture).tobytes(), picture.shape)
+        uid = row.get("uid") or content_uid(label, *_picture_key(picture, seen))
         out.append((where, Sample(label=label, image=image, writer=row.get("writer") or writer, uid=uid,
                                   device=row.get("device") or "", split=split, source=str(path))))
     return out
@@ -264,6 +274,7 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> Located:
                 pairs.append((sp, read_idx(img_path), read_idx(lab_path)))
         if not pairs:
             raise DataFormatError("no train-/t10k- IDX image and label files here", path)
+    seen: dict[bytes, int] = {}
     for split, x, y in pairs:
         x, y = checked_arrays(x, y, f"{path}: {'x_' + split if split else 'the set'}")
         for i, (img, label) in enumerate(zip(x, y)):
@@ -271,7 +282,7 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> Located:
             image = _model_view(img)
             if image is None or not image.any():
                 raise DataFormatError("the picture is blank", where)
-            uid = content_uid(int(label), np.ascontiguousarray(img).tobytes(), img.shape, str(img.dtype), split, i)
+            uid = content_uid(int(label), *_picture_key(img, seen))
             out.append((where, Sample(label=int(label), image=image, writer=writer, split=split, uid=uid,
                                       source=str(path))))
     return out

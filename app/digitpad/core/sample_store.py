@@ -207,6 +207,12 @@ class SampleStore:
         counts = dict(db.execute("SELECT label, COUNT(*) FROM samples GROUP BY label").fetchall())
         ids = []
         for row in rows:
+            found = db.execute("SELECT id, deleted FROM samples WHERE uid=?", (row[0],)).fetchone()
+            if found is not None:  # stored already; one deleted is brought back, as adding it again asks
+                if found[1]:
+                    db.execute("UPDATE samples SET deleted=0 WHERE id=?", (found[0],))
+                ids.append(found[0] if found[1] else None)
+                continue
             label, split = row[1], row[4]
             n = counts.get(label, 0)
             if split is None:

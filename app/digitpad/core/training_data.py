@@ -166,13 +166,14 @@ class Pool:
         return len(self.labels)
 
 
-def _samples_of(source: ExtraSource) -> list[Sample]:
+def _samples_of(source: ExtraSource, split: str = "test") -> list[Sample]:
+    """``split``: which part of an .npz or IDX folder that holds both (training learns from ``train``)."""
     path = Path(source.path)
     if path.suffix.lower() == ".jsonl":
         return read_samples(path, "jsonl", select=source.select)
     if source.select:
         raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
-    data = load_labelled(path)
+    data = load_labelled(path, split)
     x, blank = to_mnist_batch(data.images)
     return [Sample(label=int(l), image=np.round(img * 255).astype(np.uint8))
             for img, l in zip(x[~blank], data.labels[~blank])]
@@ -210,7 +211,7 @@ def extra_pool(sources: list[ExtraSource], store_samples: list[Sample] | None, s
     samples: list[Sample] = []
     records = []
     for source in sources:
-        got = _samples_of(source)
+        got = _samples_of(source, "train")
         if not got:
             raise DataFormatError("no labelled digits" + (f" with {source.select}" if source.select else ""),
                                   source.path)
