@@ -240,3 +240,13 @@ def test_training_takes_the_training_part_of_a_set_that_holds_both(tmp_path):
     pool = extra_pool([ExtraSource.parse(str(tmp_path / "both.npz"))], None, "", 0, 0, lambda m: None)
     assert pool.labels.tolist() == labels[:12].tolist()
     assert load_labelled(tmp_path / "both.npz").labels.tolist() == labels[12:].tolist()  # evaluate: test
+
+
+def test_writer_and_device_names_are_one_line_of_text(tmp_path):
+    docs = [dict(INK, label=1, writer="Ana\nBell\t ", device={"kind": "pen", "id": 3}),
+            dict(INK, label=2, writer=12, device=None), dict(INK, label=3, writer="", device=False)]
+    (tmp_path / "w.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        import_samples(store, tmp_path / "w.jsonl", writer="fallback")
+        got = sorted((s.label, s.writer, s.device) for s in store.samples())
+    assert got == [(1, "Ana Bell", '{"id": 3, "kind": "pen"}'), (2, "12", ""), (3, "fallback", "false")]

@@ -55,6 +55,13 @@ def content_uid(*parts: object) -> str:
     return "imported-" + digest.hexdigest()[:32]
 
 
+def _text(value: object) -> str:
+    """A key's value as text: a number as written, anything else as JSON, not as Python's repr."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
 def _picture_key(picture: np.ndarray, seen: dict[bytes, int]) -> tuple:
     """What identifies a picture of a file: its bytes, and which copy of those bytes it is (a set
     of tiny bitmaps can hold the same 1 twice), but not its place, so a shuffled copy is the same."""
@@ -195,7 +202,7 @@ def _ink_sample(line: str, where: str, path: Path, writer: str, y_up: bool,
     if meta["created"] is not None:
         kwargs["created"] = meta["created"]  # checked by the store, as every stored value is
     return Sample(label=label, image=np.round(pre.image * 255).astype(np.uint8), ink=ink,
-                  writer=str(meta["writer"] or writer), device=str(meta["device"] or ""),
+                  writer=_text(meta["writer"]) or writer, device=_text(meta["device"]),
                   split=split, source=str(path), **kwargs)
 
 

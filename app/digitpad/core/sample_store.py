@@ -386,8 +386,13 @@ def _row(s: Sample) -> tuple:
     if not isinstance(s.uid, str) or not s.uid:
         raise SampleError(f"uid must be a non-empty string, got {s.uid!r}")
     ink = None if s.ink is None else _stored_ink(s.ink)
-    return (s.uid, int(s.label), str(s.writer), str(s.device), s.split, float(created), ink,
+    return (s.uid, int(s.label), _one_line(s.writer), _one_line(s.device), s.split, float(created), ink,
             np.ascontiguousarray(image).tobytes(), str(s.source))
+
+
+def _one_line(name: object) -> str:
+    """A writer's or device's name as one line: lists, counts and exports show it on one."""
+    return " ".join(str(name).split())
 
 
 def _statements(script: str) -> list[str]:
