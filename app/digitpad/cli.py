@@ -467,7 +467,7 @@ def cmd_explain(args) -> int:
 
 # ----------------------------------------------------------------------------------- samples
 def cmd_samples(args) -> int:
-    from .core.sample_formats import export, import_samples
+    from .core.sample_formats import counted, export, import_samples
     from .core.sample_store import SampleStore
 
     if args.samples_command != "import" and args.store and not Path(args.store).exists():
@@ -483,15 +483,16 @@ def cmd_samples(args) -> int:
                     _err(f"{exc} (nothing imported from it)")
                     failed += 1
                     continue
-                print(f"{path}: imported {added} samples" + (f" ({present} already in the store)" if present else ""))
-            print(f"store {store.path}: {store.count()} samples")
+                print(f"{path}: imported {counted(added, 'sample')}"
+                      + (f" ({present} already in the store)" if present else ""))
+            print(f"store {store.path}: {counted(store.count(), 'sample')}")
         elif args.samples_command == "export":
             fmt = args.format or {".jsonl": "jsonl", ".npz": "npz"}.get(Path(args.path).suffix.lower())
             if fmt is None:
                 raise DigitPadError("say --format idx or --format png for a folder (or name a .jsonl/.npz file)",
                                     args.path)
             n = export(store, args.path, fmt)
-            print(f"exported {n} samples to {args.path} ({fmt})")
+            print(f"exported {counted(n, 'sample')} to {args.path} ({fmt})")
         else:
             stats = store.stats()
             if args.json:

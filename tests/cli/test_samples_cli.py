@@ -138,7 +138,7 @@ def test_a_bad_file_among_several_is_named_and_the_others_are_imported(cli_env, 
     assert out.returncode == 1
     errors = out.stderr.strip().splitlines()
     assert len(errors) == 1 and "bad.jsonl:2" in errors[0] and "nothing imported from it" in errors[0]
-    assert "a.jsonl: imported 1 samples" in out.stdout and "c.jsonl: imported 1 samples" in out.stdout
+    assert "a.jsonl: imported 1 sample" in out.stdout and "c.jsonl: imported 1 sample" in out.stdout
     assert "2 samples" in out.stdout.splitlines()[-1]
 
 

@@ -188,8 +188,11 @@ def test_digit_folders_take_their_nested_pictures_and_name_the_ones_outside_them
     cv2.imwrite(str(tmp_path / "10" / "d.png"), 255 - pictures[1])
     cv2.imwrite(str(tmp_path / "loose.png"), 255 - pictures[2])
     for read in (load_labelled, read_samples):
-        with pytest.raises(DataFormatError, match="10/d.png, loose.png lie outside the sub-folders 0-9"):
+        with pytest.raises(DataFormatError, match="10/d.png, loose.png lie outside the sub-folders 0-9: move them"):
             read(tmp_path)
+    (tmp_path / "10" / "d.png").unlink()
+    with pytest.raises(DataFormatError, match=r"loose.png lies outside the sub-folders 0-9: move it .*folder\.$"):
+        load_labelled(tmp_path)
 
 
 def test_a_shuffled_copy_adds_nothing_and_a_deleted_sample_comes_back_when_imported_again(tmp_path):

@@ -147,8 +147,9 @@ def image_folder(folder: Path) -> LabelledSet:
         placed = {p for p, _ in files}
         astray = [p.relative_to(folder).as_posix() for p in pictures(folder, deep=True) if p not in placed]
         if astray:  # counted without them, a set would look smaller than it is and nobody would know
-            raise DataFormatError(f"{listed(astray)} lie outside the sub-folders 0-9: move them into the "
-                                  f"folder of their digit, or out of this folder", folder)
+            lie, them = ("lies", "it") if len(astray) == 1 else ("lie", "them")
+            raise DataFormatError(f"{listed(astray)} {lie} outside the sub-folders 0-9: move {them} into the "
+                                  f"folder of its digit, or out of this folder.", folder)
     else:
         unlabelled = [p.name for p in pictures(folder) if not _LABEL_IN_NAME.match(p.name)]
         if unlabelled:

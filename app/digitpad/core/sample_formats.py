@@ -45,6 +45,11 @@ def guess_format(path: Path) -> str:
                           "in sub-folders 0-9 or named 7_x.png) or an IDX folder (or pass --format)", path)
 
 
+def counted(n: int, noun: str) -> str:
+    """"1 sample", "2 samples": what import and export say they did."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def content_uid(*parts: object) -> str:
     """A sample's id from what it is (its label and ink, or its picture), for records that bring
     none: importing the same file twice, or a copy of it, adds nothing the second time."""

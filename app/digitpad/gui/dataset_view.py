@@ -294,6 +294,7 @@ class DatasetView(QWidget):
 
     def _transfer_failed(self, message: str) -> None:
         self._end_transfer(message)
+        self.refresh()  # the counts line drops the last transfer's news, which this one replaces
         if not os.environ.get("DIGITPAD_NO_DIALOGS"):
             after = "Nothing was imported." if self._transfer_kind == "import" else "The store is unchanged."
             QMessageBox.warning(self, f"Samples not {self._transfer_kind}ed", f"{message}\n\n{after}")

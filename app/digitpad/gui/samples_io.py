@@ -31,18 +31,19 @@ class SamplesTransfer(QObject):
 
     def import_from(self, path: str, fmt: str | None = None, y_up: bool = False) -> None:
         def work(store) -> str:
-            from ..core.sample_formats import import_samples
+            from ..core.sample_formats import counted, import_samples
 
             added, present = import_samples(store, path, fmt, y_up=y_up)
-            return (f"Imported {added} samples from {Path(path).name}"
-                    + (f" ({present} were already in the store)." if present else "."))
+            were = "was" if present == 1 else "were"
+            return (f"Imported {counted(added, 'sample')} from {Path(path).name}"
+                    + (f" ({present} {were} already in the store)." if present else "."))
         self._start(work)
 
     def export_to(self, path: str, fmt: str) -> None:
         def work(store) -> str:
-            from ..core.sample_formats import export
+            from ..core.sample_formats import counted, export
 
-            return f"Exported {export(store, path, fmt)} samples to {path}."
+            return f"Exported {counted(export(store, path, fmt), 'sample')} to {path}."
         self._start(work)
 
     def wait(self, timeout: float | None = None) -> None:
