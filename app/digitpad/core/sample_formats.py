@@ -19,7 +19,7 @@ from .errors import DataFormatError, InkError, WriteError
 from .idx import read_idx, write_idx
 from .mnist_data import find_idx_file, open_npz
 from .images import read_image
-from .ink import flip_y, ink_from_dict, ink_to_mnist, matches, parse_json
+from .ink import Ink, flip_y, ink_from_dict, ink_to_mnist, matches, parse_json
 from .labelled_sets import checked_arrays, image_folder, load_labelled
 from .preprocess import to_mnist
 from .sample_store import Sample, SampleError, SampleStore
@@ -65,6 +65,12 @@ def _text(value: object) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _ink_key(ink: Ink) -> list:
+    """What identifies a drawing: its canvas, pen and strokes' numbers (not the keys around them)."""
+    strokes = [np.ascontiguousarray(s, np.float64) for s in ink.strokes]
+    return [[ink.width, ink.height, ink.pen_width, [s.shape for s in strokes]]] + [s.tobytes() for s in strokes]
 
 
 def _picture_key(picture: np.ndarray, seen: dict[bytes, int]) -> tuple:
@@ -201,8 +207,7 @@ def _ink_sample(line: str, where: str, path: Path, writer: str, y_up: bool,
     pre = ink_to_mnist(ink)
     if pre.empty:
         raise DataFormatError("ink has no strokes", where)
-    drawn = {k: v for k, v in ink.to_dict().items() if k in ("width", "height", "strokes", "pen_width")}
-    uid = str(meta["uid"]) if meta["uid"] else content_uid(label, drawn)  # as stored: after --y-up
+    uid = str(meta["uid"]) if meta["uid"] else content_uid(label, *_ink_key(ink))  # as stored: after --y-up
     kwargs = {"uid": uid}
     if meta["created"] is not None:
         kwargs["created"] = meta["created"]  # checked by the store, as every stored value is
