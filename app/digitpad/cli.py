@@ -35,13 +35,20 @@ def _default_model() -> Path:
     return shipped_model()
 
 
+def _existing_store(path: str | None) -> str | None:
+    """A ``--store`` to read: a name that is not there is a typo, not a new, empty store."""
+    if path and not Path(path).exists():
+        raise DigitPadError("no such sample store (only 'samples import' and the app make one)", path)
+    return path
+
+
 # ------------------------------------------------------------------------------------- train
 def cmd_train(args) -> int:
     from .ml.training import TrainConfig, train
 
     cfg = TrainConfig(architecture=args.architecture, output=Path(args.output), epochs=args.epochs, lr=args.lr,
                       init_from=Path(args.init_from) if args.init_from else None,
-                      store=Path(args.store) if args.store else None,
+                      store=Path(_existing_store(args.store)) if args.store else None,
                       batch_size=args.batch_size, seed=args.seed, mnist=args.mnist, extra=args.extra or [],
                       extra_share=args.extra_share, variants=args.variants, habits=args.habits,
                       non_digits=args.non_digits or [], calibration=args.calibrate or [],
@@ -470,8 +477,8 @@ def cmd_samples(args) -> int:
     from .core.sample_formats import counted, export, import_samples
     from .core.sample_store import SampleStore
 
-    if args.samples_command != "import" and args.store and not Path(args.store).exists():
-        raise DigitPadError("no such sample store (only 'samples import' makes one)", args.store)
+    if args.samples_command != "import":
+        _existing_store(args.store)
     failed = 0
     with SampleStore(args.store) as store:
         if args.samples_command == "import":
@@ -515,7 +522,7 @@ def cmd_finetune(args) -> int:
                       seed=args.seed, epochs=args.epochs, extra_share=args.homemade_share, variants=args.variants,
                       lr=args.lr, mnist_per_epoch=args.mnist_per_epoch, extra=args.extra or [],
                       rehearsal=args.rehearsal, habits=args.habits)
-    report = finetune(cfg, args.store, log=lambda m: print(m, flush=True))
+    report = finetune(cfg, _existing_store(args.store), log=lambda m: print(m, flush=True))
     from .core.metrics import format_before_after
 
     print("\n" + format_before_after(report.before, report.after))

@@ -143,7 +143,9 @@ def test_a_bad_file_among_several_is_named_and_the_others_are_imported(cli_env, 
 
 
 def test_reading_a_store_that_is_not_there_says_so_and_makes_none(cli_env, tmp_path):
-    for command in (["stats"], ["export", str(tmp_path / "out.jsonl")]):
-        out = run_cli(["samples", *command, "--store", str(tmp_path / "typo.sqlite")], cli_env)
+    model = str(tmp_path / "m.keras")
+    for command in (["samples", "stats"], ["samples", "export", str(tmp_path / "out.jsonl")],
+                    ["finetune", "-o", model], ["train", "--epochs", "1", "-o", model]):
+        out = run_cli([*command, "--store", str(tmp_path / "typo.sqlite")], cli_env)
         assert out.returncode == 1 and "typo.sqlite: no such sample store" in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
