@@ -699,7 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
     smsub = sm.add_subparsers(dest="samples_command", required=True)
     si = smsub.add_parser("import", help="add samples from ink JSON Lines, npz, IDX folder or PNG folder + labels.csv")
     si.add_argument("paths", nargs="+")
-    si.add_argument("--format", choices=["jsonl", "npz", "idx", "png"])
+    si.add_argument("--format", choices=["jsonl", "npz", "csv", "idx", "png"])
     si.add_argument("--writer", help="writer name for samples that do not say")
     si.add_argument("--y-up", action="store_true", help=Y_UP_HELP)
     si.add_argument("--store", help=store_help)

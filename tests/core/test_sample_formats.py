@@ -253,3 +253,25 @@ def test_writer_and_device_names_are_one_line_of_text(tmp_path):
         import_samples(store, tmp_path / "w.jsonl", writer="fallback")
         got = sorted((s.label, s.writer, s.device) for s in store.samples())
     assert got == [(1, "Ana Bell", '{"id": 3, "kind": "pen"}'), (2, "12", ""), (3, "fallback", "false")]
+
+
+def test_pixel_rows_in_csv_as_kaggle_and_the_headerless_mnist_csv_write_them(tmp_path):
+    pictures, labels = _digits(10)
+    rows = np.column_stack([labels, pictures.reshape(10, -1)])
+    header = "label," + ",".join(f"pixel{i}" for i in range(784))
+    np.savetxt(tmp_path / "kaggle.csv", rows, fmt="%d", delimiter=",", header=header, comments="")
+    np.savetxt(tmp_path / "plain.csv", rows, fmt="%d", delimiter=",")
+    last = np.column_stack([pictures.reshape(10, -1), labels])  # the label last, named 'class'
+    np.savetxt(tmp_path / "last.csv", last, fmt="%d", delimiter=",",
+               header=",".join(f"p{i}" for i in range(784)) + ",class", comments="")
+    for name in ("kaggle.csv", "plain.csv", "last.csv"):
+        data = load_labelled(tmp_path / name)
+        assert data.labels.tolist() == labels.tolist() and np.array_equal(data.images, pictures)
+        with SampleStore(tmp_path / f"{name}.sqlite") as store:
+            assert import_samples(store, tmp_path / name) == (10, 0)
+    np.savetxt(tmp_path / "test.csv", pictures.reshape(10, -1), fmt="%d", delimiter=",",
+               header=",".join(f"pixel{i}" for i in range(784)), comments="")  # Kaggle's test: no labels
+    (tmp_path / "ragged.csv").write_text("7,0,0,0\n3,0,0\n")
+    for name, why in (("test.csv", "no label column"), ("ragged.csv", "not a table")):
+        with pytest.raises(DataFormatError, match=f"{name}: {why}"):
+            read_samples(tmp_path / name)

@@ -1,5 +1,6 @@
-"""Labelled digit sets for ``evaluate``: an .npz, an IDX folder, a folder of images, or ink JSON
-Lines with a ``label`` key (``unipen.jsonl``, or some of its records: ``unipen.jsonl:part=test``).
+"""Labelled digit sets for ``evaluate``: an .npz, a CSV of pixel rows, an IDX folder, a folder of
+images, or ink JSON Lines with a ``label`` key (``unipen.jsonl``, or some of its records:
+``unipen.jsonl:part=test``).
 
 A folder of images is labelled either by sub-folders named 0-9 ("sorted by label") or by a
 file name that starts with the digit ("7_anna.png", "7-003.jpg", "7.png"). Inks are read by
@@ -43,6 +44,31 @@ class LabelledSet:
     def model_inputs(self) -> bool:
         """True when ``images`` are drawn inks, not pictures for the picture preprocessing."""
         return self.inks is not None
+
+
+_LABEL_COLUMNS = ("label", "labels", "class", "digit", "target", "y")
+MAX_CSV_BYTES = 500_000_000  # MNIST's training set as CSV is 110 MB
+
+
+def _from_pixel_csv(path: Path) -> LabelledSet:
+    """Pictures as rows of pixel values and a label column, as Kaggle's MNIST writes them (a
+    header with ``label`` and ``pixel0``...) or the headerless MNIST CSV (the label first)."""
+    try:
+        if path.stat().st_size > MAX_CSV_BYTES:
+            raise DataFormatError(f"too large for a table of digits (over {MAX_CSV_BYTES // 1_000_000} MB)", path)
+        with open(path, encoding="utf-8-sig") as fh:
+            first = [cell.strip().strip('"').lower() for cell in fh.readline().split(",")]
+        header = not all(re.fullmatch(r"[-+]?\d+(\.\d*)?", cell) for cell in first)
+        if header and not set(first) & set(_LABEL_COLUMNS):
+            raise DataFormatError(f"no label column (looked for {', '.join(_LABEL_COLUMNS)} in its header)", path)
+        column = next(i for i, cell in enumerate(first) if cell in _LABEL_COLUMNS) if header else 0
+        table = np.loadtxt(path, delimiter=",", skiprows=int(header), ndmin=2, dtype=np.float32, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataFormatError(f"not a table of a label and pixel values per row ({exc})"[:300], path) from None
+    pixels = np.delete(table, column, axis=1)
+    if pixels.size and (pixels.min() >= 0) and (pixels.max() <= 255) and (pixels == np.round(pixels)).all():
+        pixels = pixels.astype(np.uint8)
+    return _checked(pixels, table[:, column], path)
 
 
 def _is_zip(path: Path) -> bool:
@@ -206,10 +232,12 @@ def load_labelled(path: str | os.PathLike, split: str = "test") -> LabelledSet:
         return _from_ink_lines(path, select)
     if select:
         raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
+    if path.suffix.lower() == ".csv" and path.is_file():
+        return _from_pixel_csv(path)
     if path.is_file():
         if path.suffix.lower() != ".npz" and not _is_zip(path):  # an .npz is a zip, whatever its name
-            raise DataFormatError("cannot tell the format: a labelled set is an .npz, ink JSON Lines (.jsonl), an "
-                                  "IDX folder or a folder of pictures", path)
+            raise DataFormatError("cannot tell the format: a labelled set is an .npz, ink JSON Lines (.jsonl), a "
+                                  "CSV of pixel rows, an IDX folder or a folder of pictures", path)
         return _from_npz(path, split)
     names = {p.name for p in path.iterdir()}
     if any("idx" in n for n in names):

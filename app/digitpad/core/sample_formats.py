@@ -25,6 +25,8 @@ from .preprocess import to_mnist
 from .sample_store import Sample, SampleError, SampleStore
 
 FORMATS = ("idx", "npz", "png", "jsonl")
+#: An import also reads pixel rows in CSV (as Kaggle's MNIST is written), which nothing exports.
+IMPORT_FORMATS = (*FORMATS, "csv")
 #: A sample and where it was read (``file:line``), so the store's verdict on it can name the place.
 Located = list[tuple[str, Sample]]
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
@@ -35,14 +37,15 @@ IDX_NAMES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz
 def guess_format(path: Path) -> str:
     if path.suffix.lower() == ".jsonl":
         return "jsonl"
-    if path.suffix.lower() == ".npz":
-        return "npz"
+    if path.suffix.lower() in (".npz", ".csv"):
+        return path.suffix.lower()[1:]
     if path.is_dir() and (path / "labels.csv").is_file():
         return "png"
     if path.is_dir():
         return "idx" if any("idx" in p.name for p in path.iterdir()) else "png"
-    raise DataFormatError("cannot tell the format: use a .jsonl, a .npz, a folder of pictures (with labels.csv, "
-                          "in sub-folders 0-9 or named 7_x.png) or an IDX folder (or pass --format)", path)
+    raise DataFormatError("cannot tell the format: use a .jsonl, a .npz, a .csv of pixel rows, a folder of pictures "
+                          "(with labels.csv, in sub-folders 0-9 or named 7_x.png) or an IDX folder (or pass --format)",
+                          path)
 
 
 def counted(n: int, noun: str) -> str:
@@ -275,10 +278,12 @@ def _read_png_folder(path: Path, writer: str) -> Located:
 
 def _read_arrays(path: Path, writer: str, fmt: str) -> Located:
     out = []
-    if fmt == "npz":
-        with open_npz(path) as data:
-            pairs = [(sp, data[f"x_{sp}"], data[f"y_{sp}"]) for sp in ("train", "test")
-                     if f"x_{sp}" in data.files and f"y_{sp}" in data.files]
+    if fmt in ("npz", "csv"):
+        pairs = []
+        if fmt == "npz":
+            with open_npz(path) as data:
+                pairs = [(sp, data[f"x_{sp}"], data[f"y_{sp}"]) for sp in ("train", "test")
+                         if f"x_{sp}" in data.files and f"y_{sp}" in data.files]
         if not pairs:
             data = load_labelled(path)
             pairs = [(None, np.asarray(data.images), data.labels)]
@@ -325,9 +330,9 @@ def read_located(path: Path, fmt: str | None = None, writer: str = "", y_up: boo
         return _read_jsonl(path, writer, y_up, select)
     if fmt == "png":
         return _read_png_folder(path, writer)
-    if fmt in ("npz", "idx"):
+    if fmt in ("npz", "csv", "idx"):
         return _read_arrays(path, writer, fmt)
-    raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
+    raise ValueError(f"unknown format {fmt!r}; choose from {IMPORT_FORMATS}")
 
 
 def import_samples(store: SampleStore, path: str | os.PathLike, fmt: str | None = None, writer: str = "",

@@ -70,7 +70,7 @@ class DatasetView(QWidget):
         self.finetune_button.clicked.connect(self.finetuneRequested)
         self.import_button = QPushButton("Import")
         menu = QMenu(self.import_button)
-        menu.addAction("Ink JSON Lines or .npz file…", lambda: self._choose_import(folder=False))
+        menu.addAction("Ink JSON Lines, .npz or pixel .csv file…", lambda: self._choose_import(folder=False))
         menu.addAction("Folder of pictures (labels.csv, 0-9 sub-folders or 7_x names) or IDX files…",
                        lambda: self._choose_import(folder=True))
         self.y_up_action = menu.addAction("Ink's y axis points up (UNIPEN, some tablets)")
@@ -246,7 +246,7 @@ class DatasetView(QWidget):
             path = file_dialogs.existing_folder(self, self.settings, "Import samples from a folder")
         else:
             path = file_dialogs.open_file(self, self.settings, "Import samples",
-                                          "Ink JSON Lines or NumPy (*.jsonl *.npz);;All files (*)")
+                                          "Ink JSON Lines, NumPy or pixel CSV (*.jsonl *.npz *.csv);;All files (*)")
         if path:
             self.import_from(path, y_up=self.y_up_action.isChecked())
 

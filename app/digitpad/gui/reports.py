@@ -72,7 +72,7 @@ class SetChooser(QDialog):
 
     def _browse(self) -> None:
         path = file_dialogs.open_file(self, self.settings, "Labelled set",
-                                      "Labelled sets (*.npz *.jsonl);;All files (*)")
+                                      "Labelled sets (*.npz *.jsonl *.csv);;All files (*)")
         if path:
             self.path.setText(path)
             self.file.setChecked(True)
