@@ -237,12 +237,15 @@ def _inputs(paths: list[str], y_up: bool = False):
                 try:
                     yield "-", "ink", upright(parse_ink("".join(head), "-"))
                     return
-                except DigitPadError:
-                    pass  # not one document either: each line says what is wrong with it
+                except DigitPadError as exc:
+                    if first in ("{", "["):  # it opened as one document: one error says what is wrong
+                        yield "-", "error", str(exc)
+                        return
+                    # else a first line of JSON Lines that is broken: each line says what is wrong with it
         yield from inks(itertools.chain(head, lines), "-")
 
     stdin_read = False
-    for raw in _expanded(paths, IMAGE_SUFFIXES | {".json", ".jsonl"}):
+    for raw in _expanded(paths, IMAGE_SUFFIXES | {".json", ".jsonl", ".ndjson"}):
         path = Path(raw)
         try:
             if raw == "-":
@@ -252,7 +255,7 @@ def _inputs(paths: list[str], y_up: bool = False):
                     raise DigitPadError("standard input was read already: give '-' once", "-")
                 stdin_read = True
                 yield from stdin_inks()
-            elif path.suffix.lower() == ".jsonl":
+            elif path.suffix.lower() in (".jsonl", ".ndjson"):
                 try:
                     with open(path, encoding="utf-8") as fh:
                         yield from inks(fh, raw)
@@ -260,6 +263,9 @@ def _inputs(paths: list[str], y_up: bool = False):
                     raise DigitPadError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None
             elif path.suffix.lower() == ".json":
                 yield raw, "ink", upright(read_ink(path))
+            elif path.suffix.lower() in (".npz", ".csv"):
+                raise DigitPadError("a set of labelled digits, not a picture: measure a model on it with "
+                                    "'digitpad evaluate --data', or add it with 'digitpad samples import'", path)
             elif path.suffix.lower() in IMAGE_SUFFIXES or path.is_file():
                 yield raw, "image", read_image(path)
             elif path.is_dir():

@@ -305,3 +305,19 @@ def test_stdin_is_read_whole_only_up_to_one_inks_size(monkeypatch):
     answers = cli._inputs(["-"])
     assert next(answers)[:2] == ("-:1", "error") and len(consumed) < 20
     assert [(s, kind) for s, kind, _ in answers] == [(f"-:{n}", "ink") for n in range(2, 2002)]
+
+
+def test_a_broken_pretty_printed_drawing_on_stdin_is_one_error(monkeypatch):
+    import io
+
+    from digitpad import cli
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{\n  "width": 200,\n  "strokes": [[[1, 2], [3,\n'))
+    read = list(cli._inputs(["-"]))
+    assert len(read) == 1 and read[0][:2] == ("-", "error") and "not valid JSON" in read[0][2]
+
+
+def test_predict_points_a_labelled_set_to_evaluate(cli_env, shipped_model, tmp_path):
+    np.savez(tmp_path / "set.npz", x=np.zeros((2, 28, 28), np.uint8), y=np.array([1, 2]))
+    out = run_cli(["predict", str(tmp_path / "set.npz")], cli_env)
+    assert out.returncode == 1 and "digitpad evaluate --data" in _errors(out.stderr)[0]

@@ -275,3 +275,67 @@ def test_pixel_rows_in_csv_as_kaggle_and_the_headerless_mnist_csv_write_them(tmp
     for name, why in (("test.csv", "no label column"), ("ragged.csv", "not a table")):
         with pytest.raises(DataFormatError, match=f"{name}: {why}"):
             read_samples(tmp_path / name)
+
+
+def test_a_28x28_picture_is_kept_only_in_mnists_form_and_blanks_are_refused(tmp_path):
+    pictures, labels = _digits(4)
+    np.savez(tmp_path / "ink_on_paper.npz", x=255 - pictures, y=labels)  # dark ink on white, 28x28
+    stored = read_samples(tmp_path / "ink_on_paper.npz")
+    assert all(s.image[:2].max() == 0 and s.image.max() > 200 for s in stored)  # light ink on black now
+    for name, blank in (("white", np.full((28, 28), 255, np.uint8)), ("black", np.zeros((28, 28), np.uint8))):
+        x = pictures.copy()
+        x[2] = blank
+        np.savez(tmp_path / f"{name}.npz", x=x, y=labels)
+        with pytest.raises(DataFormatError, match="picture 2 .*blank"):
+            read_samples(tmp_path / f"{name}.npz")
+
+
+def test_the_same_digits_as_floats_or_as_bitmaps_of_0_and_1_are_the_same_samples(tmp_path):
+    pictures, labels = _digits(10)
+    np.savez(tmp_path / "u8.npz", x=pictures, y=labels)
+    np.savez(tmp_path / "f01.npz", x=pictures / np.float32(255), y=labels)
+    np.savez(tmp_path / "bits.npz", x=(pictures > 127).astype(np.uint8), y=labels)  # 0/1, as bitmap sets store them
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        assert import_samples(store, tmp_path / "u8.npz") == (10, 0)
+        assert import_samples(store, tmp_path / "f01.npz") == (0, 10)
+        assert import_samples(store, tmp_path / "bits.npz")[0] == 10  # other pictures, but read, not blank
+    assert load_labelled(tmp_path / "bits.npz").images.max() == 255
+
+
+def test_pixel_csv_edge_cases(tmp_path):
+    pictures, labels = _digits(10)
+    flat = pictures.reshape(10, -1)
+    np.savetxt(tmp_path / "last.csv", np.column_stack([flat, labels]), fmt="%d", delimiter=",")  # no header
+    np.savetxt(tmp_path / "semi.csv", np.column_stack([labels, flat]), fmt="%d", delimiter=";",
+               header="label;" + ";".join(f"pixel{i}" for i in range(784)), comments="")
+    np.savetxt(tmp_path / "kaggle.txt", np.column_stack([labels, flat]), fmt="%d", delimiter=",")
+    for name in ("last.csv", "semi.csv"):
+        assert load_labelled(tmp_path / name).labels.tolist() == labels.tolist()
+    assert [s.label for s in read_samples(tmp_path / "kaggle.txt", "csv")] == labels.tolist()
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "head.csv").write_text("label,pixel0,pixel1\n")
+    (tmp_path / "nan.csv").write_text("label,p0,p1,p2,p3\n7,0,nan,3,4\n")
+    for name, why in (("empty.csv", "empty"), ("head.csv", "a header and no rows"),
+                      ("nan.csv", "a cell is not a number")):
+        with pytest.raises(DataFormatError, match=f"{name}: {why}"):
+            load_labelled(tmp_path / name)
+    np.savez(tmp_path / "set.npz", x=pictures, y=labels)
+    with pytest.raises(DataFormatError, match="not a table"):
+        read_samples(tmp_path / "set.npz", "csv")  # --format csv on an npz reads nothing as a table
+    with pytest.raises(DataFormatError, match="--format png reads a folder"):
+        read_samples(tmp_path / "last.csv", "png")
+    (tmp_path / "set.bin").write_bytes((tmp_path / "set.npz").read_bytes())
+    assert [s.label for s in read_samples(tmp_path / "set.bin")] == labels.tolist()  # an npz by another name
+
+
+def test_a_drawing_repeated_in_a_file_is_kept_and_names_are_printable(tmp_path):
+    docs = [dict(INK, label=4, writer=w) for w in ("aaa", "Bob", "Bob")]
+    docs.append(dict(INK, label=5, writer="X\x1b[2J\x1b[31mRED\x00"))
+    (tmp_path / "rep.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (tmp_path / "none.jsonl").write_text("\n")
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        assert import_samples(store, tmp_path / "rep.jsonl") == (4, 0)
+        assert import_samples(store, tmp_path / "rep.jsonl") == (0, 4)
+        assert sorted(s.writer for s in store.samples()) == ["Bob", "Bob", "X [2J [31mRED", "aaa"]
+        with pytest.raises(DataFormatError, match="none.jsonl: holds no samples"):
+            import_samples(store, tmp_path / "none.jsonl")

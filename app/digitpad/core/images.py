@@ -55,6 +55,8 @@ def decode_image(data: bytes, source: str | os.PathLike | None = None) -> np.nda
     try:
         arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags) if data else None
     except cv2.error as exc:  # OpenCV refuses what passes its own size limit with an exception
+        if "CV_IO_MAX_IMAGE_PIXELS" in str(exc):
+            raise ImageReadError(f"picture is too large (over {MAX_PIXELS // 1_000_000} megapixels)", source) from None
         msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else "decoder error"
         raise ImageReadError(f"not a readable image ({msg[:160]})", source) from None
     if arr is None or arr.size == 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,28 +51,56 @@ _LABEL_COLUMNS = ("label", "labels", "class", "digit", "target", "y")
 MAX_CSV_BYTES = 500_000_000  # MNIST's training set as CSV is 110 MB
 
 
-def _from_pixel_csv(path: Path) -> LabelledSet:
+def pixel_csv(path: Path) -> LabelledSet:
     """Pictures as rows of pixel values and a label column, as Kaggle's MNIST writes them (a
-    header with ``label`` and ``pixel0``...) or the headerless MNIST CSV (the label first)."""
+    header with ``label`` and ``pixel0``...) or the headerless MNIST CSV (the label first; or
+    last, when only the last column holds digits of more than one kind)."""
     try:
         if path.stat().st_size > MAX_CSV_BYTES:
             raise DataFormatError(f"too large for a table of digits (over {MAX_CSV_BYTES // 1_000_000} MB)", path)
         with open(path, encoding="utf-8-sig") as fh:
-            first = [cell.strip().strip('"').lower() for cell in fh.readline().split(",")]
+            line = fh.readline()
+        if not line.strip():
+            raise DataFormatError("empty: no header and no rows", path)
+        sep = max(",;\t", key=line.count)
+        first = [cell.strip().strip('"').lower() for cell in line.split(sep)]
         header = not all(re.fullmatch(r"[-+]?\d+(\.\d*)?", cell) for cell in first)
         if header and not set(first) & set(_LABEL_COLUMNS):
             raise DataFormatError(f"no label column (looked for {', '.join(_LABEL_COLUMNS)} in its header)", path)
-        column = next(i for i, cell in enumerate(first) if cell in _LABEL_COLUMNS) if header else 0
-        table = np.loadtxt(path, delimiter=",", skiprows=int(header), ndmin=2, dtype=np.float32, encoding="utf-8-sig")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy warns of an empty table; it is refused below
+            table = np.loadtxt(path, delimiter=sep, skiprows=int(header), ndmin=2, dtype=np.float32,
+                               encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise DataFormatError(f"not a table of a label and pixel values per row ({exc})"[:300], path) from None
+    if not table.size:
+        raise DataFormatError("a header and no rows", path)
+    if not np.isfinite(table).all():
+        raise DataFormatError("a cell is not a number (NaN or infinite)", path)
+    if header:
+        column = next(i for i, cell in enumerate(first) if cell in _LABEL_COLUMNS)
+    else:
+        column = _label_column(table, path)
     pixels = np.delete(table, column, axis=1)
     if pixels.size and (pixels.min() >= 0) and (pixels.max() <= 255) and (pixels == np.round(pixels)).all():
         pixels = pixels.astype(np.uint8)
     return _checked(pixels, table[:, column], path)
 
 
-def _is_zip(path: Path) -> bool:
+def _label_column(table: np.ndarray, path: Path) -> int:
+    """The first column, or the last, whichever holds digits 0-9 of more kinds (a picture's first
+    and last pixels are its empty corners: one kind)."""
+    def kinds(col: np.ndarray) -> int:
+        digits = (col == np.round(col)).all() and col.min() >= 0 and col.max() <= 9
+        return len(np.unique(col)) if digits else 0
+
+    first, last = kinds(table[:, 0]), kinds(table[:, -1])
+    if not first and not last:
+        raise DataFormatError("no header, and neither its first nor its last column holds digits 0-9", path)
+    return 0 if first >= last else table.shape[1] - 1
+
+
+def is_zip(path: Path) -> bool:
     try:
         with open(path, "rb") as fh:
             return fh.read(4) == b"PK\x03\x04"
@@ -79,7 +108,7 @@ def _is_zip(path: Path) -> bool:
         return False
 
 
-def _from_npz(path: Path, split: str) -> LabelledSet:
+def npz_set(path: Path, split: str = "test") -> LabelledSet:
     other = "train" if split == "test" else "test"
     with mnist_data.open_npz(path) as data:
         for xk, yk in ((f"x_{split}", f"y_{split}"), ("x", "y"), ("images", "labels"), (f"x_{other}", f"y_{other}")):
@@ -104,6 +133,8 @@ def checked_arrays(x: np.ndarray, y: np.ndarray, where: str | os.PathLike) -> tu
     if x.ndim == 2 and x.shape[1] > 1 and round(x.shape[1] ** 0.5) ** 2 == x.shape[1]:
         side = round(x.shape[1] ** 0.5)
         x = x.reshape(len(x), side, side)  # one flattened square picture per row
+    if x.dtype.kind in "uib" and x.size and x.min() >= 0 and 0 < x.max() < 255:
+        x = np.round(x.astype(np.float32) * (255 / float(x.max()))).astype(np.uint8)  # 0/1 bitmaps, 17 levels
     if y.ndim == 2 and 1 in y.shape and y.shape != (1, 10):
         y = y.reshape(-1)  # a column, or a row as MATLAB and SciPy store a vector
     elif y.ndim == 2 and y.shape[1] == 10 and y.size and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
@@ -233,12 +264,12 @@ def load_labelled(path: str | os.PathLike, split: str = "test") -> LabelledSet:
     if select:
         raise DataFormatError("a key=value selection applies to ink JSON Lines only", path)
     if path.suffix.lower() == ".csv" and path.is_file():
-        return _from_pixel_csv(path)
+        return pixel_csv(path)
     if path.is_file():
-        if path.suffix.lower() != ".npz" and not _is_zip(path):  # an .npz is a zip, whatever its name
+        if path.suffix.lower() != ".npz" and not is_zip(path):  # an .npz is a zip, whatever its name
             raise DataFormatError("cannot tell the format: a labelled set is an .npz, ink JSON Lines (.jsonl), a "
                                   "CSV of pixel rows, an IDX folder or a folder of pictures", path)
-        return _from_npz(path, split)
+        return npz_set(path, split)
     names = {p.name for p in path.iterdir()}
     if any("idx" in n for n in names):
         return _from_idx_folder(path, split)

@@ -20,7 +20,7 @@ from .idx import read_idx, write_idx
 from .mnist_data import find_idx_file, open_npz
 from .images import read_image
 from .ink import Ink, flip_y, ink_from_dict, ink_to_mnist, matches, parse_json
-from .labelled_sets import checked_arrays, image_folder, load_labelled
+from .labelled_sets import checked_arrays, image_folder, is_zip, npz_set, pixel_csv
 from .preprocess import to_mnist
 from .sample_store import Sample, SampleError, SampleStore
 
@@ -39,6 +39,10 @@ def guess_format(path: Path) -> str:
         return "jsonl"
     if path.suffix.lower() in (".npz", ".csv"):
         return path.suffix.lower()[1:]
+    if path.suffix.lower() == ".ndjson":
+        return "jsonl"
+    if path.is_file() and is_zip(path):
+        return "npz"  # an .npz by another name
     if path.is_dir() and (path / "labels.csv").is_file():
         return "png"
     if path.is_dir():
@@ -76,18 +80,40 @@ def _ink_key(ink: Ink) -> list:
     return [[ink.width, ink.height, ink.pen_width, [s.shape for s in strokes]]] + [s.tobytes() for s in strokes]
 
 
-def _picture_key(picture: np.ndarray, seen: dict[bytes, int]) -> tuple:
-    """What identifies a picture of a file: its bytes, and which copy of those bytes it is (a set
-    of tiny bitmaps can hold the same 1 twice), but not its place, so a shuffled copy is the same."""
-    data = np.ascontiguousarray(picture)
-    key = hashlib.sha256(data.tobytes() + repr((data.shape, data.dtype.str)).encode()).digest()
+def _occurrence_key(label: int, parts: list, seen: dict[bytes, int]) -> tuple:
+    """What identifies a sample of a file: what it is, and which copy of it (a set of tiny bitmaps
+    can hold the same 1 twice), but not its place, so a shuffled copy is the same."""
+    digest = hashlib.sha256(repr(label).encode())
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else repr(part).encode())
+    key = digest.digest()
     seen[key] = seen.get(key, -1) + 1
     return key, seen[key]
 
 
+def _mnist_form(image: np.ndarray) -> np.ndarray | None:
+    """A 28x28 picture already in MNIST's form (light ink on a dark, empty border), as uint8
+    0..255 whatever its type held (0..255 or 0..1); None for anything else."""
+    if image.shape != (28, 28) or image.dtype.kind not in "uifb":
+        return None
+    x = image.astype(np.float64)
+    if not np.isfinite(x).all() or x.min() < 0:
+        return None
+    if image.dtype.kind in "fb" and x.max() <= 1.0:
+        x = x * 255
+    if x.max() > 255:
+        return None
+    u = np.round(x).astype(np.uint8)
+    ring = np.concatenate([u[:2].ravel(), u[-2:].ravel(), u[:, :2].ravel(), u[:, -2:].ravel()])
+    return u if ring.max() <= 64 and u.max() >= 128 else None
+
+
 def _model_view(image: np.ndarray) -> np.ndarray | None:
-    if image.shape == (28, 28) and image.dtype == np.uint8:
-        return image  # already MNIST format
+    """The 28x28 picture the model sees: an MNIST-form picture as it is, anything else (dark ink
+    on paper, a blank, another size) through the picture recipe; None when blank."""
+    same = _mnist_form(image)
+    if same is not None:
+        return same
     pre = to_mnist(image)
     return None if pre.empty else np.round(pre.image * 255).astype(np.uint8)
 
@@ -159,7 +185,7 @@ def _write(samples: list[Sample], path: Path, fmt: str) -> int:
 # ---------------------------------------------------------------------------------------- import
 def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, str] | None = None) -> Located:
     """Every line is read, so that a refusal names all the bad lines at once (the first in full)."""
-    out, bad = [], []
+    out, bad, seen = [], [], {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -168,7 +194,7 @@ def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, s
         if not line.strip():
             continue
         try:
-            sample = _ink_sample(line, f"{path}:{number}", path, writer, y_up, select)
+            sample = _ink_sample(line, f"{path}:{number}", path, writer, y_up, select, seen)
         except (DataFormatError, InkError) as exc:
             bad.append((number, exc))
             continue
@@ -184,7 +210,7 @@ def _read_jsonl(path: Path, writer: str, y_up: bool = False, select: dict[str, s
 
 
 def _ink_sample(line: str, where: str, path: Path, writer: str, y_up: bool,
-                select: dict[str, str] | None) -> Sample | None:
+                select: dict[str, str] | None, seen: dict[bytes, int]) -> Sample | None:
     """One line's sample, None when ``select`` leaves it out."""
     doc = parse_json(line, where)
     if not isinstance(doc, dict):
@@ -210,7 +236,8 @@ def _ink_sample(line: str, where: str, path: Path, writer: str, y_up: bool,
     pre = ink_to_mnist(ink)
     if pre.empty:
         raise DataFormatError("ink has no strokes", where)
-    uid = str(meta["uid"]) if meta["uid"] else content_uid(label, *_ink_key(ink))  # as stored: after --y-up
+    # as stored (after --y-up); a drawing repeated in the file is kept, as a picture is
+    uid = str(meta["uid"]) if meta["uid"] else content_uid(label, *_occurrence_key(label, _ink_key(ink), seen))
     kwargs = {"uid": uid}
     if meta["created"] is not None:
         kwargs["created"] = meta["created"]  # checked by the store, as every stored value is
@@ -270,7 +297,7 @@ def _read_png_folder(path: Path, writer: str) -> Located:
         image = _model_view(picture)
         if image is None:
             raise DataFormatError(f"{row['file']} is blank", where)
-        uid = row.get("uid") or content_uid(label, *_picture_key(picture, seen))
+        uid = row.get("uid") or content_uid(label, *_occurrence_key(label, [image.tobytes()], seen))
         out.append((where, Sample(label=label, image=image, writer=row.get("writer") or writer, uid=uid,
                                   device=row.get("device") or "", split=split, source=str(path))))
     return out
@@ -278,14 +305,15 @@ def _read_png_folder(path: Path, writer: str) -> Located:
 
 def _read_arrays(path: Path, writer: str, fmt: str) -> Located:
     out = []
-    if fmt in ("npz", "csv"):
-        pairs = []
-        if fmt == "npz":
-            with open_npz(path) as data:
-                pairs = [(sp, data[f"x_{sp}"], data[f"y_{sp}"]) for sp in ("train", "test")
-                         if f"x_{sp}" in data.files and f"y_{sp}" in data.files]
+    if fmt == "csv":
+        data = pixel_csv(path)
+        pairs = [(None, np.asarray(data.images), data.labels)]
+    elif fmt == "npz":
+        with open_npz(path) as data:
+            pairs = [(sp, data[f"x_{sp}"], data[f"y_{sp}"]) for sp in ("train", "test")
+                     if f"x_{sp}" in data.files and f"y_{sp}" in data.files]
         if not pairs:
-            data = load_labelled(path)
+            data = npz_set(path)
             pairs = [(None, np.asarray(data.images), data.labels)]
     else:
         pairs = []
@@ -302,9 +330,9 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> Located:
         for i, (img, label) in enumerate(zip(x, y)):
             where = f"{path}: picture {i} of {'x_' + split if split else 'the set'}"
             image = _model_view(img)
-            if image is None or not image.any():
+            if image is None:
                 raise DataFormatError("the picture is blank", where)
-            uid = content_uid(int(label), *_picture_key(img, seen))
+            uid = content_uid(int(label), *_occurrence_key(int(label), [image.tobytes()], seen))
             out.append((where, Sample(label=int(label), image=image, writer=writer, split=split, uid=uid,
                                       source=str(path))))
     return out
@@ -326,6 +354,10 @@ def read_located(path: Path, fmt: str | None = None, writer: str = "", y_up: boo
     if (y_up or select) and fmt != "jsonl":
         raise DataFormatError("only ink (JSON Lines) has a y axis to flip or keys to select by; pictures "
                               "are read as they look", path)
+    if fmt in ("png", "idx") and not path.is_dir():
+        raise DataFormatError(f"--format {fmt} reads a folder", path)
+    if fmt in ("jsonl", "npz", "csv") and not path.is_file():
+        raise DataFormatError(f"--format {fmt} reads a file, not a folder", path)
     if fmt == "jsonl":
         return _read_jsonl(path, writer, y_up, select)
     if fmt == "png":
@@ -340,6 +372,8 @@ def import_samples(store: SampleStore, path: str | os.PathLike, fmt: str | None 
     """(added, already present). Everything is validated before anything is written: a sample
     the store refuses is reported where it was read (``file:line``), and nothing is added."""
     located = read_located(Path(path), fmt, writer, y_up, None)
+    if not located:
+        raise DataFormatError("holds no samples", path)
     try:
         added = store.add_many(s for _, s in located)
     except SampleError as exc:

@@ -391,8 +391,9 @@ def _row(s: Sample) -> tuple:
 
 
 def _one_line(name: object) -> str:
-    """A writer's or device's name as one line: lists, counts and exports show it on one."""
-    return " ".join(str(name).split())
+    """A writer's or device's name as one line of printable text: lists, counts and exports show
+    it on one, and a terminal shows it without obeying escape codes in it."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(name)).split())
 
 
 def _statements(script: str) -> list[str]:
