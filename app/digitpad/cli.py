@@ -183,32 +183,25 @@ def _evaluate_compare(args, first, second, data) -> int:
 
 
 # ----------------------------------------------------------------------------------- predict
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):  # JSONDecodeError, numbers too long to read, deep nesting
-        return False
-    return True
-
-
 def _expanded(paths: list[str], suffixes: set[str]) -> Iterator[str]:
     """The paths, with each folder replaced by the files in it and its sub-folders that have one
     of ``suffixes``, in name order (hidden files and folders, such as macOS's ``._x.png``, left
     out); a folder with none stays, to be reported."""
+    from .core.images import visible_files
+
     for raw in paths:
         folder = Path(raw)
         if raw == "-" or not folder.is_dir():
             yield raw
             continue
-        found = sorted(p for p in folder.rglob("*") if p.suffix.lower() in suffixes and p.is_file()
-                       and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+        found = visible_files(folder, suffixes)
         yield from (map(str, found) if found else [raw])
 
 
 def _inputs(paths: list[str], y_up: bool = False):
     """(source, kind, payload) in input order; kind is 'image', 'ink' or 'error'."""
     from .core.images import IMAGE_SUFFIXES, read_image
-    from .core.ink import MAX_INK_BYTES, flip_y, iter_jsonl, parse_ink, read_ink
+    from .core.ink import MAX_INK_BYTES, flip_y, iter_jsonl, parse_ink, parse_json, read_ink
 
     def upright(ink):
         return flip_y(ink) if y_up else ink
@@ -216,6 +209,13 @@ def _inputs(paths: list[str], y_up: bool = False):
     def inks(lines, source):
         for name, ink in iter_jsonl(lines, source, keep_going=True):
             yield (name, "error", str(ink)) if isinstance(ink, DigitPadError) else (name, "ink", upright(ink))
+
+    def parses(text: str) -> bool:
+        try:
+            parse_json(text)
+        except DigitPadError:
+            return False
+        return True
 
     def stdin_inks():
         """JSON Lines, streamed; or one drawing's pretty-printed JSON (``cat seven.json |``), whole
@@ -226,7 +226,7 @@ def _inputs(paths: list[str], y_up: bool = False):
             if line.strip():
                 break
         first = head[-1].strip().lstrip("\ufeff") if head else ""
-        if first[:1] == "{" and not _is_json(first):
+        if first[:1] == "{" and not parses(first):
             size = sum(map(len, head))
             for line in lines:
                 head.append(line)

@@ -18,6 +18,14 @@ WRITABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
+def visible_files(folder: Path, suffixes: set[str], *, deep: bool = True) -> list[Path]:
+    """The files in ``folder`` (and its sub-folders when ``deep``) with one of ``suffixes``, in
+    name order; hidden ones (macOS's ``._7_x.png``, anything under a ``.folder``) left out."""
+    found = folder.rglob("*") if deep else folder.iterdir()
+    return sorted(p for p in found if p.suffix.lower() in suffixes and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
 def header_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) from a PNG, GIF, BMP or JPEG header, without decoding; None if unknown."""
     try:

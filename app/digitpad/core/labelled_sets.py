@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import numpy as np
 from . import mnist_data
 from .errors import DataFormatError, DataNotFoundError
 from .idx import read_idx
-from .images import IMAGE_SUFFIXES, read_image
+from .images import IMAGE_SUFFIXES, read_image, visible_files
 from .ink import Ink
 
 _LABEL_IN_NAME = re.compile(r"^(\d)(?:\D|$)")
@@ -98,14 +99,6 @@ def _label_column(table: np.ndarray, path: Path) -> int:
     if not first and not last:
         raise DataFormatError("no header, and neither its first nor its last column holds digits 0-9", path)
     return 0 if first >= last else table.shape[1] - 1
-
-
-def is_zip(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4) == b"PK\x03\x04"
-    except OSError:
-        return False
 
 
 def npz_set(path: Path, split: str = "test") -> LabelledSet:
@@ -188,10 +181,7 @@ def image_folder(folder: Path) -> LabelledSet:
                            np.array([label for _, _, label, _ in rows], np.int64), str(folder),
                            names=[where for where, _, _, _ in rows])
     def pictures(where: Path, deep: bool = False) -> list[Path]:
-        """Hidden files (macOS's ._7_x.png) are not pictures."""
-        return sorted(p for p in (where.rglob("*") if deep else where.iterdir())
-                      if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-                      and not any(part.startswith(".") for part in p.relative_to(where).parts))
+        return visible_files(where, IMAGE_SUFFIXES, deep=deep)
 
     def listed(names: list[str]) -> str:
         return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -266,7 +256,7 @@ def load_labelled(path: str | os.PathLike, split: str = "test") -> LabelledSet:
     if path.suffix.lower() == ".csv" and path.is_file():
         return pixel_csv(path)
     if path.is_file():
-        if path.suffix.lower() != ".npz" and not is_zip(path):  # an .npz is a zip, whatever its name
+        if path.suffix.lower() != ".npz" and not zipfile.is_zipfile(path):  # an .npz is a zip, whatever its name
             raise DataFormatError("cannot tell the format: a labelled set is an .npz, ink JSON Lines (.jsonl), a "
                                   "CSV of pixel rows, an IDX folder or a folder of pictures", path)
         return npz_set(path, split)

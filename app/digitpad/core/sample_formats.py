@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -20,8 +21,9 @@ from .idx import read_idx, write_idx
 from .mnist_data import find_idx_file, open_npz
 from .images import read_image
 from .ink import Ink, flip_y, ink_from_dict, ink_to_mnist, matches, parse_json
-from .labelled_sets import checked_arrays, image_folder, is_zip, npz_set, pixel_csv
-from .preprocess import to_mnist
+from .labelled_sets import checked_arrays, image_folder, npz_set, pixel_csv
+from .paper import border_level
+from .preprocess import to_gray, to_mnist
 from .sample_store import Sample, SampleError, SampleStore
 
 FORMATS = ("idx", "npz", "png", "jsonl")
@@ -35,13 +37,11 @@ IDX_NAMES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz
 
 
 def guess_format(path: Path) -> str:
-    if path.suffix.lower() == ".jsonl":
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
         return "jsonl"
     if path.suffix.lower() in (".npz", ".csv"):
         return path.suffix.lower()[1:]
-    if path.suffix.lower() == ".ndjson":
-        return "jsonl"
-    if path.is_file() and is_zip(path):
+    if path.is_file() and zipfile.is_zipfile(path):
         return "npz"  # an .npz by another name
     if path.is_dir() and (path / "labels.csv").is_file():
         return "png"
@@ -57,16 +57,6 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def content_uid(*parts: object) -> str:
-    """A sample's id from what it is (its label and ink, or its picture), for records that bring
-    none: importing the same file twice, or a copy of it, adds nothing the second time."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True).encode())
-        digest.update(b"\x00")
-    return "imported-" + digest.hexdigest()[:32]
-
-
 def _text(value: object) -> str:
     """A key's value as text: a number as written, anything else as JSON, not as Python's repr."""
     if value is None:
@@ -80,32 +70,27 @@ def _ink_key(ink: Ink) -> list:
     return [[ink.width, ink.height, ink.pen_width, [s.shape for s in strokes]]] + [s.tobytes() for s in strokes]
 
 
-def _occurrence_key(label: int, parts: list, seen: dict[bytes, int]) -> tuple:
-    """What identifies a sample of a file: what it is, and which copy of it (a set of tiny bitmaps
-    can hold the same 1 twice), but not its place, so a shuffled copy is the same."""
+def content_uid(label: int, parts: list, seen: dict[bytes, int]) -> str:
+    """A sample's id from what it is (its label and ink, or the picture it is stored as) and which
+    copy of it in its file (a set of tiny bitmaps can hold the same 1 twice), but not its place,
+    for records that bring none: importing a file again, or a copy or shuffled copy, adds nothing."""
     digest = hashlib.sha256(repr(label).encode())
     for part in parts:
         digest.update(part if isinstance(part, bytes) else repr(part).encode())
     key = digest.digest()
     seen[key] = seen.get(key, -1) + 1
-    return key, seen[key]
+    return "imported-" + hashlib.sha256(key + str(seen[key]).encode()).hexdigest()[:32]
 
 
 def _mnist_form(image: np.ndarray) -> np.ndarray | None:
-    """A 28x28 picture already in MNIST's form (light ink on a dark border), as uint8
-    0..255 whatever its type held (0..255 or 0..1); None for anything else."""
-    if image.shape != (28, 28) or image.dtype.kind not in "uifb":
+    """A 28x28 picture already in MNIST's form (light ink on a dark border; a digit may touch
+    it), as uint8 0..255 whatever its type held; None for anything else."""
+    if image.shape != (28, 28):
         return None
-    x = image.astype(np.float64)
-    if not np.isfinite(x).all() or x.min() < 0:
+    gray = to_gray(image)
+    if border_level(gray) > 0.125 or gray.max() < 0.5:
         return None
-    if image.dtype.kind in "fb" and x.max() <= 1.0:
-        x = x * 255
-    if x.max() > 255:
-        return None
-    u = np.round(x).astype(np.uint8)
-    ring = np.concatenate([u[:2].ravel(), u[-2:].ravel(), u[:, :2].ravel(), u[:, -2:].ravel()])
-    return u if np.median(ring) <= 32 and u.max() >= 128 else None  # a digit may touch the border
+    return np.round(gray * 255).astype(np.uint8)
 
 
 def _model_view(image: np.ndarray) -> np.ndarray | None:
@@ -237,7 +222,7 @@ def _ink_sample(line: str, where: str, path: Path, writer: str, y_up: bool,
     if pre.empty:
         raise DataFormatError("ink has no strokes", where)
     # as stored (after --y-up); a drawing repeated in the file is kept, as a picture is
-    uid = str(meta["uid"]) if meta["uid"] else content_uid(label, *_occurrence_key(label, _ink_key(ink), seen))
+    uid = str(meta["uid"]) if meta["uid"] else content_uid(label, _ink_key(ink), seen)
     kwargs = {"uid": uid}
     if meta["created"] is not None:
         kwargs["created"] = meta["created"]  # checked by the store, as every stored value is
@@ -297,7 +282,7 @@ def _read_png_folder(path: Path, writer: str) -> Located:
         image = _model_view(picture)
         if image is None:
             raise DataFormatError(f"{row['file']} is blank", where)
-        uid = row.get("uid") or content_uid(label, *_occurrence_key(label, [image.tobytes()], seen))
+        uid = row.get("uid") or content_uid(label, [image.tobytes()], seen)
         out.append((where, Sample(label=label, image=image, writer=row.get("writer") or writer, uid=uid,
                                   device=row.get("device") or "", split=split, source=str(path))))
     return out
@@ -332,7 +317,7 @@ def _read_arrays(path: Path, writer: str, fmt: str) -> Located:
             image = _model_view(img)
             if image is None:
                 raise DataFormatError("the picture is blank", where)
-            uid = content_uid(int(label), *_occurrence_key(int(label), [image.tobytes()], seen))
+            uid = content_uid(int(label), [image.tobytes()], seen)
             out.append((where, Sample(label=int(label), image=image, writer=writer, split=split, uid=uid,
                                       source=str(path))))
     return out
