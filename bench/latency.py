@@ -1,9 +1,10 @@
 """Latency of recognising one drawing: preprocessing + inference, the path the app takes.
 
 Reports median and p95 over --runs repetitions for
-  * ink -> ink_to_mnist -> Recognizer.predict   (what the canvas does), for skeleton segments
+  * ink -> Recognizer.recognise_ink   (what the canvas does), for skeleton segments
     redrawn as two-point strokes, and for tablet-like continuous strokes (``pen_writers.py``,
-    sampled sparsely enough that the spline for sparse strokes runs)
+    sampled sparsely enough that the spline for sparse strokes runs); the tablet strokes also
+    drawn at the model's main width alone, for a model that reads ink at several
   * picture -> to_mnist -> Recognizer.predict   (opened or pasted images)
   * baseline: Keras ``model.predict`` on the same prepared input, measured in the same run.
 
@@ -20,6 +21,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +70,16 @@ def main() -> None:
     pen = [ink for ink in pen if ink is not None]
     pictures = [255 - np.kron(img, np.ones((10, 10), np.uint8)) for img in x]  # 280x280 dark-on-light
 
-    def ink_path(i):
-        pre = ink_to_mnist(inks[i % len(inks)], rec.info.preprocessing)
-        return rec.predict(pre.image[None])
+    def ink_path(i):  # at every width the model reads ink at, as the canvas does
+        return rec.recognise_ink(inks[i % len(inks)])
 
     def pen_path(i):
-        pre = ink_to_mnist(pen[i % len(pen)], rec.info.preprocessing)
+        return rec.recognise_ink(pen[i % len(pen)])
+
+    one_width = replace(rec.info.preprocessing, also_ratios=())
+
+    def pen_one_width(i):  # the baseline for a model that reads ink at several widths
+        pre = ink_to_mnist(pen[i % len(pen)], one_width)
         return rec.predict(pre.image[None])
 
     def picture_path(i):
@@ -90,6 +96,7 @@ def main() -> None:
 
     results = {"ink_end_to_end": summary(timed(ink_path, args.runs)),
                "pen_ink_end_to_end": summary(timed(pen_path, args.runs)),
+               "pen_ink_main_width_alone": summary(timed(pen_one_width, args.runs)),
                "picture_end_to_end": summary(timed(picture_path, args.runs)),
                "inference_only": summary(timed(inference_only, args.runs)),
                "baseline_keras_model_predict": summary(timed(keras_predict, min(args.runs, 200)))}

@@ -4,9 +4,9 @@ stroke redraws, its ``--calibrate`` sets), through :func:`digitpad.ml.training.m
 
     python packaging/recalibrate.py models/digitpad-default.keras [--reading-width]
 
-``--reading-width`` first chooses the width the model reads ink at on its calibration inks, as
+``--reading-width`` first chooses the widths the model reads ink at on its calibration inks, as
 training from scratch now does (:mod:`digitpad.ml.reading_width`). Only the sidecar's
-``thresholds`` (and with that option its ``preprocessing.stroke_ratio`` and the accuracies it was
+``thresholds`` (and with that option its ``preprocessing`` widths and the accuracies they were
 chosen by) change; the old values are printed beside the new.
 """
 from __future__ import annotations
@@ -46,9 +46,9 @@ def main() -> None:
     strokes = StrokeMix(prepared, training.get("stroke_mix", 0.0))
     calibration = labelled_samples([ExtraSource.parse(e) for e in training.get("calibration") or []], print)
     if args.reading_width:
-        before = rec.info.preprocessing.stroke_ratio
+        before = rec.info.preprocessing.ink_widths
         rec = with_reading_width(rec, calibration)
-        print(f"stroke ratio {before:g} -> {rec.info.preprocessing.stroke_ratio:g}")
+        print(f"ink stroke widths {before} -> {rec.info.preprocessing.ink_widths}")
     metrics, thresholds, _ = measure(rec, mnist, mx[-n_val:], my[-n_val:], strokes.validation,
                                model_pictures(calibration, rec.info.preprocessing.stroke_ratio))
     print(f"thresholds {rec.info.thresholds} -> {thresholds}")

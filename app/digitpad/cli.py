@@ -281,7 +281,7 @@ def cmd_predict(args) -> int:
     import numpy as np
 
     from .core.ink import ink_to_mnist
-    from .core.preprocess import to_mnist
+    from .core.preprocess import stacked, to_mnist
     from .core.verdict import Thresholds, judge
     from .ml.numpy_recognizer import load_recognizer
 
@@ -297,7 +297,7 @@ def cmd_predict(args) -> int:
     def flush(batch):
         nonlocal failures
         good = [i for i, (_, kind, x) in enumerate(batch) if kind == "x"]
-        preds = rec.predict(np.stack([batch[i][2] for i in good])) if good else None
+        preds = rec.predict(stacked([batch[i][2] for i in good])[0]) if good else None
         slot = {i: k for k, i in enumerate(good)}
         for i, (source, kind, payload) in enumerate(batch):
             if kind == "error":
@@ -335,7 +335,7 @@ def cmd_predict(args) -> int:
         if kind != "error":
             try:
                 pre = ink_to_mnist(payload, settings) if kind == "ink" else to_mnist(payload, settings)
-                kind, payload = ("empty", None) if pre.empty else ("x", pre.image)
+                kind, payload = ("empty", None) if pre.empty else ("x", pre)
             except (ValueError, DigitPadError) as exc:
                 kind, payload = "error", f"{source}: {exc}"
             except (MemoryError, ArithmeticError, IndexError, cv2.error) as exc:  # a last line of defence
@@ -359,7 +359,7 @@ def _number_record(source: str, pieces, rec, thresholds) -> dict:
 
     if not pieces:
         return {"source": source, "number": None, "confidence": 0.0, "digits": [], "reason": "empty"}
-    preds = rec.predict(np.stack([p.image for p in pieces]))
+    preds = rec.predict(np.stack([p.model_input for p in pieces]))
     readings = [DigitReading(piece.box, Recognition(
         Preprocessed(piece.image), preds.probabilities[k], None,
         None if preds.reconstruction_errors is None else float(preds.reconstruction_errors[k]),

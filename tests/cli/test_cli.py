@@ -321,3 +321,32 @@ def test_predict_points_a_labelled_set_to_evaluate(cli_env, shipped_model, tmp_p
     np.savez(tmp_path / "set.npz", x=np.zeros((2, 28, 28), np.uint8), y=np.array([1, 2]))
     out = run_cli(["predict", str(tmp_path / "set.npz")], cli_env)
     assert out.returncode == 1 and "digitpad evaluate --data" in _errors(out.stderr)[0]
+
+
+def test_predict_averages_an_inks_readings_at_each_width_its_model_asks_for(cli_env, shipped_model,
+                                                                           mnist_test_sample, tmp_path):
+    """A sidecar's ``also_stroke_ratios``: each ink is drawn at every width and the probabilities
+    averaged; a picture in the same run is read once, as it is."""
+    import shutil
+
+    x, _ = mnist_test_sample
+    inks = [_ink_from_mnist(x[i]) for i in range(30, 36)]
+    (tmp_path / "inks.jsonl").write_text("\n".join(i.to_json() for i in inks) + "\n")
+    cv2.imwrite(str(tmp_path / "pic.png"), x[40])
+    sidecar = json.loads(shipped_model.with_suffix(".json").read_text())
+    answers = {}
+    for name, preprocessing in (("main", {"stroke_ratio": 0.14}), ("thin", {"stroke_ratio": 0.084}),
+                                ("both", {"stroke_ratio": 0.14, "also_stroke_ratios": [0.084]})):
+        model = tmp_path / f"{name}.keras"
+        shutil.copyfile(shipped_model, model)
+        model.with_suffix(".json").write_text(json.dumps({**sidecar, "preprocessing": preprocessing}))
+        out = run_cli(["predict", "--model", str(model), str(tmp_path / "pic.png"), str(tmp_path / "inks.jsonl")],
+                      cli_env)
+        assert out.returncode == 0, out.stderr
+        answers[name] = [json.loads(line) for line in out.stdout.splitlines()]
+    main, thin, both = (np.array([r["probabilities"] for r in answers[k]]) for k in ("main", "thin", "both"))
+    assert np.allclose(both[1:], (main[1:] + thin[1:]) / 2, atol=2e-6)
+    assert np.allclose(both[0], main[0], atol=1e-6) and np.allclose(both[0], thin[0], atol=1e-6)
+    assert not np.allclose(main[1:], thin[1:], atol=1e-3)  # the widths do draw different pictures
+    # the rest of the answer is the main drawing's
+    assert [r["reconstruction_error"] for r in answers["both"]] == [r["reconstruction_error"] for r in answers["main"]]

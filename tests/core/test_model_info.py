@@ -55,3 +55,18 @@ def test_a_sidecar_alone_and_an_unknown_metric():
     assert "Reconstruction error over input energy: 1.127" in out
     assert "reconstruction error is not used" in out
     assert "File:" not in out and "Outputs" not in out  # nothing invented without the loaded model
+
+
+def test_a_model_reading_ink_at_two_widths_says_so_and_a_bad_list_is_a_sidecar_error(tmp_path):
+    import json
+
+    import pytest
+
+    from digitpad.core.errors import ModelFileError
+    from digitpad.core.model_info import read_info
+
+    out = text(readable_summary(ModelInfo(name="two", preprocessing=PreprocessSettings(also_ratios=(0.084,)))))
+    assert "drawn with strokes 14.0% and 8.4% of its size, each drawing read and the answers averaged" in out
+    (tmp_path / "m.json").write_text(json.dumps({"preprocessing": {"also_stroke_ratios": [0.1] * 50}}))
+    with pytest.raises(ModelFileError, match="also_stroke_ratios"):
+        read_info(tmp_path / "m.keras")

@@ -156,3 +156,34 @@ def test_a_second_models_finish_from_the_first_models_centred_picture_is_its_own
         first = ink_to_mnist(ink, plain, keep_stages=True)
         assert np.array_equal(refinished(first, other).image, ink_to_mnist(ink, other).image)
     assert refinished(ink_to_mnist(Ink(10, 10, ()), plain), plain).empty
+
+
+def test_further_ink_widths_round_trip_through_a_sidecar_and_hostile_ones_are_refused():
+    settings = PreprocessSettings(stroke_ratio=0.14, also_ratios=(0.084,))
+    assert PreprocessSettings.from_dict(settings.to_dict()) == settings
+    assert settings.ink_widths == (0.14, 0.084)
+    assert "also_stroke_ratios" not in PreprocessSettings().to_dict()  # old sidecars stay as they were
+    assert PreprocessSettings.from_dict({"stroke_ratio": 0.1}).also_ratios == ()
+    for bad in ("0.08", [0.08] * 4, [0.5], [True], [float("nan")], {"a": 1}):
+        with pytest.raises(ValueError, match="also_stroke_ratios"):
+            PreprocessSettings.from_dict({"also_stroke_ratios": bad})
+
+
+def test_an_ink_read_at_several_widths_is_stacked_with_pictures_read_once():
+    from digitpad.core.ink import Ink, ink_to_mnist
+    from digitpad.core.preprocess import stacked
+
+    t = np.linspace(0, 2 * np.pi, 50)
+    ring = Ink(300, 300, (np.c_[150 + 60 * np.cos(t), 150 + 100 * np.sin(t)],))
+    settings = PreprocessSettings(also_ratios=(0.084, 0.2))
+    pre = ink_to_mnist(ring, settings, keep_stages=True)
+    assert pre.model_input.shape == (3, 28, 28) and np.array_equal(pre.model_input[0], pre.image)
+    masses = pre.model_input.sum(axis=(1, 2))
+    assert masses[1] < 0.8 * masses[0] < 0.8 * masses[2]  # thinner, then thicker, than the main drawing
+    assert np.array_equal(pre.image, ink_to_mnist(ring).image)  # the main drawing is the one-width drawing
+    assert ink_to_mnist(ring, settings, stroke_ratio=0.1).views == ()  # a training picture: one width
+    picture = to_mnist(np.pad(np.ones((10, 6)), 9))
+    x, blank = stacked([pre, picture, ink_to_mnist(Ink(10, 10, ()), settings)])
+    assert x.shape == (3, 3, 28, 28) and blank.tolist() == [False, False, True]
+    assert all(np.array_equal(v, picture.image) for v in x[1])
+    assert stacked([picture])[0].shape == (1, 28, 28)

@@ -37,9 +37,9 @@ class FakeRecognizer:
             assert self.gate.wait(10)
         return SimpleNamespace(name=ink.extra["name"], digit=2, confidence=0.971, empty=False)
 
-    info = SimpleNamespace(preprocessing=SimpleNamespace(stroke_ratio=0.14))
+    info = SimpleNamespace(preprocessing=SimpleNamespace(ink_widths=(0.14,)))
 
-    def recognise_like(self, other, stroke_ratio):
+    def recognise_like(self, other, ink_widths):
         """The other model's reading of the same drawing, finished this model's way."""
         self.ran.append(other.name)
         return SimpleNamespace(name=other.name, digit=2, confidence=0.93, empty=False)

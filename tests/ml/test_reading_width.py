@@ -37,23 +37,49 @@ def _limit(inks, thin, thick):
     return (max(masses(thin)) + min(masses(thick))) / 2
 
 
+def _at(*fractions):
+    return tuple(round(f * MODEL_STROKE_RATIO, 4) for f in fractions)
+
+
 def test_a_width_that_reads_clearly_better_is_taken():
     inks = _ones(30)
-    ratio, table = reading_width.choose(MassReader(_limit(inks, 0.6, 0.7)), inks, np.ones(30, int))
-    assert ratio == round(0.6 * MODEL_STROKE_RATIO, 4)
-    assert table[MODEL_STROKE_RATIO]["accuracy"] == 0 and table[ratio]["accuracy"] == 1
-    assert table[ratio]["p_value"] < reading_width.ALPHA
-    # when several widths read every digit, the one nearest MNIST's
-    ratio, _ = reading_width.choose(MassReader(_limit(inks, 0.8, 0.9)), inks, np.ones(30, int))
-    assert ratio == round(0.8 * MODEL_STROKE_RATIO, 4)
+    widths, table = reading_width.choose(MassReader(_limit(inks, 0.6, 0.7)), inks, np.ones(30, int))
+    assert widths == _at(0.6)
+    assert table[(MODEL_STROKE_RATIO,)]["accuracy"] == 0 and table[widths]["accuracy"] == 1
+    assert table[widths]["p_value"] < reading_width.ALPHA
+    # when several widths read every digit, the one nearest MNIST's, and one width before two
+    widths, table = reading_width.choose(MassReader(_limit(inks, 0.8, 0.9)), inks, np.ones(30, int))
+    assert widths == _at(0.8) and table[_at(1.0, 0.6)]["accuracy"] == 1
+
+
+class SplitReader(MassReader):
+    """Light ink reads 7 before 1, heavy ink 2 before 1: only both drawings together read the 1."""
+
+    def class_probabilities(self, x):
+        x = np.asarray(x)
+        views = x.reshape(len(x), -1, 28 * 28)
+        light = views.mean(axis=2) < self.limit
+        out = np.zeros(light.shape + (10,), np.float32)
+        out[..., 1] = 0.45
+        out[light, 7], out[~light, 2] = 0.55, 0.55
+        return out.mean(axis=1)
+
+
+def test_two_widths_averaged_are_taken_when_only_they_read_right():
+    inks = _ones(30)
+    widths, table = reading_width.choose(SplitReader(_limit(inks, 0.6, 0.7)), inks, np.ones(30, int))
+    assert widths == _at(1.0, 0.6)
+    assert table[widths] == {"accuracy": 1.0, "p_value": table[widths]["p_value"]}
+    assert all(table[_at(f)]["accuracy"] == 0 for f in reading_width.FRACTIONS)
+    assert reading_width.label(widths) == "0.14+0.084"
 
 
 def test_a_gain_that_may_be_chance_keeps_mnists_width():
     inks = _ones(5)
-    ratio, table = reading_width.choose(MassReader(_limit(inks, 0.6, 0.7)), inks, np.ones(5, int))
-    assert ratio == MODEL_STROKE_RATIO  # 5 of 5 better: p = 0.06
-    assert table[round(0.6 * MODEL_STROKE_RATIO, 4)] == {"accuracy": 1.0, "p_value": 0.0625}
-    assert reading_width.choose(MassReader(0.1), [], np.zeros(0, int)) == (MODEL_STROKE_RATIO, {})
+    widths, table = reading_width.choose(MassReader(_limit(inks, 0.6, 0.7)), inks, np.ones(5, int))
+    assert widths == (MODEL_STROKE_RATIO,)  # 5 of 5 better: p = 0.06
+    assert table[_at(0.6)] == {"accuracy": 1.0, "p_value": 0.0625}
+    assert reading_width.choose(MassReader(0.1), [], np.zeros(0, int)) == ((MODEL_STROKE_RATIO,), {})
 
 
 def test_held_out_samples_are_drawn_at_each_models_width(tmp_path):

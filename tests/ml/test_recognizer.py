@@ -147,18 +147,43 @@ def test_a_model_with_nan_weights_is_refused(tmp_path):
     _expect_error(tmp_path / "nan.keras", "non-finite")
 
 
-def test_a_second_model_reads_from_the_first_ones_picture_only_at_the_same_stroke_width():
+def test_a_second_model_reads_from_the_first_ones_pictures_only_at_widths_they_were_drawn_at():
+    from dataclasses import replace
     from pathlib import Path
 
     from digitpad.core.ink import Ink
-    from digitpad.ml.numpy_recognizer import load_recognizer
+    from digitpad.ml.numpy_recognizer import NumpyRecognizer, load_recognizer
 
     models = Path(__file__).resolve().parents[2] / "models"
     default, paper = load_recognizer(models / "digitpad-default.keras"), load_recognizer(models / "paper.keras")
+
+    def reading_at(rec, *widths):
+        settings = replace(rec.info.preprocessing, stroke_ratio=widths[0], also_ratios=widths[1:])
+        return NumpyRecognizer(rec.model, ModelInfo(**{**rec.info.__dict__, "preprocessing": settings}))
+
     ink = Ink(400, 400, (np.array([[60, 60], [220, 60], [130, 250]], float),))
-    first = default.recognise_ink(ink, keep_stages=True)
-    ratio = default.info.preprocessing.stroke_ratio
-    assert paper.recognise_like(first, ratio * 1.5) is None  # it must draw the ink itself
-    assert paper.info.preprocessing.stroke_ratio == ratio  # the shipped pair draws inks alike
-    like = paper.recognise_like(first, ratio)
-    assert np.allclose(like.probabilities, paper.recognise_ink(ink).probabilities, atol=1e-6)
+    first_model = reading_at(default, 0.14, 0.084)
+    first = first_model.recognise_ink(ink, keep_stages=True)
+    widths = first_model.info.preprocessing.ink_widths
+    for second in (reading_at(paper, 0.14), reading_at(paper, 0.084), reading_at(default, 0.084, 0.14)):
+        like = second.recognise_like(first, widths)
+        assert np.allclose(like.probabilities, second.recognise_ink(ink).probabilities, atol=1e-6)
+    for second in (reading_at(paper, 0.21), reading_at(default, 0.14, 0.1)):
+        assert second.recognise_like(first, widths) is None  # it must draw the ink itself
+
+
+def test_several_drawings_of_one_ink_are_read_as_one_answer_with_averaged_probabilities():
+    from pathlib import Path
+
+    from digitpad.ml.numpy_recognizer import load_recognizer
+
+    rec = load_recognizer(Path(__file__).resolve().parents[2] / "models" / "digitpad-default.keras")
+    rng = np.random.default_rng(3)
+    x = (rng.random((5, 2, 28, 28)) > 0.85).astype(np.float32)
+    out, first, second = rec.predict(x), rec.predict(x[:, 0]), rec.predict(x[:, 1])
+    assert np.allclose(out.probabilities, (first.probabilities + second.probabilities) / 2, atol=1e-6)
+    assert np.allclose(rec.class_probabilities(x), out.probabilities, atol=1e-6)
+    assert np.array_equal(out.reconstructions, first.reconstructions)
+    assert np.array_equal(out.digit_likeness, first.digit_likeness)
+    small = rec.predict(x, batch_size=2)  # a batch boundary never splits an ink's drawings
+    assert np.allclose(small.probabilities, out.probabilities, atol=1e-6)

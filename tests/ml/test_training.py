@@ -59,7 +59,11 @@ def test_training_from_scratch_writes_a_working_model_with_measured_metrics(tmp_
     assert any((tmp_path / "tb").rglob("events.out.tfevents*"))
     # the ink width was chosen on the calibration inks, and every width tried is on record
     widths = training["reading_width"]
-    assert len(widths) == 5 and str(sidecar["preprocessing"]["stroke_ratio"]) in widths
+    from digitpad.core.preprocess import PreprocessSettings
+    from digitpad.ml.reading_width import label
+
+    chosen = PreprocessSettings.from_dict(sidecar["preprocessing"]).ink_widths
+    assert len(widths) == 6 and "0.14+0.084" in widths and label(chosen) in widths
     assert sidecar["metrics"]["calibration_digits"] == 20
     assert any("ink stroke width on the calibration inks" in line for line in logs)
     loaded = Recognizer.load(out)

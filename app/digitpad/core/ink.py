@@ -344,12 +344,14 @@ def without_stray_taps(ink: Ink) -> Ink:
 
 def ink_to_mnist(ink: Ink, settings: PreprocessSettings = PreprocessSettings(),
                  *, keep_stages: bool = False, stroke_ratio: float | None = None) -> Preprocessed:
-    """Model input for an ink: normalised-width rendering (at ``settings``' stroke ratio unless
-    ``stroke_ratio`` is given), then the shared MNIST recipe."""
+    """Model input for an ink: normalised-width rendering, then the shared MNIST recipe. At
+    ``stroke_ratio`` alone when it is given (training pictures), else at each of ``settings``'
+    widths, the further ones as the result's ``views``."""
     if ink.is_empty:
         return Preprocessed(None, {})
     ink = without_stray_taps(ink)
-    ratio = settings.stroke_ratio if stroke_ratio is None else stroke_ratio
+    ratios = settings.ink_widths if stroke_ratio is None else (stroke_ratio,)
     # The rendering is already white ink on black, so skip to_mnist's polarity detection.
-    picture = render_normalised(ink, ratio).astype(np.float32) * np.float32(1 / 255)
-    return from_ink_intensity(picture, settings, keep_stages=keep_stages)
+    drawn = [from_ink_intensity(render_normalised(ink, r).astype(np.float32) * np.float32(1 / 255), settings,
+                                keep_stages=keep_stages and i == 0) for i, r in enumerate(ratios)]
+    return replace(drawn[0], views=tuple(drawn[1:])) if len(drawn) > 1 else drawn[0]

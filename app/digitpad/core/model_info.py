@@ -181,7 +181,10 @@ def readable_summary(info: ModelInfo, description: dict | None = None,
                 names.append(name)
         what.append("Outputs: " + ", ".join(names))
     p = info.preprocessing
-    steps = [f"(ink) drawn with strokes {p.stroke_ratio:.1%} of its size", "cropped to the ink", "scaled to 20 px", "centred in 28x28 as MNIST digits are"]
+    widths = " and ".join(f"{w:.1%}" for w in p.ink_widths)
+    drawn = f"(ink) drawn with strokes {widths} of its size" + (", each drawing read and the answers averaged"
+                                                                 if p.also_ratios else "")
+    steps = [drawn, "cropped to the ink", "scaled to 20 px", "centred in 28x28 as MNIST digits are"]
     steps.append("binarised at its mean brightness" if p.binarize else "not binarised")
     steps.append("enhanced (28 → 25 → 28 px)" if p.enhance else "not enhanced")
     what.append("A drawing is " + ", ".join(steps))

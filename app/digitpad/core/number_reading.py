@@ -73,12 +73,12 @@ def read_digits(ink: Ink, predict: Predict, settings: PreprocessSettings = Prepr
     if len(pieces) < min_digits or not side_by_side([p.box for p in pieces]):
         return ()
     pres = [p.pre for p in pieces]  # the split made each with its stages: not made again
-    unread = [pre.image for pre in pres if pre.image.tobytes() not in answers]
+    unread = [pre.model_input for pre in pres if pre.model_input.tobytes() not in answers]
     if unread:  # the split read these very pictures; this is only a safety net
         read(np.stack(unread))
     readings = []
     for p, pre in zip(pieces, pres):
-        probs, recon, error, likeness = answers[pre.image.tobytes()]
+        probs, recon, error, likeness = answers[pre.model_input.tobytes()]
         readings.append(DigitReading(p.box, Recognition(pre, probs, recon, None if error is None else float(error),
                                                         None if likeness is None else float(likeness)), p.ink))
     return tuple(readings)

@@ -35,6 +35,11 @@ class Piece:
     ink: Ink | None = None
     pre: Preprocessed | None = None  # for ink: how ``image`` was made, with its stages (the app shows them)
 
+    @property
+    def model_input(self) -> np.ndarray:
+        """What the model reads: ``image``, with an ink's further widths when the model draws several."""
+        return self.image if self.pre is None else self.pre.model_input
+
 
 def _extent(stroke: np.ndarray) -> tuple[float, float]:
     return float(stroke[:, 0].min()), float(stroke[:, 0].max())
@@ -125,7 +130,7 @@ def _best(candidates: list[list[Piece]], read: Reader | None) -> list[Piece]:
         return options[0] if options else []
     pieces = {p.box: p for c in options for p in c}
     boxes = list(pieces)
-    conf = dict(zip(boxes, read(np.stack([pieces[b].image for b in boxes])).max(axis=1)))
+    conf = dict(zip(boxes, read(np.stack([pieces[b].model_input for b in boxes])).max(axis=1)))
 
     def score(c: list[Piece]) -> float:
         logs = np.log(np.maximum([conf[p.box] for p in c], 1e-6))
@@ -193,7 +198,7 @@ def split_ink(ink: Ink, read: Reader | None = None, settings: PreprocessSettings
         if made:
             pieces[(i, j)] = made[0]
     keys = list(pieces)
-    conf = dict(zip(keys, read(np.stack([pieces[k].image for k in keys])).max(axis=1)))
+    conf = dict(zip(keys, read(np.stack([pieces[k].model_input for k in keys])).max(axis=1)))
     tall = max(p.box[3] - p.box[1] for p in pieces.values()) or 1.0
 
     def score(k) -> float:

@@ -5,7 +5,7 @@ from and what it sees later cannot drift apart.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -37,20 +37,43 @@ class PreprocessSettings:
     #: The width ink is drawn at for this model: chosen when it is trained, on real ink it did not
     #: learn from (:mod:`digitpad.ml.reading_width`), and kept when it is fine-tuned.
     stroke_ratio: float = MODEL_STROKE_RATIO
+    #: Further widths the ink is also drawn at; the class probabilities of all the drawings are
+    #: averaged (chosen with ``stroke_ratio``). Pictures are read once, as they are.
+    also_ratios: tuple[float, ...] = ()
+
+    @property
+    def ink_widths(self) -> tuple[float, ...]:
+        """Every width ink is drawn at for this model, its main one first."""
+        return (self.stroke_ratio, *self.also_ratios)
 
     def to_dict(self) -> dict:
-        return {"binarize": self.binarize, "enhance": self.enhance, "stroke_ratio": self.stroke_ratio}
+        data = {"binarize": self.binarize, "enhance": self.enhance, "stroke_ratio": self.stroke_ratio}
+        if self.also_ratios:
+            data["also_stroke_ratios"] = list(self.also_ratios)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "PreprocessSettings":
-        """Raises ValueError for a stroke ratio that is not a number in :data:`STROKE_RATIO_RANGE`."""
+        """Raises ValueError for a stroke ratio that is not a number in :data:`STROKE_RATIO_RANGE`,
+        or more than :data:`MAX_ALSO_RATIOS` further ones."""
         data = data or {}
-        ratio = data.get("stroke_ratio", MODEL_STROKE_RATIO)
-        lo, hi = STROKE_RATIO_RANGE
-        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not lo <= ratio <= hi:
-            raise ValueError(f"'stroke_ratio' must be a number from {lo} to {hi}, got {ratio!r}")
+        also = data.get("also_stroke_ratios", [])
+        if not isinstance(also, list) or len(also) > MAX_ALSO_RATIOS:
+            raise ValueError(f"'also_stroke_ratios' must be a list of at most {MAX_ALSO_RATIOS} numbers, got {also!r:.80}")
         return cls(binarize=bool(data.get("binarize", False)), enhance=bool(data.get("enhance", False)),
-                   stroke_ratio=float(ratio))
+                   stroke_ratio=_ratio(data.get("stroke_ratio", MODEL_STROKE_RATIO), "stroke_ratio"),
+                   also_ratios=tuple(_ratio(r, "also_stroke_ratios") for r in also))
+
+
+#: Each further width costs one more forward pass per drawing.
+MAX_ALSO_RATIOS = 3
+
+
+def _ratio(value, key: str) -> float:
+    lo, hi = STROKE_RATIO_RANGE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+        raise ValueError(f"{key!r} must be a number from {lo} to {hi}, got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -61,10 +84,19 @@ class Preprocessed:
     stages: dict[str, np.ndarray] = field(default_factory=dict)
     #: the centred 28x28 picture before the optional binarisation and enhancement
     centred: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the same ink drawn at the model's further widths, read with ``image`` (see ``also_ratios``)
+    views: tuple["Preprocessed", ...] = field(default=(), repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
         return self.image is None
+
+    @property
+    def model_input(self) -> np.ndarray:
+        """(28, 28), or (1 + views, 28, 28) when the ink is read at several widths."""
+        if not self.views:
+            return self.image
+        return np.stack([self.image, *(v.image for v in self.views)])
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -272,7 +304,10 @@ def refinished(pre: Preprocessed, settings: PreprocessSettings) -> Preprocessed 
     recipe. None when ``pre`` does not hold its centred picture."""
     if pre.empty:
         return pre
-    return None if pre.centred is None else _finished(pre.centred, settings, {}, False)
+    if pre.centred is None or any(v.centred is None for v in pre.views):
+        return None
+    return replace(_finished(pre.centred, settings, {}, False),
+                   views=tuple(_finished(v.centred, settings, {}, False) for v in pre.views))
 
 
 def _finished(centred: np.ndarray, settings: PreprocessSettings, stages: dict[str, np.ndarray],
@@ -293,13 +328,15 @@ def _finished(centred: np.ndarray, settings: PreprocessSettings, stages: dict[st
 
 
 def stacked(results: list[Preprocessed]) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 28, 28) float32 model inputs (zeros for blank ones) and the mask of blank ones."""
-    out = np.zeros((len(results), SIZE, SIZE), np.float32)
+    """(N, 28, 28) float32 model inputs (zeros for blank ones) and the mask of blank ones; (N, V,
+    28, 28) when an ink among them is read at V widths (a picture's V are copies of it)."""
+    views = 1 + max((len(r.views) for r in results), default=0)
+    out = np.zeros((len(results), views, SIZE, SIZE), np.float32)
     blank = np.array([r.empty for r in results], bool)
     for i, result in enumerate(results):
         if not result.empty:
-            out[i] = result.image
-    return out, blank
+            out[i] = result.model_input
+    return (out[:, 0] if views == 1 else out), blank
 
 
 def to_mnist_batch(images, settings: PreprocessSettings = PreprocessSettings()) -> tuple[np.ndarray, np.ndarray]:

@@ -185,7 +185,7 @@ class RecognitionWorker(QObject):
 
     def use_recognizer(self, recognizer) -> Future:
         """Recognise with an object already built (tests pass a fake with ``recognise_ink``/``recognise_image``,
-        and, when a second model answers too, ``info.preprocessing.stroke_ratio`` and ``recognise_like``)."""
+        and, when a second model answers too, ``info.preprocessing.ink_widths`` and ``recognise_like``)."""
         return self._executor.submit(setattr, self, "_recognizer", recognizer)
 
     # -- recognition -----------------------------------------------------------------------
@@ -282,7 +282,7 @@ class RecognitionWorker(QObject):
             shared = None
             if (request.second and sibling is not None and sibling.recognition is not None
                     and self._recognizer is not None):
-                shared = rec.recognise_like(sibling.recognition, self._recognizer.info.preprocessing.stroke_ratio)
+                shared = rec.recognise_like(sibling.recognition, self._recognizer.info.preprocessing.ink_widths)
             if shared is not None:
                 recognition = shared
             elif request.ink is not None and recent[0] is request.ink and recent[1] is rec:

@@ -86,9 +86,10 @@ class NumpyRecognizer(RecognizerBase):
         return activation_name(layer.config["activation"]) == "softmax"
 
     def predict(self, images: np.ndarray, batch_size: int = 1024) -> Predictions:
-        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
-        if len(x) > FEW:
-            self._seen += len(x)
+        x = np.asarray(images, np.float32)
+        pictures = x.size // 784
+        if pictures > FEW:
+            self._seen += pictures
             if self._seen > TENSORFLOW_AFTER and self._tensorflow_recognizer() is not None:
                 return self._tensorflow.predict(x, batch_size)
         return super().predict(x, batch_size)
@@ -98,10 +99,9 @@ class NumpyRecognizer(RecognizerBase):
                  for i in range(0, len(chunk), NUMPY_CHUNK)]
         return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
-    def class_probabilities(self, images: np.ndarray) -> np.ndarray:
+    def _digit_probabilities(self, x: np.ndarray) -> np.ndarray:
         if self._digit_only is None:
             self._digit_only = self.model.forward.only([self._layout["digit"]])
-        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
         return np.concatenate([self._finish(self._digit_only(x[i:i + NUMPY_CHUNK]), x[i:i + NUMPY_CHUNK])["digit"]
                                for i in range(0, len(x), NUMPY_CHUNK)])
 

@@ -8,6 +8,7 @@ numpy) and :class:`~digitpad.ml.recognizer.Recognizer` (any model, in TensorFlow
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -82,9 +83,13 @@ class RecognizerBase:
         return self._finish(out, x), layers
 
     def class_probabilities(self, images: np.ndarray) -> np.ndarray:
-        """(n, 10) for (n, 28, 28) model inputs, outside the batch-job accounting of :meth:`predict`:
-        what occlusion asks dozens of times per drawing."""
-        return self._outputs(np.asarray(images, np.float32).reshape(-1, 28, 28))["digit"]
+        """(n, 10) for (n, 28, 28) or (n, V, 28, 28) model inputs, outside the batch-job
+        accounting of :meth:`predict`: what occlusion asks dozens of times per drawing."""
+        x, views = as_views(images)
+        return fold_views(self._digit_probabilities(x), views)
+
+    def _digit_probabilities(self, x: np.ndarray) -> np.ndarray:
+        return self._outputs(x)["digit"]
 
     @property
     def uses_numpy_path(self) -> bool:
@@ -145,11 +150,15 @@ class RecognizerBase:
                 "reconstruction_output": self._layout["reconstruction"]}
 
     def predict(self, images: np.ndarray, batch_size: int = 1024) -> Predictions:
-        """(N, 28, 28) float32 model inputs -> probabilities (and reconstructions)."""
-        x = np.asarray(images, np.float32).reshape(-1, 28, 28)
+        """(N, 28, 28) float32 model inputs -> probabilities (and reconstructions). (N, V, 28, 28):
+        V drawings of each ink, their probabilities averaged; the rest is the first drawing's."""
+        x, views = as_views(images)
         probs, recons, errors, likeness = [], [], [], []
-        for start in range(0, len(x), batch_size):
-            out = self._outputs(x[start:start + batch_size])
+        step = batch_size * views
+        for start in range(0, len(x), step):
+            out = self._outputs(x[start:start + step])
+            if views > 1:
+                out = {k: (fold_views(v, views) if k == "digit" else v[::views]) for k, v in out.items()}
             probs.append(out["digit"])
             if "reconstruction" in out:
                 recons.append(out["reconstruction"])
@@ -169,7 +178,7 @@ class RecognizerBase:
     def _answer(self, pre: Preprocessed) -> Recognition:
         if pre.empty:
             return Recognition(pre, None, None, None)
-        out = self.predict(pre.image[None])
+        out = self.predict(pre.model_input[None])
         return Recognition(pre, out.probabilities[0],
                            None if out.reconstructions is None else out.reconstructions[0],
                            None if out.reconstruction_errors is None else float(out.reconstruction_errors[0]),
@@ -181,10 +190,30 @@ class RecognizerBase:
     def recognise_ink(self, ink: Ink, keep_stages: bool = False) -> Recognition:
         return self._answer(ink_to_mnist(ink, self.info.preprocessing, keep_stages=keep_stages))
 
-    def recognise_like(self, other: Recognition, stroke_ratio: float) -> Recognition | None:
-        """The answer to the ink ``other`` read at ``stroke_ratio``, from its centred picture
-        (None when this model draws inks at another width, so it must read the ink itself)."""
-        if stroke_ratio != self.info.preprocessing.stroke_ratio:
+    def recognise_like(self, other: Recognition, ink_widths: tuple[float, ...]) -> Recognition | None:
+        """The answer to the ink ``other`` (drawn at ``ink_widths``) from its centred pictures, when
+        it was drawn at every width this model reads ink at; else None: this model must draw it."""
+        mine = self.info.preprocessing.ink_widths
+        if not set(mine) <= set(ink_widths):
             return None
-        pre = refinished(other.preprocessed, self.info.preprocessing)
+        drawn = other.preprocessed
+        if not drawn.empty:
+            pictures = [drawn, *drawn.views]
+            if len(pictures) != len(ink_widths):
+                return None
+            picked = [pictures[list(ink_widths).index(w)] for w in mine]
+            drawn = replace(picked[0], views=tuple(picked[1:]))
+        pre = refinished(drawn, self.info.preprocessing)
         return None if pre is None else self._answer(pre)
+
+
+def as_views(images: np.ndarray) -> tuple[np.ndarray, int]:
+    """Model inputs as (N * V, 28, 28) float32, and V: 1 for (N, 28, 28) (or (N, 784)), V for (N, V, 28, 28)."""
+    x = np.asarray(images, np.float32)
+    views = x.shape[1] if x.ndim == 4 else 1
+    return x.reshape(-1, 28, 28), views
+
+
+def fold_views(probabilities: np.ndarray, views: int) -> np.ndarray:
+    """Each ink's V rows of class probabilities averaged into one."""
+    return probabilities if views == 1 else probabilities.reshape(-1, views, probabilities.shape[-1]).mean(axis=1)

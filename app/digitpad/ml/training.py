@@ -338,20 +338,19 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
 
 
 def with_reading_width(rec: Recognizer, calibration: list[Sample], log: Log = print) -> Recognizer:
-    """``rec`` reading ink at the width chosen on the calibration inks (see
+    """``rec`` reading ink at the widths chosen on the calibration inks (see
     :mod:`digitpad.ml.reading_width`); its sidecar records the accuracies measured."""
     inked = [s for s in calibration if s.ink is not None]
-    ratio, scores = reading_width.choose(rec, [s.ink for s in inked], np.array([s.label for s in inked]))
+    widths, scores = reading_width.choose(rec, [s.ink for s in inked], np.array([s.label for s in inked]))
     if scores:
         log("ink stroke width on the calibration inks: " + ", ".join(
-            f"{r:g}: {s['accuracy'] * 100:.2f}% (p {s['p_value']:.2g})" for r, s in scores.items())
-            + f"; reading at {ratio:g}")
+            f"{reading_width.label(w)}: {s['accuracy'] * 100:.2f}% (p {s['p_value']:.2g})" for w, s in scores.items())
+            + f"; reading at {reading_width.label(widths)}")
     info = rec.info
-    training = {**info.training, "reading_width": {str(r): {"accuracy": round(s["accuracy"], 6),
-                                                            "p_value": float(f"{s['p_value']:.3g}")}
-                                                   for r, s in scores.items()}}
-    info = ModelInfo(**{**info.__dict__, "training": training,
-                        "preprocessing": replace(info.preprocessing, stroke_ratio=ratio)})
+    training = {**info.training, "reading_width": {reading_width.label(w): {
+        "accuracy": round(s["accuracy"], 6), "p_value": float(f"{s['p_value']:.3g}")} for w, s in scores.items()}}
+    info = ModelInfo(**{**info.__dict__, "training": training, "preprocessing": replace(
+        info.preprocessing, stroke_ratio=widths[0], also_ratios=tuple(widths[1:]))})
     return Recognizer(rec.model, info, rec.path)
 
 
