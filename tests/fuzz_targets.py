@@ -47,9 +47,11 @@ def run_ink_text(text: str | bytes) -> None:
         ink = parse_ink(text, "fuzz")
     except DigitPadError:
         return
+    from digitpad.core.preprocess import PreprocessSettings
+
     with np.errstate(all="raise"):  # a numpy warning on extreme input is a defect too
-        pre = ink_to_mnist(ink)
-    assert pre.empty or (pre.image.shape == (28, 28) and np.isfinite(pre.image).all())
+        pre = ink_to_mnist(ink, PreprocessSettings(also_ratios=(0.084,)))  # as the default reads ink
+    assert pre.empty or (pre.model_input.shape == (2, 28, 28) and np.isfinite(pre.model_input).all())
 
 
 def run_image(img: np.ndarray) -> None:
