@@ -258,7 +258,11 @@ def _inputs(paths: list[str], y_up: bool = False):
             elif path.suffix.lower() in (".jsonl", ".ndjson"):
                 try:
                     with open(path, encoding="utf-8") as fh:
-                        yield from inks(fh, raw)
+                        read = 0
+                        for read, item in enumerate(inks(fh, raw), 1):
+                            yield item
+                    if not read:  # a named file that holds nothing is a mistake; empty stdin is a filter's empty input
+                        raise DigitPadError("no inks in this file (it is empty or holds only blank lines)", path)
                 except (OSError, UnicodeDecodeError) as exc:
                     raise DigitPadError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None
             elif path.suffix.lower() == ".json":

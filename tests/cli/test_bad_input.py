@@ -144,3 +144,15 @@ tf.saved_model.save(m, {str(tmp_path / 'hostile')!r}, signatures={{"serving_defa
     assert out.returncode == 1 and "--trust-model" in out.stderr and not (tmp_path / "pwned.txt").exists()
     out = run_cli(["predict", "--trust-model", "--model", str(tmp_path / "hostile"), sample], cli_env)
     assert out.returncode == 0 and (tmp_path / "pwned.txt").read_text() == "hello"
+
+
+def test_a_named_ink_file_with_nothing_in_it_is_one_line_and_the_rest_is_answered(cli_env, shipped_model, tmp_path):
+    (tmp_path / "empty.jsonl").write_text("\n  \n")
+    sample = str(ROOT / "resources" / "samples" / "7_ink_111.png")
+    done = subprocess.run([sys.executable, "-m", "digitpad", "predict", str(tmp_path / "empty.jsonl"), sample],
+                          capture_output=True, text=True, env=cli_env, cwd=ROOT, timeout=300)
+    assert done.returncode == 1
+    assert _stderr_lines(done.stderr) == [f"digitpad: error: {tmp_path / 'empty.jsonl'}: no inks in this file (it is empty "
+                                          "or holds only blank lines)"], done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert "error" in rows[0] and rows[1]["digit"] == 7
