@@ -44,11 +44,12 @@ def _existing_store(path: str | None) -> str | None:
 
 # ------------------------------------------------------------------------------------- train
 def cmd_train(args) -> int:
+    store = _existing_store(args.store)  # refused before TensorFlow is loaded, which takes seconds
     from .ml.training import TrainConfig, train
 
     cfg = TrainConfig(architecture=args.architecture, output=Path(args.output), epochs=args.epochs, lr=args.lr,
                       init_from=Path(args.init_from) if args.init_from else None,
-                      store=Path(_existing_store(args.store)) if args.store else None,
+                      store=Path(store) if store else None,
                       batch_size=args.batch_size, seed=args.seed, mnist=args.mnist, extra=args.extra or [],
                       extra_share=args.extra_share, variants=args.variants, habits=args.habits,
                       non_digits=args.non_digits or [], calibration=args.calibrate or [],
@@ -524,6 +525,7 @@ def cmd_samples(args) -> int:
 
 
 def cmd_finetune(args) -> int:
+    store = _existing_store(args.store)  # refused before TensorFlow is loaded, which takes seconds
     from .ml.finetune import finetune
     from .ml.training import TrainConfig
 
@@ -532,7 +534,7 @@ def cmd_finetune(args) -> int:
                       seed=args.seed, epochs=args.epochs, extra_share=args.homemade_share, variants=args.variants,
                       lr=args.lr, mnist_per_epoch=args.mnist_per_epoch, extra=args.extra or [],
                       rehearsal=args.rehearsal, habits=args.habits)
-    report = finetune(cfg, _existing_store(args.store), log=lambda m: print(m, flush=True))
+    report = finetune(cfg, store, log=lambda m: print(m, flush=True))
     from .core.metrics import format_before_after
 
     print("\n" + format_before_after(report.before, report.after))

@@ -156,3 +156,13 @@ def test_a_named_ink_file_with_nothing_in_it_is_one_line_and_the_rest_is_answere
                                           "or holds only blank lines)"], done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert "error" in rows[0] and rows[1]["digit"] == 7
+
+
+@pytest.mark.parametrize("command", ["finetune", "train"])
+def test_a_missing_store_is_refused_before_tensorflow_is_loaded(cli_env, tmp_path, command):
+    code = ("import sys; from digitpad.cli import main; rc = main([%r, '--store', %r, '-o', %r]); "
+            "print('tensorflow' in sys.modules, rc)" % (command, str(tmp_path / "nope.sqlite"), str(tmp_path / "m.keras")))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env, cwd=ROOT,
+                          timeout=300)
+    assert done.stdout.split() == ["False", "1"], (done.stdout, done.stderr)
+    assert "no such sample store" in done.stderr and not (tmp_path / "nope.sqlite").exists()
