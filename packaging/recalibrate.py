@@ -50,7 +50,7 @@ def main() -> None:
         rec = with_reading_width(rec, calibration)
         print(f"ink stroke widths {before} -> {rec.info.preprocessing.ink_widths}")
     metrics, thresholds, _ = measure(rec, mnist, mx[-n_val:], my[-n_val:], strokes.validation,
-                               model_pictures(calibration, rec.info.preprocessing.stroke_ratio))
+                               model_pictures(calibration, rec.info.preprocessing))
     print(f"thresholds {rec.info.thresholds} -> {thresholds}")
     write_info(args.model, ModelInfo(**{**rec.info.__dict__, "thresholds": thresholds,
                                         "metrics": {**rec.info.metrics, **metrics}}))

@@ -283,7 +283,6 @@ def _inputs(paths: list[str], y_up: bool = False):
 
 def cmd_predict(args) -> int:
     import cv2
-    import numpy as np
 
     from .core.ink import ink_to_mnist
     from .core.preprocess import stacked, to_mnist
@@ -462,7 +461,7 @@ def cmd_explain(args) -> int:
     try:
         inside.look_inside(rec, r.preprocessed.image)  # a model whose layers cannot be seen fails here, at once
         latent, note = _latent_map(rec, model, args.mnist)
-        ex = inside.explain(rec, r.preprocessed.image, target=args.target, latent=latent)
+        ex = inside.explain(rec, r.preprocessed.image, target=args.target, latent=latent, answer=r.digit)
     except inside.Unsupported as exc:
         raise DigitPadError(f"cannot look inside this model ({exc})", model) from None
     seen, neighbours = ex.inside, None
@@ -473,11 +472,11 @@ def cmd_explain(args) -> int:
         note = f"no nearest MNIST digits in the figure: the drawing has no code in layer {latent.layer}"
     if note:
         _note(note)
-    judged = judge(seen.probabilities, r.reconstruction_error, Thresholds.from_sidecar(rec.info.thresholds),
-                   r.digit_likeness)
+    judged = judge(r.probabilities, r.reconstruction_error, Thresholds.from_sidecar(rec.info.thresholds),
+                   r.digit_likeness)  # the answer as predict and the app give it (an ink: all its widths)
     rows = strongest_channels(seen.maps, [(layer.name, layer.kind) for layer in seen.layers[:EXPLAIN_LAYERS]])
     caption = f"{Path(source).name}, model {rec.name} ({model.name})"
-    save_figure(Figure(seen.image, seen.probabilities, ex.target, ex.saliency, seen.reconstruction, rows,
+    save_figure(Figure(seen.image, r.probabilities, ex.target, ex.saliency, seen.reconstruction, rows,
                        neighbours, judged.verdict.value, judged.reason, caption, note), args.output)
     print(f"explanation figure: {args.output}")
     return 0

@@ -143,3 +143,25 @@ def test_a_model_whose_layers_cannot_be_seen_is_one_line(model, drawn, tmp_path,
     err = capsys.readouterr().err.splitlines()
     assert err == [f"digitpad: error: {model}: cannot look inside this model (a SavedModel's layers cannot be seen)"]
     assert not output.exists()
+
+
+def test_the_figure_shows_the_answer_predict_gives_an_ink_read_at_several_widths(model, small_mnist, drawn,
+                                                                               tmp_path, monkeypatch):
+    """The default reads ink at two widths: the figure's probabilities, verdict and saliency target
+    are that averaged answer, not the main drawing's own."""
+    from digitpad import cli
+    from digitpad.core import explain_figure
+    from digitpad.core.ink import read_ink
+    from digitpad.ml.numpy_recognizer import load_recognizer
+
+    shown = []
+    monkeypatch.setattr(explain_figure, "save_figure", lambda figure, path: shown.append(figure))
+    assert cli.main(["explain", str(drawn), "--model", str(model), "-o", str(tmp_path / "f.png"),
+                     "--mnist", str(small_mnist)]) == 0
+    rec = load_recognizer(model)
+    assert len(rec.info.preprocessing.ink_widths) == 2
+    answer = rec.recognise_ink(read_ink(drawn))
+    own = rec.predict(answer.preprocessed.image[None]).probabilities[0]
+    assert not np.allclose(own, answer.probabilities, atol=1e-4)  # the two readings do differ
+    assert np.allclose(shown[0].probabilities, answer.probabilities, atol=1e-6)
+    assert shown[0].target == answer.digit

@@ -190,3 +190,28 @@ def test_the_set_chooser_shows_its_field_hint_whole(qtbot, settings):
     chooser.path.setText("x")
     chooser.path.textEdited.emit("x")
     assert chooser.choice() == ("file", "x")
+
+
+def test_an_ink_set_is_evaluated_and_its_samples_marked_as_predict_reads_them(qtbot, window, unipen_file,
+                                                                              shipped_model, tmp_path):
+    """The default reads ink at two widths: the report and the Samples view's marks use both."""
+    from digitpad.core.labelled_sets import load_labelled
+    from digitpad.core.metrics import score
+    from digitpad.ml.evaluation import predict_set
+    from digitpad.ml.numpy_recognizer import load_recognizer
+
+    path = tmp_path / "inks.jsonl"
+    path.write_text("\n".join(unipen_file.read_text().splitlines()[:60]) + "\n")
+    rec = load_recognizer(shipped_model)
+    assert len(rec.info.preprocessing.ink_widths) == 2
+    data = load_labelled(path)
+    expected = predict_set(rec, data)
+    w = window
+    w.reports.evaluate("file", str(path))
+    qtbot.waitUntil(lambda: w.reports.dialog is not None and w.reports.dialog.isVisible(), timeout=60000)
+    assert np.array_equal(w.reports.dialog.view.cell_counts, score(data.labels, expected).confusion[:, :10])
+    got = []
+    w.worker.batchPredicted.connect(lambda ids, digits: got.append(digits))
+    w.worker.predict_batch(list(range(60)), data.images, data.inks).result(timeout=60)
+    qtbot.waitUntil(lambda: bool(got), timeout=10000)
+    assert got[0] == expected.tolist()

@@ -180,3 +180,13 @@ def test_the_discriminant_plane_keeps_the_digits_apart():
     plane = inside.discriminant_plane(x, labels)
     assert plane.shape == (4, 2)
     assert np.abs(plane[2:]).sum() > 10 * np.abs(plane[:2]).sum()
+
+
+def test_the_answer_and_default_target_can_come_from_a_reading_of_several_drawings(toy_model):
+    rec = load_recognizer(toy_model)
+    own = inside.explain(rec, _drawing(), saliency=False)
+    assert own.answer == own.target == int(np.argmax(own.inside.probabilities))
+    other = (own.answer + 1) % 10
+    given = inside.explain(rec, _drawing(), saliency=False, answer=other)
+    assert given.answer == given.target == other
+    assert inside.explain(rec, _drawing(), target=own.answer, saliency=False, answer=other).target == own.answer

@@ -187,3 +187,16 @@ def test_several_drawings_of_one_ink_are_read_as_one_answer_with_averaged_probab
     assert np.array_equal(out.digit_likeness, first.digit_likeness)
     small = rec.predict(x, batch_size=2)  # a batch boundary never splits an ink's drawings
     assert np.allclose(small.probabilities, out.probabilities, atol=1e-6)
+
+
+def test_a_handful_of_inks_read_at_two_widths_is_not_counted_as_a_batch_job():
+    from pathlib import Path
+
+    from digitpad.ml.numpy_recognizer import load_recognizer
+    from digitpad.ml.recognizer_base import FEW
+
+    rec = load_recognizer(Path(__file__).resolve().parents[2] / "models" / "digitpad-default.keras")
+    rec.predict(np.zeros((FEW, 2, 28, 28), np.float32))
+    assert rec._seen == 0  # the app's number mode reads FEW at a time: never handed to TensorFlow
+    rec.predict(np.zeros((FEW + 1, 2, 28, 28), np.float32))
+    assert rec._seen == 2 * (FEW + 1)  # a batch job counts its pictures

@@ -2,6 +2,7 @@
 Lines selected by a key and writing habits; fine-tuning (from a model with a store) is in
 test_finetune.py."""
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -120,3 +121,37 @@ def test_non_digits_teach_the_is_digit_output_and_its_threshold_is_calibrated(tm
     x = np.random.default_rng(0).random((3, 28, 28)).astype(np.float32)
     likeness = Recognizer.load(out).predict(x).digit_likeness
     assert likeness.shape == (3,) and ((0 <= likeness) & (likeness <= 1)).all()
+
+
+def test_thresholds_and_calibration_accuracy_come_from_inks_read_as_predict_reads_them(tmp_path, mnist_file,
+                                                                                       unipen_file):
+    """A model reading ink at two widths is calibrated on the averaged answers, not on one drawing."""
+    from dataclasses import replace
+
+    from digitpad.core.mnist_data import Mnist
+    from digitpad.core.model_info import ModelInfo
+    from digitpad.core.training_data import labelled_samples, model_pictures, ExtraSource
+    from digitpad.ml import reading_width
+    from digitpad.ml.numpy_recognizer import NumpyRecognizer, load_recognizer
+    from digitpad.ml.training import measure
+
+    lines = [line for line in unipen_file.read_text().splitlines() if '"part":"tune"' in line.replace(" ", "")][600:750]
+    (tmp_path / "inks.jsonl").write_text("\n".join(lines) + "\n")
+    calibration = labelled_samples([ExtraSource.parse(str(tmp_path / "inks.jsonl"))], lambda m: None)
+    shipped = load_recognizer(Path(__file__).resolve().parents[2] / "models" / "digitpad-default.keras")
+    with np.load(mnist_file) as d:
+        mnist = Mnist(d["x_train"][:10], d["y_train"][:10], d["x_test"][:50], d["y_test"][:50], "small")
+        x_val, y_val = d["x_test"][50:250].astype(np.float32) / 255, d["y_test"][50:250].astype(np.int64)
+    inks = [s.ink for s in calibration]
+    labels = np.array([s.label for s in calibration])
+    results = {}
+    for widths in ((0.14,), (0.14, 0.084)):
+        settings = replace(shipped.info.preprocessing, stroke_ratio=widths[0], also_ratios=widths[1:])
+        rec = NumpyRecognizer(shipped.model, ModelInfo(**{**shipped.info.__dict__, "preprocessing": settings}))
+        x, y = model_pictures(calibration, settings)
+        assert x.shape == ((150, 28, 28) if len(widths) == 1 else (150, 2, 28, 28))
+        metrics, thresholds, _ = measure(rec, mnist, x_val, y_val, None, (x, y))
+        right = reading_width.read_correctly(rec, inks, labels, widths)
+        assert metrics["calibration_accuracy"] == round(float(right.mean()), 6)
+        results[widths] = (metrics, thresholds)
+    assert results[(0.14,)][0]["calibration_accuracy"] != results[(0.14, 0.084)][0]["calibration_accuracy"]

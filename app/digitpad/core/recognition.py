@@ -19,6 +19,17 @@ class Predictions:
     reconstruction_errors: np.ndarray | None  # (N,) mean squared error per picture
     digit_likeness: np.ndarray | None = None  # (N,) the model's "is a digit at all", 0..1
 
+    @classmethod
+    def joined(cls, parts: list["Predictions"]) -> "Predictions":
+        """One after the other, as if read in one call."""
+        if len(parts) == 1:
+            return parts[0]
+
+        def join(name: str):
+            return None if getattr(parts[0], name) is None else np.concatenate([getattr(p, name) for p in parts])
+
+        return cls(*(join(n) for n in ("probabilities", "reconstructions", "reconstruction_errors", "digit_likeness")))
+
 
 @dataclass(frozen=True)
 class Recognition:

@@ -113,9 +113,12 @@ class StrokeMix:
 
 
 def finish(batch: np.ndarray, settings: PreprocessSettings) -> np.ndarray:
-    """The paper's optional steps, applied after augmentation so they see the final picture."""
+    """The paper's optional steps, applied after augmentation so they see the final picture (each
+    of an ink's drawings on its own, in a (N, V, 28, 28) batch)."""
     if not (settings.binarize or settings.enhance):
         return batch
+    if batch.ndim == 4:
+        return finish(batch.reshape(-1, *batch.shape[2:]), settings).reshape(batch.shape)
     out = np.empty_like(batch)
     for i, img in enumerate(batch):
         if settings.binarize:
@@ -189,12 +192,13 @@ def labelled_samples(sources: list[ExtraSource], log: Log) -> list[Sample]:
     return samples
 
 
-def model_pictures(samples: list[Sample], stroke_ratio: float) -> tuple[np.ndarray, np.ndarray]:
+def model_pictures(samples: list[Sample], model: PreprocessSettings) -> tuple[np.ndarray, np.ndarray]:
     """(N, 28, 28) float32 pictures and labels, no distortion: inks drawn at the model's stroke
-    width, as ``predict`` draws them, pictures as they are (:func:`finish` does the rest)."""
+    widths, as ``predict`` draws them ((N, V, 28, 28) for V widths), pictures as they are
+    (:func:`finish` does the rest)."""
     if not samples:
         return np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.int64)
-    settings = PreprocessSettings(stroke_ratio=stroke_ratio)
+    settings = PreprocessSettings(stroke_ratio=model.stroke_ratio, also_ratios=model.also_ratios)
     x, blank = stacked([ink_to_mnist(s.ink, settings) if s.ink is not None
                         else Preprocessed(s.image.astype(np.float32) / 255.0) for s in samples])
     return x[~blank], np.array([s.label for s in samples], np.int64)[~blank]

@@ -41,7 +41,7 @@ class ThumbnailGrid(QListView):
 
 
 class DatasetView(QWidget):
-    predictionsWanted = Signal(object)  # (ids, images) for the worker
+    predictionsWanted = Signal(object)  # (ids, images, inks) for the worker
     finetuneRequested = Signal()
 
     def __init__(self, store: SampleStore, parent=None, settings: AppSettings | None = None):
@@ -161,7 +161,8 @@ class DatasetView(QWidget):
         if samples:
             missing = [s for s in samples if s.id not in self.predictions]
             if missing:
-                self.predictionsWanted.emit(([s.id for s in missing], np.stack([s.image for s in missing])))
+                self.predictionsWanted.emit(([s.id for s in missing], np.stack([s.image for s in missing]),
+                                             [s.ink for s in missing]))
 
     def _show_counts(self, stats: dict, shown: int) -> None:
         total, per_writer = stats["total"], sorted(stats["per_writer"].items())

@@ -165,8 +165,7 @@ class InsidePanel(QWidget):
         saliency = expl.saliency if expl.saliency is not None else np.zeros((28, 28), np.float32)
         self.saliency_item.setImage(saliency_overlay(expl.inside.image, saliency), autoLevels=False, levels=(0, 255))
         self.saliency_box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0.02)
-        answer = int(np.argmax(expl.inside.probabilities))
-        why = f"why {expl.target}" if expl.target == answer else f"why not {expl.target}"
+        why = f"why {expl.target}" if expl.target == expl.answer else f"why not {expl.target}"
         self.saliency_caption.setText(f"{why}: red ink speaks for it, blue against" if expl.saliency is not None
                                       else f"{why}: shown when the pen lifts")
         self._show_place(expl)

@@ -310,7 +310,8 @@ class RecognitionWorker(QObject):
 
         latent = self._map[1] if self._map is not None and self._map[0] is rec else None
         try:
-            return explain(rec, recognition.preprocessed.image, ask.layer, ask.target, latent, ask.saliency), None
+            return explain(rec, recognition.preprocessed.image, ask.layer, ask.target, latent, ask.saliency,
+                           answer=recognition.digit), None
         except Unsupported as exc:
             return None, str(exc)
         except Exception as exc:  # noqa: BLE001 - looking inside must never cost the answer
@@ -396,15 +397,9 @@ class RecognitionWorker(QObject):
             from ..core.recognition import Predictions
             from ..ml.numpy_recognizer import FEW
 
-            def joined(parts, name):
-                return None if getattr(parts[0], name) is None else np.concatenate([getattr(p, name) for p in parts])
-
             def predict(images: np.ndarray) -> Predictions:
                 # a handful at a time: a longer call counts as a batch job, which may be handed to TensorFlow
-                parts = [rec.predict(images[i:i + FEW]) for i in range(0, len(images), FEW)]
-                return parts[0] if len(parts) == 1 else Predictions(
-                    *(joined(parts, n) for n in ("probabilities", "reconstructions", "reconstruction_errors",
-                                                 "digit_likeness")))
+                return Predictions.joined([rec.predict(images[i:i + FEW]) for i in range(0, len(images), FEW)])
 
             return read_digits(ink, predict, rec.info.preprocessing)
         except Exception:  # noqa: BLE001 - a drawing the splitter chokes on is still read as a whole
@@ -485,8 +480,9 @@ class RecognitionWorker(QObject):
             for i, rec in enumerate(models):
                 x, blank = model_inputs(rec, part)
                 job.predictions[i][start:stop] = read_inputs(rec, x, blank, live=True)
-                if i == 0:
-                    job.images[start:stop] = np.round(np.clip(x, 0, 1) * 255).astype(np.uint8)
+                if i == 0:  # an ink read at several widths is shown as its main drawing
+                    first = x[:, 0] if x.ndim == 4 else x
+                    job.images[start:stop] = np.round(np.clip(first, 0, 1) * 255).astype(np.uint8)
         except Exception as exc:  # noqa: BLE001
             self.evaluationFailed.emit(job.id, _failure("cannot read this set", exc))
             return
@@ -501,16 +497,19 @@ class RecognitionWorker(QObject):
         except RuntimeError:  # shutting down
             pass
 
-    def predict_batch(self, ids, images: np.ndarray) -> Future:
-        """Read many stored 28x28 samples with the current model (the dataset view)."""
+    def predict_batch(self, ids, images: np.ndarray, inks=None) -> Future:
+        """Read many stored samples with the current model (the dataset view): a sample's ink as
+        the model draws ink, as ``evaluate`` reads it, else its stored 28x28 picture."""
         def run():
             rec = self._recognizer
             if rec is None:
                 return
-            from ..core.preprocess import to_mnist_batch
-            from ..ml.evaluation import read_inputs
+            from ..core.labelled_sets import LabelledSet
+            from ..ml.evaluation import model_inputs, read_inputs
 
-            digits = read_inputs(rec, *to_mnist_batch(images, rec.info.preprocessing))
+            data = LabelledSet(images, np.zeros(len(images), np.int64), "samples",
+                               inks=None if inks is None or all(i is None for i in inks) else list(inks))
+            digits = read_inputs(rec, *model_inputs(rec, data))
             self.batchPredicted.emit(list(ids), digits.tolist())
         return self._executor.submit(run)
 

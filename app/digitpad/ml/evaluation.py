@@ -12,7 +12,8 @@ from .recognizer_base import RecognizerBase
 
 
 def model_inputs(rec: RecognizerBase, data: LabelledSet) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 28, 28) float32 inputs for ``rec`` and the mask of blank ones. Pictures go through the
+    """(N, 28, 28) float32 inputs for ``rec`` ((N, V, 28, 28) when it reads ink at V widths) and the
+    mask of blank ones. Pictures go through the
     picture preprocessing; inks are drawn by the ink path, as ``predict`` draws them, with the
     model's own preprocessing settings."""
     settings = rec.info.preprocessing

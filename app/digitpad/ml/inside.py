@@ -323,18 +323,22 @@ class Explanation:
     saliency: np.ndarray | None  # (28, 28); None when it was not asked for
     placed: np.ndarray | None  # the drawing's map coordinates (all components), if there is a map
     neighbours: np.ndarray | None  # indices into the map's digits, nearest first
+    answer: int  # the digit the drawing was read as
 
 
 def explain(rec, image: np.ndarray, layer: str | None = None, target: int | None = None,
-            latent: LatentMap | None = None, saliency: bool = True) -> Explanation:
+            latent: LatentMap | None = None, saliency: bool = True, answer: int | None = None) -> Explanation:
     """``layer``: the feature maps to show (default: the first); ``target``: the digit the
-    saliency is for (default: the model's answer)."""
+    saliency is for (default: the answer). ``answer``: the digit the drawing was read as, when
+    that is not this picture's own reading (an ink read at several widths); by default it is."""
     ins = look_inside(rec, image, latent.layer if latent is not None else None)
     names = [l.name for l in ins.layers]
     layer = layer if layer in names else (names[0] if names else None)
-    target = int(np.argmax(ins.probabilities)) if target is None else int(target)
+    answer = int(np.argmax(ins.probabilities)) if answer is None else int(answer)
+    target = answer if target is None else int(target)
     placed = near = None
     if latent is not None and ins.code is not None and ins.code.size == latent.mean.size:
         placed = latent.place(ins.code)
         near = latent.neighbours(placed)
-    return Explanation(ins, layer, target, occlusion(rec, ins.image, target) if saliency else None, placed, near)
+    return Explanation(ins, layer, target, occlusion(rec, ins.image, target) if saliency else None, placed, near,
+                       answer)

@@ -87,9 +87,8 @@ class NumpyRecognizer(RecognizerBase):
 
     def predict(self, images: np.ndarray, batch_size: int = 1024) -> Predictions:
         x = np.asarray(images, np.float32)
-        pictures = x.size // 784
-        if pictures > FEW:
-            self._seen += pictures
+        if len(x) > FEW:  # more drawings than a person makes at once: a batch job, counted in pictures
+            self._seen += x.size // 784
             if self._seen > TENSORFLOW_AFTER and self._tensorflow_recognizer() is not None:
                 return self._tensorflow.predict(x, batch_size)
         return super().predict(x, batch_size)

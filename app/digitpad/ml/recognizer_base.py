@@ -22,8 +22,9 @@ from ..core.recognition import Predictions, Recognition
 from .numpy_forward import Unsupported, softmax
 
 INPUT_SHAPES = ((28, 28, 1), (28, 28), (784,))
-#: Calls with at most this many pictures are drawings being recognised, not a batch job: they run
-#: in numpy (TensorFlow's per-call dispatch costs more than their arithmetic).
+#: Calls with at most this many drawings (each one picture, or one per width an ink is read at) are
+#: drawings being recognised, not a batch job: they run in numpy (TensorFlow's per-call dispatch
+#: costs more than their arithmetic).
 FEW = 8
 
 

@@ -22,6 +22,7 @@ from ..core.atomic_file import atomic_path
 from ..core.errors import DigitPadError
 from ..core.labelled_sets import LabelledSet
 from ..core.model_info import ModelInfo, read_info, sidecar_path, write_info
+from ..core.recognition import Predictions
 from ..core.sample_store import Sample, SampleStore
 from ..core.training_data import (NOT_A_DIGIT, STROKE_REDRAWS, EpochMaker, ExtraSource, Log, Mix, StrokeMix,
                                   extra_pool, finish, labelled_samples, model_pictures, non_digit_pool, prepared_mnist,
@@ -326,7 +327,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print,
         rec = with_reading_width(rec, calibration, log)
         info = rec.info
     metrics, thresholds, test = measure(rec, mnist, x_val, y_val, strokes.validation,
-                                        model_pictures(calibration, rec.info.preprocessing.stroke_ratio))
+                                        model_pictures(calibration, rec.info.preprocessing))
     if report:
         metrics.update(report(rec, test))
     info = ModelInfo(**{**info.__dict__, "metrics": metrics, "thresholds": thresholds})
@@ -365,7 +366,8 @@ def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: 
         sets.append(("validation_stroke_accuracy", s_val, y_val))
     if calibration is not None and len(calibration[1]):
         sets.append(("calibration_accuracy", *calibration))
-    out = rec.predict(finish(np.concatenate([x for _, x, _ in sets]), rec.info.preprocessing))
+    # each set alone: an ink set may hold (N, V, 28, 28), one drawing per width the model reads at
+    out = Predictions.joined([rec.predict(finish(x, rec.info.preprocessing)) for _, x, _ in sets])
     truth = np.concatenate([y for _, _, y in sets])
     correct = out.probabilities.argmax(1) == truth
     metrics = {"mnist_test_accuracy": round(test.accuracy, 6),
@@ -376,7 +378,7 @@ def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: 
         start += len(y)
     if len(sets) > 2:
         metrics["calibration_digits"] = int(len(calibration[1]))
-    return metrics, calibrate(out, correct, np.concatenate([x for _, x, _ in sets])), test
+    return metrics, calibrate(out, correct, np.concatenate([x[:, 0] if x.ndim == 4 else x for _, x, _ in sets])), test
 
 
 #: Shares of validation digits each signal may refuse: "not sure" below what 1% of correctly read
