@@ -2,6 +2,9 @@
 
 - ``bitmap16``: 16x16 binary bitmaps, the digit stretched to fill the frame (as in Semeion/USPS);
 - ``bitmap32``: 32x32 binary bitmaps, the digit fitted with its aspect kept (as in optdigits);
+- ``bitmap12``: 12x12 binary bitmaps, stretched;
+- ``counts8``: 8x8 maps of 17 levels, each cell the count of ink pixels in a 4x4 block of a
+  32x32 binary bitmap (as in optdigits), dark on light;
 - ``scanned``: dark ink on grey paper at 3x, blurred, with paper noise and JPEG compression;
 - ``photo``: the same on a wider sheet lit unevenly (one side about half as bright), as a phone
   photo is (the light varies by a factor of two to four across the sheet);
@@ -15,13 +18,16 @@
 - ``page``: a small digit somewhere on a whole page (a 300-900 px JPEG), 0.05-4% of it ink.
 
 Each set is a folder of PNG/JPEG files named ``LABEL_index``; the accuracy comes from the public
-command, ``digitpad evaluate MODEL --data FOLDER``.
+command, ``digitpad evaluate MODEL --data FOLDER``. ``--inks FILE.jsonl[:key=value]`` makes the
+same sets from real pen digits instead (UNIPEN's ``test`` writers: other writers than MNIST's),
+each drawn with a pen 0.07-0.15 of its size and put in MNIST's 28x28 form first.
 
-    python bench/picture_digits.py [--count 3000] [--model M ...]
+    python bench/picture_digits.py [--count 3000] [--model M ...] [--inks unipen.jsonl:part=test]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -53,6 +59,11 @@ def bitmap(img: np.ndarray, side: int, stretch: bool, level: float = 0.45) -> np
     top, left = (side - h) // 2, (side - w) // 2
     out[top:top + h, left:left + w] = (small > level) * 255
     return 255 - out  # black ink on white, as such files usually are
+
+
+def counts8(img: np.ndarray) -> np.ndarray:
+    ink = bitmap(img, 32, stretch=False) == 0
+    return (255 - ink.reshape(8, 4, 8, 4).sum(axis=(1, 3)) * 255 // 16).astype(np.uint8)
 
 
 def scanned(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -130,18 +141,55 @@ def on_a_page(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (np.clip(page, 0, 1) * 255).astype(np.uint8)
 
 
-def build(count: int, out: Path) -> dict[str, Path]:
-    with np.load(MNIST) as d:
-        x, y = d["x_test"][:count], d["y_test"][:count]
+def pen_digits(source: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``count`` inks of ``source`` (``path[:key=value,...]``) as 28x28 MNIST-form pictures."""
+    sys.path.insert(0, str(ROOT / "app"))
+    from digitpad.core.ink import Ink, ink_from_dict, render
+    from digitpad.core.preprocess import to_mnist
+
+    path, _, select = source.partition(":")
+    want = dict(pair.split("=", 1) for pair in select.split(",") if pair)
+    rng = np.random.default_rng(3)
+    x, y = [], []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            if any(str(record.get(k)) != v for k, v in want.items()):
+                continue
+            ink = ink_from_dict(record)
+            points = ink.points()
+            if not len(points):
+                continue
+            low, size = points.min(axis=0), float((points.max(axis=0) - points.min(axis=0)).max()) or 1.0
+            # the digit alone on a canvas of its own size plus a margin, whatever canvas it came on
+            boxed = Ink(1.2 * size, 1.2 * size, tuple(np.c_[s[:, :2] - low + 0.1 * size] for s in ink.strokes if len(s)))
+            drawn = render(boxed, scale=200 / size, pen_width=rng.uniform(0.07, 0.15) * size, pressure=False)
+            pre = to_mnist(drawn)
+            if not pre.empty:
+                x.append(np.round(pre.image * 255).astype(np.uint8))
+                y.append(int(record["label"]))
+            if len(x) == count:
+                break
+    return np.array(x), np.array(y)
+
+
+def build(count: int, out: Path, inks: str | None = None) -> dict[str, Path]:
+    if inks:
+        x, y = pen_digits(inks, count)
+    else:
+        with np.load(MNIST) as d:
+            x, y = d["x_test"][:count], d["y_test"][:count]
     rng, sheet_rng, paper_rng = np.random.default_rng(5), np.random.default_rng(6), np.random.default_rng(7)
     box_rng, lined_rng = np.random.default_rng(8), np.random.default_rng(9)
-    sets = {name: out / name for name in ("bitmap16", "bitmap32", "scanned", "photo", "specks", "form",
+    sets = {name: out / name for name in ("bitmap16", "bitmap32", "bitmap12", "counts8", "scanned", "photo", "specks", "form",
                                           "boxed", "lined", "ruled", "squared", "page")}
     for folder in sets.values():
         folder.mkdir(parents=True, exist_ok=True)
     for i, (img, label) in enumerate(zip(x, y)):
         cv2.imwrite(str(sets["bitmap16"] / f"{label}_{i:05d}.png"), bitmap(img, 16, stretch=True))
         cv2.imwrite(str(sets["bitmap32"] / f"{label}_{i:05d}.png"), bitmap(img, 32, stretch=False))
+        cv2.imwrite(str(sets["bitmap12"] / f"{label}_{i:05d}.png"), bitmap(img, 12, stretch=True))
+        cv2.imwrite(str(sets["counts8"] / f"{label}_{i:05d}.png"), counts8(img))
         cv2.imwrite(str(sets["scanned"] / f"{label}_{i:05d}.jpg"), scanned(img, rng),
                     [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 90))])
         for kind in ("photo", "specks", "form"):
@@ -168,12 +216,13 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=3000)
     ap.add_argument("--model", action="append", help="model file(s); default: the shipped default")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--inks", help="make the sets from these pen digits (path[:key=value]) instead of MNIST test")
     args = ap.parse_args()
-    sets = build(args.count, args.out)
+    sets = build(args.count, args.out, args.inks)
     for model in args.model or [str(ROOT / "models" / "digitpad-default.keras")]:
         for name, folder in sets.items():
             acc = evaluate(model, folder).split("%")[0]
-            print(f"{Path(model).name:<28} {name:<9} {acc}% of {args.count}")
+            print(f"{Path(model).name:<28} {name:<9} {acc}% of {len(list(folder.iterdir()))}")
 
 
 if __name__ == "__main__":
