@@ -208,3 +208,13 @@ def test_malformed_imports_are_rejected_whole(tmp_path):
         assert import_samples(store, tmp_path / "other.jsonl") == (1, 0)
         other = store.samples(label=7)[0]
         assert (other.split, other.writer) == ("test", "12")
+
+
+def test_inks_of_chosen_samples_come_in_the_order_asked(tmp_path):
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        a, b = store.add(_sample(1)), store.add(_sample(2))
+        picture = store.add(Sample(label=3, image=_sample(3).image))
+        many = [store.add(_sample(d % 10, writer=f"w{d}")) for d in range(4, 604)]  # more than one query's worth
+        got = store.inks([b, picture, 99999, a] + many)
+    assert got[0] == _ink(2) and got[1] is None and got[2] is None and got[3] == _ink(1)
+    assert len(got) == 604 and all(ink is not None for ink in got[4:])

@@ -210,8 +210,15 @@ def test_an_ink_set_is_evaluated_and_its_samples_marked_as_predict_reads_them(qt
     w.reports.evaluate("file", str(path))
     qtbot.waitUntil(lambda: w.reports.dialog is not None and w.reports.dialog.isVisible(), timeout=60000)
     assert np.array_equal(w.reports.dialog.view.cell_counts, score(data.labels, expected).confusion[:, :10])
+    from digitpad.core.sample_store import Sample, SampleStore
+
+    with SampleStore(tmp_path / "s.sqlite") as store:  # as the Samples view asks: ids, pictures, the store
+        store.add_many(Sample(label=int(label), image=image, ink=ink)
+                       for label, image, ink in zip(data.labels, data.images, data.inks))
+        samples = store.samples(with_ink=False)
     got = []
-    w.worker.batchPredicted.connect(lambda ids, digits: got.append(digits))
-    w.worker.predict_batch(list(range(60)), data.images, data.inks).result(timeout=60)
+    w.worker.batchPredicted.connect(lambda ids, digits: got.append((ids, digits)))
+    w.worker.predict_batch([s.id for s in samples], np.stack([s.image for s in samples]),
+                           tmp_path / "s.sqlite").result(timeout=60)
     qtbot.waitUntil(lambda: bool(got), timeout=10000)
-    assert got[0] == expected.tolist()
+    assert got[0] == ([s.id for s in samples], expected.tolist())

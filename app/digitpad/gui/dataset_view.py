@@ -41,7 +41,7 @@ class ThumbnailGrid(QListView):
 
 
 class DatasetView(QWidget):
-    predictionsWanted = Signal(object)  # (ids, images, inks) for the worker
+    predictionsWanted = Signal(object)  # (ids, images, the store's path to read their inks from) for the worker
     finetuneRequested = Signal()
 
     def __init__(self, store: SampleStore, parent=None, settings: AppSettings | None = None):
@@ -161,8 +161,9 @@ class DatasetView(QWidget):
         if samples:
             missing = [s for s in samples if s.id not in self.predictions]
             if missing:
+                # the view holds no inks (parsing thousands would stall it): the worker reads them
                 self.predictionsWanted.emit(([s.id for s in missing], np.stack([s.image for s in missing]),
-                                             [s.ink for s in missing]))
+                                             self.store.path))
 
     def _show_counts(self, stats: dict, shown: int) -> None:
         total, per_writer = stats["total"], sorted(stats["per_writer"].items())

@@ -497,18 +497,27 @@ class RecognitionWorker(QObject):
         except RuntimeError:  # shutting down
             pass
 
-    def predict_batch(self, ids, images: np.ndarray, inks=None) -> Future:
-        """Read many stored samples with the current model (the dataset view): a sample's ink as
-        the model draws ink, as ``evaluate`` reads it, else its stored 28x28 picture."""
+    def predict_batch(self, ids, images: np.ndarray, store=None) -> Future:
+        """Read many stored samples with the current model (the dataset view): a sample's ink, from
+        the store at ``store``, as the model draws ink and ``evaluate`` reads it, else its stored
+        28x28 picture."""
         def run():
             rec = self._recognizer
             if rec is None:
                 return
             from ..core.labelled_sets import LabelledSet
+            from ..core.sample_store import SampleStore
             from ..ml.evaluation import model_inputs, read_inputs
 
+            inks = None
+            if store is not None:
+                try:
+                    with SampleStore(store) as opened:
+                        inks = opened.inks(list(ids))
+                except DigitPadError:  # a store gone bad since: its pictures still say something
+                    inks = None
             data = LabelledSet(images, np.zeros(len(images), np.int64), "samples",
-                               inks=None if inks is None or all(i is None for i in inks) else list(inks))
+                               inks=None if inks is None or all(i is None for i in inks) else inks)
             digits = read_inputs(rec, *model_inputs(rec, data))
             self.batchPredicted.emit(list(ids), digits.tolist())
         return self._executor.submit(run)
