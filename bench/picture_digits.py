@@ -27,7 +27,6 @@ each drawn with a pen 0.07-0.15 of its size and put in MNIST's 28x28 form first.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -142,34 +141,29 @@ def on_a_page(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def pen_digits(source: str, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``count`` inks of ``source`` (``path[:key=value,...]``) as 28x28 MNIST-form pictures."""
+    """The first ``count`` inks of ``source`` (``path[:key=value,...]``, as ``train --extra`` takes
+    it) as 28x28 MNIST-form pictures."""
     sys.path.insert(0, str(ROOT / "app"))
-    from digitpad.core.ink import Ink, ink_from_dict, render
+    from digitpad.core.ink import Ink, render
     from digitpad.core.preprocess import to_mnist
+    from digitpad.core.sample_formats import read_samples
+    from digitpad.core.training_data import ExtraSource
 
-    path, _, select = source.partition(":")
-    want = dict(pair.split("=", 1) for pair in select.split(",") if pair)
+    chosen = ExtraSource.parse(source)
     rng = np.random.default_rng(3)
     x, y = [], []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            record = json.loads(line)
-            if any(str(record.get(k)) != v for k, v in want.items()):
-                continue
-            ink = ink_from_dict(record)
-            points = ink.points()
-            if not len(points):
-                continue
-            low, size = points.min(axis=0), float((points.max(axis=0) - points.min(axis=0)).max()) or 1.0
-            # the digit alone on a canvas of its own size plus a margin, whatever canvas it came on
-            boxed = Ink(1.2 * size, 1.2 * size, tuple(np.c_[s[:, :2] - low + 0.1 * size] for s in ink.strokes if len(s)))
-            drawn = render(boxed, scale=200 / size, pen_width=rng.uniform(0.07, 0.15) * size, pressure=False)
-            pre = to_mnist(drawn)
-            if not pre.empty:
-                x.append(np.round(pre.image * 255).astype(np.uint8))
-                y.append(int(record["label"]))
-            if len(x) == count:
-                break
+    for sample in read_samples(Path(chosen.path), "jsonl", select=chosen.select):
+        points = sample.ink.points()
+        low, size = points.min(axis=0), float((points.max(axis=0) - points.min(axis=0)).max()) or 1.0
+        # the digit alone on a canvas of its own size plus a margin, whatever canvas it came on
+        boxed = Ink(1.2 * size, 1.2 * size, tuple(np.c_[s[:, :2] - low + 0.1 * size] for s in sample.ink.strokes if len(s)))
+        drawn = render(boxed, scale=200 / size, pen_width=rng.uniform(0.07, 0.15) * size, pressure=False)
+        pre = to_mnist(drawn)
+        if not pre.empty:
+            x.append(np.round(pre.image * 255).astype(np.uint8))
+            y.append(sample.label)
+        if len(x) == count:
+            break
     return np.array(x), np.array(y)
 
 

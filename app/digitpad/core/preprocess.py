@@ -339,6 +339,11 @@ def stacked(results: list[Preprocessed]) -> tuple[np.ndarray, np.ndarray]:
     return (out[:, 0] if views == 1 else out), blank
 
 
+def main_drawings(x: np.ndarray) -> np.ndarray:
+    """(N, 28, 28): each input's first picture, the one shown (an ink's drawing at its main width)."""
+    return x[:, 0] if x.ndim == 4 else x
+
+
 def to_mnist_batch(images, settings: PreprocessSettings = PreprocessSettings()) -> tuple[np.ndarray, np.ndarray]:
     """Preprocess many pictures; returns (N, 28, 28) float32 and a boolean mask of blank ones."""
     return stacked([to_mnist(img, settings) for img in images])

@@ -471,6 +471,7 @@ class RecognitionWorker(QObject):
             return
         from dataclasses import replace
 
+        from ..core.preprocess import main_drawings
         from ..ml.evaluation import model_inputs, read_inputs
 
         stop = min(start + EVALUATION_CHUNK, len(job.labels))
@@ -480,9 +481,8 @@ class RecognitionWorker(QObject):
             for i, rec in enumerate(models):
                 x, blank = model_inputs(rec, part)
                 job.predictions[i][start:stop] = read_inputs(rec, x, blank, live=True)
-                if i == 0:  # an ink read at several widths is shown as its main drawing
-                    first = x[:, 0] if x.ndim == 4 else x
-                    job.images[start:stop] = np.round(np.clip(first, 0, 1) * 255).astype(np.uint8)
+                if i == 0:
+                    job.images[start:stop] = np.round(np.clip(main_drawings(x), 0, 1) * 255).astype(np.uint8)
         except Exception as exc:  # noqa: BLE001
             self.evaluationFailed.emit(job.id, _failure("cannot read this set", exc))
             return

@@ -22,6 +22,7 @@ from ..core.atomic_file import atomic_path
 from ..core.errors import DigitPadError
 from ..core.labelled_sets import LabelledSet
 from ..core.model_info import ModelInfo, read_info, sidecar_path, write_info
+from ..core.preprocess import main_drawings
 from ..core.recognition import Predictions
 from ..core.sample_store import Sample, SampleStore
 from ..core.training_data import (NOT_A_DIGIT, STROKE_REDRAWS, EpochMaker, ExtraSource, Log, Mix, StrokeMix,
@@ -378,7 +379,7 @@ def measure(rec: Recognizer, mnist: mnist_data.Mnist, x_val: np.ndarray, y_val: 
         start += len(y)
     if len(sets) > 2:
         metrics["calibration_digits"] = int(len(calibration[1]))
-    return metrics, calibrate(out, correct, np.concatenate([x[:, 0] if x.ndim == 4 else x for _, x, _ in sets])), test
+    return metrics, calibrate(out, correct, np.concatenate([main_drawings(x) for _, x, _ in sets])), test
 
 
 #: Shares of validation digits each signal may refuse: "not sure" below what 1% of correctly read
