@@ -297,3 +297,50 @@ def test_dataset_view_shows_the_models_readings_and_flags_the_misread(qtbot, win
     assert view.model.rowCount() == len(misread)
     assert all("→" in view.model.item(r).text() for r in range(view.model.rowCount()))
     view.close()
+
+
+def test_samples_of_a_deleted_store_are_read_from_their_pictures_and_no_store_is_made(qtbot, window, tmp_path,
+                                                                                     mnist_test_sample):
+    from digitpad.core.labelled_sets import LabelledSet
+    from digitpad.ml.evaluation import predict_set
+    from digitpad.ml.numpy_recognizer import load_recognizer
+
+    x, y = mnist_test_sample
+    got = []
+    window.worker.batchPredicted.connect(lambda ids, digits: got.append(digits))
+    gone = tmp_path / "gone.sqlite"
+    window.worker.predict_batch(list(range(20)), x[:20], gone).result(timeout=30)
+    qtbot.waitUntil(lambda: bool(got), timeout=10000)
+    assert not gone.exists()
+    expected = predict_set(load_recognizer(window.model.path), LabelledSet(x[:20], y[:20], "pictures"))
+    assert got[0] == expected.tolist() and (expected == y[:20]).mean() >= 0.9
+
+
+def test_the_samples_view_says_a_failed_reading_once_and_forgets_marks_of_an_old_model(qtbot, window, tmp_path,
+                                                                                       mnist_test_sample):
+    from digitpad.core.sample_store import Sample, SampleStore
+
+    x, y = mnist_test_sample
+    with SampleStore(tmp_path / "mine.sqlite") as store:
+        store.add_many(Sample(label=int(l), image=img, writer="w") for img, l in zip(x[:30], y[:30]))
+    window.store_path = str(tmp_path / "mine.sqlite")
+    window.open_dataset()
+    view = window.dataset_window
+    qtbot.waitUntil(lambda: len(view.predictions) == 30, timeout=20000)
+    readings = dict(view.predictions)
+    asked = []
+    view.predictionsWanted.connect(asked.append)
+    ids = [s.id for s in view.samples[:4]]
+    for i in ids:
+        del view.predictions[i]
+    view.predictions_failed(ids, "cannot read these samples (ValueError: boom)")
+    assert "could not read 4 samples: cannot read these samples (ValueError: boom)" in view.counts.text()
+    view.refresh()
+    assert asked == []  # not asked again for what failed
+    view.set_predictions(ids[1:], [(readings[i] + 1) % 10 for i in ids[1:]])  # marks of an old model
+    window.load_model(window.model.path)  # another model (the same file) in its place
+    qtbot.waitUntil(lambda: bool(asked), timeout=20000)
+    assert len(asked[-1][0]) == 30 and "could not read" not in view.counts.text()
+    qtbot.waitUntil(lambda: len(view.predictions) == 30, timeout=20000)
+    assert view.predictions == readings
+    view.close()

@@ -180,3 +180,64 @@ def test_the_compared_model_answers_the_same_snapshot_in_the_same_turn(qtbot, wo
     assert [r.request_id for r in main] == [first] and [r.request_id for r in compared] == [other]
     assert worker.dropped == 0  # taken along, not dropped
     assert first < other < unrelated
+
+
+# -- the Samples view's batch: a chunk at a time, cancelled by the next, failures said once ----------
+@pytest.fixture
+def chunked(monkeypatch, worker, fake):
+    """Batches of 5; ``read`` records each chunk the worker reads, and answers 7 for each."""
+    import digitpad.gui.worker as module
+
+    monkeypatch.setattr(module, "EVALUATION_CHUNK", 5)
+    read: list[list[int]] = []
+
+    def read_samples(rec, ids, images, store):
+        read.append(list(ids))
+        return np.full(len(ids), 7)
+
+    monkeypatch.setattr(RecognitionWorker, "_read_samples", staticmethod(read_samples))
+    return read
+
+
+def test_a_batch_is_read_a_chunk_at_a_time_and_other_work_runs_between_chunks(qtbot, worker, chunked):
+    got, order = [], []
+    worker.batchPredicted.connect(lambda ids, digits: got.append((ids, digits)))
+    gate = threading.Event()
+    worker.call_on_worker(gate.wait, 5)  # hold the worker while the jobs queue up
+    done = worker.predict_batch(list(range(12)), np.zeros((12, 28, 28), np.uint8))
+    worker.call_on_worker(lambda: order.append(len(chunked)))  # e.g. a drawing, asked during the batch
+    gate.set()
+    done.result(timeout=5)
+    assert chunked == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11]]
+    assert order == [1]  # run after the first chunk, not after the whole batch
+    qtbot.waitUntil(lambda: len(got) == 3, timeout=5000)
+    assert [i for ids, _ in got for i in ids] == list(range(12)) and all(d == [7] * len(i) for i, d in got)
+
+
+def test_a_new_batch_cancels_the_one_running(qtbot, worker, chunked):
+    gate = threading.Event()
+    worker.call_on_worker(gate.wait, 5)
+    first = worker.predict_batch(list(range(12)), np.zeros((12, 28, 28), np.uint8))
+    second = worker.predict_batch([100, 101], np.zeros((2, 28, 28), np.uint8))
+    gate.set()
+    first.result(timeout=5), second.result(timeout=5)
+    assert chunked == [[100, 101]]
+
+
+def test_a_batch_that_fails_says_so_once_with_the_ids_left(qtbot, worker, chunked, monkeypatch):
+    calls = []
+
+    def read_samples(rec, ids, images, store):
+        calls.append(list(ids))
+        if len(calls) == 2:
+            raise ValueError("a sample the model chokes on")
+        return np.full(len(ids), 3)
+
+    monkeypatch.setattr(RecognitionWorker, "_read_samples", staticmethod(read_samples))
+    got, failed = [], []
+    worker.batchPredicted.connect(lambda ids, digits: got.append(ids))
+    worker.batchFailed.connect(lambda ids, message: failed.append((ids, message)))
+    worker.predict_batch(list(range(12)), np.zeros((12, 28, 28), np.uint8)).result(timeout=5)
+    qtbot.waitUntil(lambda: bool(failed), timeout=5000)
+    assert got == [[0, 1, 2, 3, 4]] and len(calls) == 2
+    assert failed == [(list(range(5, 12)), "cannot read these samples (ValueError: a sample the model chokes on)")]

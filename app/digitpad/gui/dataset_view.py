@@ -50,6 +50,8 @@ class DatasetView(QWidget):
         self.settings = settings or AppSettings()  # where import/export dialogs start
         self.samples: list[Sample] = []
         self.predictions: dict[int, int] = {}
+        self._unreadable: set[int] = set()  # samples the model failed on: not asked for again until it changes
+        self._failure = ""  # why, said in the footer
         self._undo: list[tuple[str, list, object]] = []
         self._icons: dict[int, QIcon] = {}
         self.digit = QComboBox()
@@ -159,7 +161,7 @@ class DatasetView(QWidget):
         self._show_counts(stats, len(samples))
         self._show_empty(stats["total"], len(samples))
         if samples:
-            missing = [s for s in samples if s.id not in self.predictions]
+            missing = [s for s in samples if s.id not in self.predictions and s.id not in self._unreadable]
             if missing:
                 # the view holds no inks (parsing thousands would stall it): the worker reads them
                 self.predictionsWanted.emit(([s.id for s in missing], np.stack([s.image for s in missing]),
@@ -172,6 +174,8 @@ class DatasetView(QWidget):
         writers = (", ".join(f"{w or '(no name)'} {n}" for w, n in per_writer) if len(per_writer) <= MAX_WRITERS_LISTED
                    else f"{len(per_writer)} writers")
         text = f"{head}. Per digit: {digits}. Writers: {writers or 'none'}."
+        if self._failure:  # first: the footer shows two lines
+            text = f"{self._failure} {text}"
         self.counts.setText(text)
         self.counts.setToolTip(text)
 
@@ -209,9 +213,18 @@ class DatasetView(QWidget):
                 if self.predictions[sid] != sample.label:
                     item.setBackground(QBrush(QColor("#f8d0cc")))
 
+    def predictions_failed(self, ids, message: str) -> None:
+        """The model could not read ``ids``: say so once, instead of asking again on every refresh."""
+        self._unreadable.update(int(i) for i in ids)
+        self._failure = f"The model could not read {len(self._unreadable)} samples: {message}."
+        self.refresh()
+
     def forget_predictions(self) -> None:
         self.predictions.clear()
-        self.refresh()
+        self._unreadable.clear()
+        self._failure = ""
+        if self.isVisible():  # a hidden view is refreshed when it is shown again
+            self.refresh()
 
     def selected_ids(self) -> list[int]:
         return [self.model.itemFromIndex(i).data(ID_ROLE) for i in self.view.selectionModel().selectedIndexes()]

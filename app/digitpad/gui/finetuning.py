@@ -120,8 +120,6 @@ class Finetuning(QObject):
         # the before/after report, with "Keep the new model" and "Go back"
         w.reports.show_finetune(report, Path(old).name if old else "the old model",
                                 lambda: old and w.load_model(old))
-        if w.dataset_window is not None:
-            w.dataset_window.forget_predictions()
 
     def _failed(self, message: str, dialog: QProgressDialog) -> None:
         self._end(dialog)

@@ -315,6 +315,8 @@ class MainWindow(QMainWindow):
             self.verdict_label.show_verdict(Verdict.EMPTY, None, 0)
         self.inside.reset()
         self._map_asked = False
+        if self.dataset_window is not None:  # its marks were the old model's
+            self.dataset_window.forget_predictions()
         self.request_recognition()
 
     def _on_model_failed(self, path: str, message: str) -> None:
@@ -687,6 +689,7 @@ class MainWindow(QMainWindow):
             if self.worker is not None:
                 self.dataset_window.predictionsWanted.connect(lambda job: self.worker.predict_batch(*job))
                 self.worker.batchPredicted.connect(self.dataset_window.set_predictions)
+                self.worker.batchFailed.connect(self.dataset_window.predictions_failed)
             self.dataset_window.refresh()
         self.dataset_window.show()
         self.dataset_window.raise_()

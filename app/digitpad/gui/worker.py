@@ -87,8 +87,9 @@ class Evaluation:
     ids: np.ndarray | None = None  # the set's own ids of its digits (a sample store's), if it has them
 
 
-#: Pictures per step of an evaluation on the worker: drawings are answered between steps.
-EVALUATION_CHUNK = 200
+#: Inputs per step of an evaluation (or of the Samples view's batch) on the worker: drawings are
+#: answered between steps, so a step stays under ~80 ms for ink read at two widths.
+EVALUATION_CHUNK = 50
 
 
 class _ResultChannel(QObject):
@@ -118,7 +119,8 @@ class RecognitionWorker(QObject):
     modelLoaded = Signal(object)  # ModelSummary
     modelFailed = Signal(str, str)  # path, message
     modelLoading = Signal(str)  # path
-    batchPredicted = Signal(object, object)  # ids, predicted digits
+    batchPredicted = Signal(object, object)  # ids, predicted digits (a chunk of a batch)
+    batchFailed = Signal(object, str)  # ids left unread, message
     mapProgress = Signal(int, int)  # MNIST test digits placed, of
     mapReady = Signal(object)  # ml.inside.LatentMap for the current model
     mapFailed = Signal(str)
@@ -137,6 +139,7 @@ class RecognitionWorker(QObject):
         self._recognizer = None  # touched only on the worker thread
         self._second = None  # the model compared with, if any (worker thread only)
         self._evaluation_cancel: threading.Event | None = None  # the running evaluation's
+        self._batch_cancel: threading.Event | None = None  # the running sample batch's
         self._recent = (None, None, None)  # (ink snapshot, recogniser, its recognition): the last one read
         self._map = None  # (recogniser, LatentMap): the map of MNIST test for that model
         self._map_builder = None  # ml.inside.MapBuilder while a map is being built
@@ -498,29 +501,58 @@ class RecognitionWorker(QObject):
             pass
 
     def predict_batch(self, ids, images: np.ndarray, store=None) -> Future:
-        """Read many stored samples with the current model (the dataset view): a sample's ink, from
-        the store at ``store``, as the model draws ink and ``evaluate`` reads it, else its stored
-        28x28 picture."""
-        def run():
-            rec = self._recognizer
-            if rec is None:
-                return
-            from ..core.labelled_sets import LabelledSet
-            from ..core.sample_store import SampleStore
-            from ..ml.evaluation import model_inputs, read_inputs
+        """Read many stored samples with the current model (the Samples view), a chunk at a time so
+        that drawings are answered between chunks: ``batchPredicted`` per chunk, or once
+        ``batchFailed`` with the ids left unread. A sample's ink, from the store at ``store``, is
+        drawn as ``evaluate`` draws it, else its stored 28x28 picture is read. A new batch cancels
+        the one running (the view asks again for what it still lacks). The Future is done when
+        the batch is."""
+        if self._batch_cancel is not None:
+            self._batch_cancel.set()
+        cancel = self._batch_cancel = threading.Event()
+        done: Future = Future()
+        self._executor.submit(self._batch_step, list(ids), np.asarray(images), store, cancel, done, 0)
+        return done
 
-            inks = None
-            if store is not None:
-                try:
-                    with SampleStore(store) as opened:
-                        inks = opened.inks(list(ids))
-                except DigitPadError:  # a store gone bad since: its pictures still say something
-                    inks = None
-            data = LabelledSet(images, np.zeros(len(images), np.int64), "samples",
-                               inks=None if inks is None or all(i is None for i in inks) else inks)
-            digits = read_inputs(rec, *model_inputs(rec, data))
-            self.batchPredicted.emit(list(ids), digits.tolist())
-        return self._executor.submit(run)
+    def _batch_step(self, ids: list, images: np.ndarray, store, cancel: threading.Event, done: Future,
+                    start: int) -> None:
+        rec = self._recognizer
+        if cancel.is_set() or rec is None or start >= len(ids):
+            done.set_result(None)
+            return
+        stop = min(start + EVALUATION_CHUNK, len(ids))
+        try:
+            digits = self._read_samples(rec, ids[start:stop], images[start:stop], store)
+        except Exception as exc:  # noqa: BLE001 - said once; the view does not ask again for these
+            import logging
+
+            logging.getLogger(__name__).warning("reading stored samples failed", exc_info=True)
+            self.batchFailed.emit(ids[start:], _failure("cannot read these samples", exc))
+            done.set_result(None)
+            return
+        self.batchPredicted.emit(ids[start:stop], digits.tolist())
+        try:
+            self._executor.submit(self._batch_step, ids, images, store, cancel, done, stop)
+        except RuntimeError:  # shutting down
+            done.set_result(None)
+
+    @staticmethod
+    def _read_samples(rec, ids: list, images: np.ndarray, store) -> np.ndarray:
+        from ..core.labelled_sets import LabelledSet
+        from ..core.sample_store import SampleStore
+        from ..ml.evaluation import model_inputs, read_inputs
+
+        inks = None
+        # A store deleted since must not be re-created empty by opening it: its pictures still say something.
+        if store is not None and Path(store).is_file():
+            try:
+                with SampleStore(store) as opened:
+                    inks = opened.inks(ids)
+            except DigitPadError:  # a store gone bad since
+                inks = None
+        data = LabelledSet(images, np.zeros(len(images), np.int64), "samples",
+                           inks=None if inks is None or all(i is None for i in inks) else inks)
+        return read_inputs(rec, *model_inputs(rec, data), live=True)
 
     def call_on_worker(self, fn, *args) -> Future:
         """Run ``fn`` on the worker thread (tests use it to block the worker)."""
