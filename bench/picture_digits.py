@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -177,8 +178,10 @@ def build(count: int, out: Path, inks: str | None = None) -> dict[str, Path]:
     box_rng, lined_rng = np.random.default_rng(8), np.random.default_rng(9)
     sets = {name: out / name for name in ("bitmap16", "bitmap32", "bitmap12", "counts8", "scanned", "photo", "specks", "form",
                                           "boxed", "lined", "ruled", "squared", "page")}
-    for folder in sets.values():
-        folder.mkdir(parents=True, exist_ok=True)
+    for folder in sets.values():  # a set made afresh: no picture of an earlier, larger run mixed in
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
     for i, (img, label) in enumerate(zip(x, y)):
         cv2.imwrite(str(sets["bitmap16"] / f"{label}_{i:05d}.png"), bitmap(img, 16, stretch=True))
         cv2.imwrite(str(sets["bitmap32"] / f"{label}_{i:05d}.png"), bitmap(img, 32, stretch=False))

@@ -262,7 +262,8 @@ def _inputs(paths: list[str], y_up: bool = False):
                         read = 0
                         for read, item in enumerate(inks(fh, raw), 1):
                             yield item
-                    if not read:  # a named file that holds nothing is a mistake; empty stdin is a filter's empty input
+                    # a named file that holds nothing is a mistake; an empty one in a folder, or empty stdin, is not
+                    if not read and raw in paths:
                         raise DigitPadError("no inks in this file (it is empty or holds only blank lines)", path)
                 except (OSError, UnicodeDecodeError) as exc:
                     raise DigitPadError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None

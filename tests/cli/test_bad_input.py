@@ -158,6 +158,19 @@ def test_a_named_ink_file_with_nothing_in_it_is_one_line_and_the_rest_is_answere
     assert "error" in rows[0] and rows[1]["digit"] == 7
 
 
+def test_an_empty_ink_file_found_in_a_folder_is_passed_over(cli_env, shipped_model, tmp_path):
+    """Only a file the user named is a mistake when empty: a folder's is one of many files."""
+    folder = tmp_path / "inks"
+    folder.mkdir()
+    (folder / "a_empty.jsonl").write_text("")
+    (folder / "b.png").write_bytes((ROOT / "resources" / "samples" / "7_ink_111.png").read_bytes())
+    done = subprocess.run([sys.executable, "-m", "digitpad", "predict", str(folder)],
+                          capture_output=True, text=True, env=cli_env, cwd=ROOT, timeout=300)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["digit"] for r in rows] == [7]
+
+
 @pytest.mark.parametrize("command", ["finetune", "train"])
 def test_a_missing_store_is_refused_before_tensorflow_is_loaded(cli_env, tmp_path, command):
     code = ("import sys; from digitpad.cli import main; rc = main([%r, '--store', %r, '-o', %r]); "

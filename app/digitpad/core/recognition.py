@@ -22,6 +22,7 @@ class Predictions:
     @classmethod
     def joined(cls, parts: list["Predictions"]) -> "Predictions":
         """One after the other, as if read in one call."""
+        parts = [p for p in parts if len(p.probabilities)] or parts[:1]  # an empty part has no fields to join
         if len(parts) == 1:
             return parts[0]
 

@@ -25,7 +25,7 @@ from .ink_augment import ink_variants
 from .labelled_sets import load_labelled
 from .preprocess import SIZE, PreprocessSettings, Preprocessed, binarize, enhance, stacked, to_mnist_batch
 from .sample_formats import read_samples
-from .sample_store import Sample, SampleStore
+from .sample_store import Sample
 from .stroke_digits import stroke_versions
 
 PREP_VERSION = 2

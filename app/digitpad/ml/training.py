@@ -6,7 +6,6 @@ configurations of it; every default is in :mod:`digitpad.core.training_presets`.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import sys
 import threading
 import time
