@@ -541,7 +541,7 @@ def cmd_finetune(args) -> int:
     if args.json:
         from .core.atomic_file import write_text
 
-        write_text(args.json, json.dumps(report.__dict__) + "\n")
+        write_text(args.json, json.dumps(report.summary()) + "\n")
     return 0 if report.mnist_drop_ok else 3
 
 

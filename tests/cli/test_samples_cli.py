@@ -149,3 +149,28 @@ def test_reading_a_store_that_is_not_there_says_so_and_makes_none(cli_env, tmp_p
         out = run_cli([*command, "--store", str(tmp_path / "typo.sqlite")], cli_env)
         assert out.returncode == 1 and "typo.sqlite: no such sample store" in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_finetune_json_holds_the_figures_whatever_the_report_view_keeps(tmp_path, monkeypatch, capsys):
+    """The report also carries pictures and arrays for the app's report view: --json must not choke on them."""
+    import numpy as np
+
+    import digitpad.ml.finetune as finetune_module
+    from digitpad.cli import main
+    from digitpad.core.sample_store import SampleStore
+
+    SampleStore(tmp_path / "s.sqlite").close()
+    from digitpad.core.metrics import score
+
+    scores = {"mnist_test": score(np.array([1, 2, 3]), np.array([1, 2, 5])).to_dict()}
+    report = finetune_module.FinetuneReport(before=scores, after=scores, output=str(tmp_path / "m.keras"), seconds=1.5,
+                                            readings={"mnist_test": (np.zeros(3), np.ones(3), np.ones(3),
+                                                                     np.zeros((3, 28, 28)))},
+                                            ids={"homemade_test": np.arange(3)})
+    monkeypatch.setattr(finetune_module, "finetune", lambda cfg, store, log: report)
+    rc = main(["finetune", "--store", str(tmp_path / "s.sqlite"), "-o", str(tmp_path / "m.keras"),
+               "--json", str(tmp_path / "r.json")])
+    assert rc == 0
+    assert json.loads((tmp_path / "r.json").read_text()) == {"before": scores, "after": scores, "mnist_drop": 0.0,
+                                                             "mnist_drop_ok": True, "output": str(tmp_path / "m.keras"),
+                                                             "seconds": 1.5}

@@ -99,6 +99,7 @@ def test_finetune_smoke_reports_before_and_after(tmp_path, mnist_file, mnist_tes
     assert report.after["homemade_test"]["accuracy"] > report.before["homemade_test"]["accuracy"]
     assert report.after["mnist_test"]["accuracy"] > 0.15  # chance is 0.10
     assert report.mnist_drop_ok  # it improved, so it did not drop
+    assert report.readings and json.loads(json.dumps(report.summary()))["after"] == report.after  # finetune --json
     side = json.loads((tmp_path / "tuned.json").read_text())
     with SampleStore(tmp_path / "s.sqlite") as store:
         n_train = len(store.arrays("train")[1])

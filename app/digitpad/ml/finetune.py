@@ -40,6 +40,11 @@ class FinetuneReport:
     #: per set with ids of its own (the held-out samples' store ids), for the report's captions
     ids: dict = field(default_factory=dict)
 
+    def summary(self) -> dict:
+        """What ``finetune --json`` writes: the figures, not the pictures and arrays the report view reads."""
+        return {"before": self.before, "after": self.after, "mnist_drop": self.mnist_drop,
+                "mnist_drop_ok": self.mnist_drop_ok, "output": self.output, "seconds": self.seconds}
+
 
 def check_enough(y_train: np.ndarray, y_test: np.ndarray) -> list[int]:
     """Refuse when a digit has too few samples to learn from or to split; return the digits with
