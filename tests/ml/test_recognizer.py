@@ -183,8 +183,10 @@ def test_several_drawings_of_one_ink_are_read_as_one_answer_with_averaged_probab
     out, first, second = rec.predict(x), rec.predict(x[:, 0]), rec.predict(x[:, 1])
     assert np.allclose(out.probabilities, (first.probabilities + second.probabilities) / 2, atol=1e-6)
     assert np.allclose(rec.class_probabilities(x), out.probabilities, atol=1e-6)
-    assert np.array_equal(out.reconstructions, first.reconstructions)
-    assert np.array_equal(out.digit_likeness, first.digit_likeness)
+    # the first drawing's, up to float rounding (a batch of ten sums in another order than five)
+    assert np.allclose(out.reconstructions, first.reconstructions, atol=1e-6)
+    assert np.allclose(out.digit_likeness, first.digit_likeness, atol=1e-6)
+    assert not np.allclose(out.reconstructions, second.reconstructions, atol=1e-3)
     small = rec.predict(x, batch_size=2)  # a batch boundary never splits an ink's drawings
     assert np.allclose(small.probabilities, out.probabilities, atol=1e-6)
 
