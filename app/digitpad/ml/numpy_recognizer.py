@@ -26,12 +26,13 @@ from .recognizer_base import FEW, RecognizerBase, inspect_outputs
 #: reference, for comparisons and benchmarks).
 INFERENCE_ENV = "DIGITPAD_INFERENCE"
 #: Once a recogniser has been asked for more than this many pictures in batches (calls of more
-#: than a handful; single drawings do not count), the rest go to TensorFlow, imported then. On a
-#: busy 2-core machine numpy took 0.45-0.85 ms a picture with the shipped default model (1.5-2.4 ms
-#: with paper.keras) and TensorFlow 0.18-0.27 ms, after 3-4.5 s to import it and load the model:
-#: a few thousand pictures are over sooner in numpy, ten thousand in TensorFlow (bench/ready.py
-#: times 3,000 inks through ``digitpad predict`` both ways).
-TENSORFLOW_AFTER = 5000
+#: than a handful; single drawings do not count), the rest go to TensorFlow, imported then. Set
+#: where numpy's extra time has grown to what loading TensorFlow costs (the ski-rental rule: never
+#: more than twice the better choice made in hindsight). On the 2-core machine (2026-12-03), with the
+#: shipped default, numpy took 1.19-1.32 ms a picture, TensorFlow 0.63-0.74 ms after 5.2-6.9 s to
+#: import it and load the model: even after 9,300-15,600 pictures. An ink read at two widths is two
+#: pictures, so ``digitpad predict`` on 3,155 inks stays in numpy (5,000 handed 3,155 inks over).
+TENSORFLOW_AFTER = 10_000
 #: Pictures per numpy pass: enough for efficient matrix products, few enough to bound the memory
 #: of the intermediate tensors (~13 MB for the shipped models' largest layer).
 NUMPY_CHUNK = 128
