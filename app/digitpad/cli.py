@@ -203,6 +203,7 @@ def _inputs(paths: list[str], y_up: bool = False):
     """(source, kind, payload) in input order; kind is 'image', 'ink' or 'error'."""
     from .core.images import IMAGE_SUFFIXES, read_image
     from .core.ink import MAX_INK_BYTES, flip_y, iter_jsonl, parse_ink, parse_json, read_ink
+    from .core.input_files import regular_size
 
     def upright(ink):
         return flip_y(ink) if y_up else ink
@@ -258,6 +259,7 @@ def _inputs(paths: list[str], y_up: bool = False):
                 yield from stdin_inks()
             elif path.suffix.lower() in (".jsonl", ".ndjson"):
                 try:
+                    regular_size(path)
                     with open(path, encoding="utf-8") as fh:
                         read = 0
                         for read, item in enumerate(inks(fh, raw), 1):

@@ -179,3 +179,44 @@ def test_a_missing_store_is_refused_before_tensorflow_is_loaded(cli_env, tmp_pat
                           timeout=300)
     assert done.stdout.split() == ["False", "1"], (done.stdout, done.stderr)
     assert "no such sample store" in done.stderr and not (tmp_path / "nope.sqlite").exists()
+
+
+def test_devices_and_pipes_behind_an_input_name_are_refused_at_once(cli_env, shipped_model, tmp_path):
+    """A size check cannot see ``/dev/zero`` (its size is 0): it would be read until memory ran
+    out, and a FIFO would block forever."""
+    import os
+
+    (tmp_path / "zero.png").symlink_to("/dev/zero")
+    (tmp_path / "zero.jsonl").symlink_to("/dev/zero")
+    (tmp_path / "zero.keras").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "pipe.png")
+    commands = [["predict", str(tmp_path / "zero.png"), str(tmp_path / "zero.jsonl"), str(tmp_path / "pipe.png")],
+                ["predict", "--model", str(tmp_path / "zero.keras"), str(ROOT / "resources/samples/3_ink_112.png")],
+                ["evaluate", "--data", str(tmp_path / "zero.jsonl")],
+                ["samples", "import", "--store", str(tmp_path / "s.sqlite"), str(tmp_path / "pipe.png")]]
+    for argv in commands:
+        out = run_cli(argv, cli_env, timeout=60)
+        errors = _stderr_lines(out.stderr)
+        assert out.returncode == 1 and "Traceback" not in out.stderr, (argv, out.stderr)
+        assert all("not a regular file" in e for e in errors if e.startswith("digitpad: error:")), errors
+    rows = [json.loads(line) for line in run_cli(commands[0], cli_env, timeout=60).stdout.splitlines()]
+    assert [r["source"] for r in rows] == commands[0][1:] and all("error" in r for r in rows)
+
+
+def test_a_zip_bomb_named_keras_is_refused_before_it_is_unpacked(cli_env, tmp_path):
+    import zipfile
+
+    picture = str(ROOT / "resources/samples/3_ink_112.png")
+    with zipfile.ZipFile(ROOT / "models/digitpad-default.keras") as src:
+        members = {n: src.read(n) for n in src.namelist()}
+    swollen = {"model.weights.h5": b"\0" * 100_000_000, "config.json": members["config.json"] + b" " * 60_000_000}
+    for swell, data in swollen.items():
+        bomb = tmp_path / f"{swell}.keras"
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+            for member in members:
+                z.writestr(member, data if member == swell else members[member])
+        assert bomb.stat().st_size < 10_000_000
+        out = run_cli(["predict", "--model", str(bomb), picture], cli_env, timeout=60)
+        assert out.returncode == 1 and out.stdout == "", out.stderr
+        assert len(_stderr_lines(out.stderr)) == 1
+        assert out.stderr.startswith(f"digitpad: error: {bomb}: not a plausible model: its {swell}"), out.stderr

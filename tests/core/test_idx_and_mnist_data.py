@@ -94,3 +94,15 @@ def test_the_shared_copy_is_standard_mnist(mnist_file):
     data = mnist_data.load(mnist_file)
     assert data.x_train.shape == (60000, 28, 28) and data.x_test.shape == (10000, 28, 28)
     assert np.bincount(data.y_test).min() > 800
+
+
+def test_an_idx_header_claiming_more_than_the_file_holds_is_refused_before_it_is_read(tmp_path):
+    import gzip
+    import struct
+
+    header = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 4_000_000_000, 28, 28)
+    (tmp_path / "lie").write_bytes(header + bytes(20 * 784))
+    (tmp_path / "lie.gz").write_bytes(gzip.compress(header + bytes(20 * 784)))
+    for name in ("lie", "lie.gz"):
+        with pytest.raises(DataFormatError, match="header claims 3,136,000,000,000 items"):
+            read_idx(tmp_path / name)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import MAX_IMAGE_PIXELS as MAX_PIXELS  # OpenCV is told the same when the package loads
 from .errors import ImageReadError
+from .input_files import regular_size
 
 MAX_FILE_BYTES = 200_000_000
 
@@ -77,7 +78,7 @@ def decode_image(data: bytes, source: str | os.PathLike | None = None) -> np.nda
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
     try:
-        if Path(path).stat().st_size > MAX_FILE_BYTES:
+        if regular_size(path) > MAX_FILE_BYTES:
             raise ImageReadError(f"file is too large for a picture of a digit (over {MAX_FILE_BYTES // 1_000_000} MB)",
                                  path)
         data = Path(path).read_bytes()

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from .errors import InkError
+from .input_files import regular_size
 from .preprocess import BOX, MODEL_STROKE_RATIO, PreprocessSettings, Preprocessed, from_ink_intensity
 from .spline import densify
 
@@ -193,7 +194,7 @@ def parse_ink(text: str | bytes, source: str | os.PathLike | None = None) -> Ink
 
 def read_ink(path: str | os.PathLike) -> Ink:
     try:
-        if Path(path).stat().st_size > MAX_INK_BYTES:
+        if regular_size(path) > MAX_INK_BYTES:
             raise InkError(f"ink file is too large (at most {MAX_INK_BYTES:,} bytes)", path)
         text = Path(path).read_bytes()
     except OSError as exc:

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import mnist_data
 from .errors import DataFormatError, DataNotFoundError
+from .input_files import check_file_or_folder, regular_size
 from .idx import read_idx
 from .images import IMAGE_SUFFIXES, read_image, visible_files
 from .ink import Ink
@@ -57,7 +58,7 @@ def pixel_csv(path: Path) -> LabelledSet:
     header with ``label`` and ``pixel0``...) or the headerless MNIST CSV (the label first; or
     last, when only the last column holds digits of more than one kind)."""
     try:
-        if path.stat().st_size > MAX_CSV_BYTES:
+        if regular_size(path) > MAX_CSV_BYTES:
             raise DataFormatError(f"too large for a table of digits (over {MAX_CSV_BYTES // 1_000_000} MB)", path)
         with open(path, encoding="utf-8-sig") as fh:
             line = fh.readline()
@@ -249,6 +250,7 @@ def load_labelled(path: str | os.PathLike, split: str = "test") -> LabelledSet:
         path, select = Path(source.path).expanduser(), source.select
     if not path.exists():
         raise DataNotFoundError("no such file or folder", path)
+    check_file_or_folder(path, DataFormatError)
     if path.suffix.lower() == ".jsonl" and path.is_file():
         return _from_ink_lines(path, select)
     if select:

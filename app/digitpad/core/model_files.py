@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 from .errors import ModelFileError
+from .input_files import regular_size
 
 DEFAULT_MODEL = "digitpad-default.keras"
 PAPER_MODEL = "paper.keras"
@@ -19,6 +20,31 @@ UNTRUSTED_SAVEDMODEL = ("a TensorFlow SavedModel folder runs the TensorFlow prog
                         "and write your files; open it only if you trust its author (--trust-model), or use a "
                         ".keras file, which loads without running code")
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+#: A .keras archive is opened only if it unpacks to no more than this (the shipped default: 7 MB)...
+MAX_UNPACKED_BYTES = 2_000_000_000
+#: ...its JSON (the architecture, the metadata) to no more than this...
+MAX_JSON_BYTES = 50_000_000
+#: ...and no large member is packed tighter than this: weights barely compress, a zip bomb does.
+MAX_PACKING = 50
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a .keras zip that would unpack into gigabytes (a zip bomb) before anything reads it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ModelFileError(f"not a readable .keras archive ({exc})", path) from None
+    total = sum(m.file_size for m in members)
+    for m in members:
+        if m.filename.endswith(".json") and m.file_size > MAX_JSON_BYTES:
+            raise ModelFileError(f"not a plausible model: its {m.filename} unpacks to {m.file_size:,} bytes", path)
+        packing = m.file_size // max(m.compress_size, 1)
+        if m.file_size > 10_000_000 and packing > MAX_PACKING:
+            raise ModelFileError(f"not a plausible model: its {m.filename} is packed {packing:,} times tighter than "
+                                 "weights can be (a zip bomb?)", path)
+    if total > MAX_UNPACKED_BYTES:
+        raise ModelFileError(f"too large: it unpacks to {total:,} bytes (at most {MAX_UNPACKED_BYTES:,})", path)
 
 
 def check_model_path(path: Path, trust: bool = False) -> str:
@@ -39,12 +65,17 @@ def check_model_path(path: Path, trust: bool = False) -> str:
     suffix = path.suffix.lower()
     if suffix not in MODEL_SUFFIXES:
         raise ModelFileError(f"unsupported model type '{path.suffix}' (use .keras, .h5 or a SavedModel folder)", path)
-    if path.stat().st_size == 0:
+    try:
+        size = regular_size(path)
+    except OSError as exc:
+        raise ModelFileError(f"cannot read ({exc.strerror or exc})", path) from None
+    if size == 0:
         raise ModelFileError("model file is empty", path)
     if suffix == ".keras":
         if not zipfile.is_zipfile(path):
             raise ModelFileError("not a .keras file: it is not a zip archive (truncated, or another format renamed)",
                                  path)
+        _check_archive(path)
         return "keras"
     with open(path, "rb") as fh:
         if fh.read(8) != _HDF5_MAGIC:

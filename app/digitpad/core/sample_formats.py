@@ -17,6 +17,7 @@ import numpy as np
 
 from .atomic_file import atomic_folder, atomic_path, write_error
 from .errors import DataFormatError, InkError, WriteError
+from .input_files import check_file_or_folder
 from .idx import read_idx, write_idx
 from .mnist_data import find_idx_file, open_npz
 from .images import read_image
@@ -335,6 +336,7 @@ def read_located(path: Path, fmt: str | None = None, writer: str = "", y_up: boo
     """As :func:`read_samples`, each sample with where it was read (``file:line``)."""
     if not path.exists():
         raise DataFormatError("no such file or folder", path)
+    check_file_or_folder(path, DataFormatError)
     fmt = fmt or guess_format(path)
     if (y_up or select) and fmt != "jsonl":
         raise DataFormatError("only ink (JSON Lines) has a y axis to flip or keys to select by; pictures "
