@@ -339,3 +339,19 @@ def test_a_drawing_repeated_in_a_file_is_kept_and_names_are_printable(tmp_path):
         assert sorted(s.writer for s in store.samples()) == ["Bob", "Bob", "X [2J [31mRED", "aaa"]
         with pytest.raises(DataFormatError, match="none.jsonl: holds no samples"):
             import_samples(store, tmp_path / "none.jsonl")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "npz"])
+def test_exporting_onto_the_store_itself_is_refused_and_the_store_survives(tmp_path, fmt):
+    from digitpad.core.errors import WriteError
+
+    pictures, labels = _digits(5)
+    np.savez(tmp_path / "d.npz", x=pictures, y=labels)
+    (tmp_path / "link.sqlite").symlink_to(tmp_path / "s.sqlite")
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        import_samples(store, tmp_path / "d.npz")
+        for target in ("s.sqlite", "link.sqlite", "s.sqlite-wal"):
+            with pytest.raises(WriteError, match="the sample store itself"):
+                export(store, tmp_path / target, fmt)
+    with SampleStore(tmp_path / "s.sqlite") as store:
+        assert sorted(s.label for s in store.samples()) == sorted(labels.tolist())

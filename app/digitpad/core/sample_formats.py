@@ -115,6 +115,10 @@ def export(store: SampleStore, path: str | os.PathLike, fmt: str) -> int:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
     path = Path(path)
+    store_files = {Path(os.path.realpath(store.path) + end) for end in ("", "-wal", "-shm", "-journal")}
+    if Path(os.path.realpath(path)) in store_files:
+        raise WriteError("this is the sample store itself: exporting onto it would replace it; "
+                         "choose another name", path)
     samples = store.samples(with_ink=fmt == "jsonl")
     try:
         return _write(samples, path, fmt)
