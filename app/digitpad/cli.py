@@ -765,16 +765,15 @@ def _silence_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", cmd_self_test if args.self_test else cmd_gui)
-    if func is not cmd_gui:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    if sys.stdout is None or sys.stderr is None:  # started with >&- or 2>&-
-        if sys.stderr is not None:
-            _err("standard output is closed")
-        return EXIT_ERROR
-    try:
+    try:  # Ctrl+C while the parser's imports load is an interruption like any other
+        args = build_parser().parse_args(argv)
+        func = getattr(args, "func", cmd_self_test if args.self_test else cmd_gui)
+        if func is not cmd_gui:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        if sys.stdout is None or sys.stderr is None:  # started with >&- or 2>&-
+            if sys.stderr is not None:
+                _err("standard output is closed")
+            return EXIT_ERROR
         return func(args)
     except DigitPadError as exc:
         _err(str(exc))

@@ -220,3 +220,14 @@ def test_a_zip_bomb_named_keras_is_refused_before_it_is_unpacked(cli_env, tmp_pa
         assert out.returncode == 1 and out.stdout == "", out.stderr
         assert len(_stderr_lines(out.stderr)) == 1
         assert out.stderr.startswith(f"digitpad: error: {bomb}: not a plausible model: its {swell}"), out.stderr
+
+
+def test_ctrl_c_while_the_commands_load_is_one_line(monkeypatch, capsys):
+    from digitpad import cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["samples", "stats"]) == 130
+    assert capsys.readouterr().err == "digitpad: error: interrupted\n"
