@@ -2,6 +2,7 @@
 a full disk, a read-only or damaged file, a busy store. Each ends in one line naming the store
 (or the line of the imported file) and leaves the store as it was."""
 import json
+from dataclasses import replace
 import sqlite3
 import subprocess
 
@@ -173,6 +174,25 @@ def test_a_damaged_store_says_so(tmp_path):
             with pytest.raises(StoreError, match="the store is damaged; restore it from a copy") as err:
                 read()
             _one_line(err)
+
+
+@pytest.mark.parametrize("where", ["schema", "row"])
+def test_text_in_the_store_that_is_not_utf8_says_the_store_is_damaged(tmp_path, where):
+    """SQLite hands back a damaged text's bytes as they are (here one byte of a table's name, or
+    of a sample's writer); Python cannot decode them."""
+    path = tmp_path / "s.sqlite"
+    with SampleStore(path) as store:
+        store.add_many([replace(s, writer="annika") for s in _pictures(3)])
+    data = path.read_bytes()
+    if where == "schema":
+        data = data.replace(b"tablesamplessamples", b"tablesampl\x94ssamples", 1)
+    else:  # the rows and the writers' index
+        data = data.replace(b"annika", b"ann\x94ka")
+    path.write_bytes(data)
+    with pytest.raises(StoreError, match="the store is damaged \\(text in it is not UTF-8\\)") as err:
+        with SampleStore(path) as store:
+            store.samples()
+    _one_line(err)
 
 
 # -- read-only, full, busy ----------------------------------------------------------------------

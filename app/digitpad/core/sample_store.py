@@ -82,12 +82,18 @@ _FAILURES = {
 }
 
 
+#: SQLite hands back a text column's damaged bytes as they are, and Python cannot decode them.
+DAMAGED_TEXT = "the store is damaged (text in it is not UTF-8); restore it from a copy"
+
+
 def _store_error(exc: sqlite3.Error, path: Path) -> StoreError:
     """One line naming the failure in the user's terms, with SQLite's own words when they add any."""
     code = getattr(exc, "sqlite_errorcode", None)
     meaning = _FAILURES.get(code & 0xFF if code is not None else None,
                             "the store does not work as a DigitPad sample store")
     said = str(exc)
+    if said.startswith("Could not decode to UTF-8"):  # a row's text; the schema's raises UnicodeDecodeError
+        return StoreError(DAMAGED_TEXT, path)
     return StoreError(meaning if said in meaning else f"{meaning} ({said})", path)
 
 
@@ -139,6 +145,9 @@ class SampleStore:
         except sqlite3.Error as exc:
             self._db.close()
             raise _store_error(exc, self.path) from None
+        except UnicodeDecodeError:
+            self._db.close()
+            raise StoreError(DAMAGED_TEXT, self.path) from None
         except BaseException:
             self._db.close()
             raise
