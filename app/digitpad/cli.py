@@ -42,9 +42,18 @@ def _existing_store(path: str | None) -> str | None:
     return path
 
 
+def _check_outputs(*paths: str | None) -> None:
+    """Outputs that could not be written are refused before minutes of work, not after."""
+    from .core.atomic_file import check_writable
+
+    for path in filter(None, paths):
+        check_writable(path)
+
+
 # ------------------------------------------------------------------------------------- train
 def cmd_train(args) -> int:
     store = _existing_store(args.store)  # refused before TensorFlow is loaded, which takes seconds
+    _check_outputs(args.output)
     from .ml.training import TrainConfig, train
 
     cfg = TrainConfig(architecture=args.architecture, output=Path(args.output), epochs=args.epochs, lr=args.lr,
@@ -528,6 +537,7 @@ def cmd_samples(args) -> int:
 
 def cmd_finetune(args) -> int:
     store = _existing_store(args.store)  # refused before TensorFlow is loaded, which takes seconds
+    _check_outputs(args.output, args.json)
     from .ml.finetune import finetune
     from .ml.training import TrainConfig
 

@@ -181,6 +181,25 @@ def test_a_missing_store_is_refused_before_tensorflow_is_loaded(cli_env, tmp_pat
     assert "no such sample store" in done.stderr and not (tmp_path / "nope.sqlite").exists()
 
 
+@pytest.mark.parametrize("command, outputs", [("finetune", ["-o", "{file}/m.keras"]),
+                                              ("finetune", ["-o", "{tmp}/m.keras", "--json", "{tmp}"]),
+                                              ("train", ["-o", "{file}/m.keras"])])
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(cli_env, tmp_path, command, outputs):
+    """Before: a fine-tuning ran for minutes, then could not save what it had made."""
+    from digitpad.core.sample_store import SampleStore
+
+    (tmp_path / "file").write_text("a file, so nothing can be made below it")
+    SampleStore(tmp_path / "s.sqlite").close()
+    argv = [command, "--store", str(tmp_path / "s.sqlite")] + [a.format(file=tmp_path / "file", tmp=tmp_path)
+                                                                for a in outputs]
+    code = f"import sys; from digitpad.cli import main; rc = main({argv!r}); print('tensorflow' in sys.modules, rc)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env, cwd=ROOT,
+                          timeout=300)
+    assert done.stdout.split() == ["False", "1"], (done.stdout, done.stderr)
+    assert _stderr_lines(done.stderr) == [done.stderr.strip()] and "cannot write" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "s.sqlite"]
+
+
 def test_devices_and_pipes_behind_an_input_name_are_refused_at_once(cli_env, shipped_model, tmp_path):
     """A size check cannot see ``/dev/zero`` (its size is 0): it would be read until memory ran
     out, and a FIFO would block forever."""

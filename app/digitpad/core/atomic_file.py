@@ -35,6 +35,21 @@ def write_error(exc: OSError, target: str | os.PathLike) -> WriteError:
     return WriteError(f"cannot write ({exc.strerror or exc})", target)
 
 
+def check_writable(target: str | os.PathLike) -> None:
+    """Raise :class:`WriteError` now if ``target`` cannot be written: a job of many minutes checks
+    before it starts, not after its result is made."""
+    target = Path(target)
+    if target.is_dir():
+        raise WriteError("cannot write (it is a folder)", target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise write_error(exc, target) from None
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target``.
