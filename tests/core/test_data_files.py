@@ -164,3 +164,27 @@ def test_a_plot_is_written_in_the_format_its_name_says(tmp_path):
         with pytest.raises(DigitPadError, match=f"{name}: cannot write a picture as .{name[3:]}: name it .bmp"):
             save_confusion_png(s, tmp_path / name, "demo")
         assert not (tmp_path / name).exists()
+
+
+def test_a_headerless_csv_with_a_label_that_is_not_a_digit_is_refused_by_its_row(tmp_path):
+    """Before: label 10 in the first column made the last pixel column the labels, and every row
+    was read as a 0."""
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (3, 784))
+    pixels[:, [0, -1]] = 0  # a picture's corners are empty
+    rows = lambda labels, last=False: "\n".join(",".join(map(str, [*p, l] if last else [l, *p]))
+                                                for l, p in zip(labels, pixels)) + "\n"
+    (tmp_path / "bad.csv").write_text(rows([7, 10, 2]))
+    with pytest.raises(DataFormatError, match="labels must be digits 0-9 \\(label 2 of 3 is 10\\)"):
+        load_labelled(tmp_path / "bad.csv")
+    (tmp_path / "first.csv").write_text(rows([7, 1, 2]))
+    (tmp_path / "last.csv").write_text(rows([7, 1, 2], last=True))
+    for name in ("first.csv", "last.csv"):
+        data = load_labelled(tmp_path / name)
+        assert data.labels.tolist() == [7, 1, 2] and (data.images.reshape(3, -1) == pixels).all()
+
+
+def test_pictures_of_complex_numbers_are_refused_as_what_they_are(tmp_path):
+    np.savez(tmp_path / "c.npz", x=np.zeros((3, 28, 28), complex), y=np.array([1, 2, 3]))
+    with pytest.raises(DataFormatError, match="pictures must hold numbers of pixels, not complex128 values"):
+        load_labelled(tmp_path / "c.npz")

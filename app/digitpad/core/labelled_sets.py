@@ -90,8 +90,10 @@ def pixel_csv(path: Path) -> LabelledSet:
 
 
 def _label_column(table: np.ndarray, path: Path) -> int:
-    """The first column, or the last, whichever holds digits 0-9 of more kinds (a picture's first
-    and last pixels are its empty corners: one kind)."""
+    """The first column (MNIST's CSV), or the last when only the last holds digits 0-9 of more
+    than one kind (a picture's first and last pixels are its empty corners: one kind). A first
+    column with one label that is not a digit stays the label column, so that label is refused
+    rather than every row read by its last pixel."""
     def kinds(col: np.ndarray) -> int:
         digits = (col == np.round(col)).all() and col.min() >= 0 and col.max() <= 9
         return len(np.unique(col)) if digits else 0
@@ -99,7 +101,7 @@ def _label_column(table: np.ndarray, path: Path) -> int:
     first, last = kinds(table[:, 0]), kinds(table[:, -1])
     if not first and not last:
         raise DataFormatError("no header, and neither its first nor its last column holds digits 0-9", path)
-    return 0 if first >= last else table.shape[1] - 1
+    return table.shape[1] - 1 if last > max(first, 1) else 0
 
 
 def npz_set(path: Path, split: str = "test") -> LabelledSet:
@@ -133,8 +135,9 @@ def checked_arrays(x: np.ndarray, y: np.ndarray, where: str | os.PathLike) -> tu
         y = y.reshape(-1)  # a column, or a row as MATLAB and SciPy store a vector
     elif y.ndim == 2 and y.shape[1] == 10 and y.size and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
         y = y.argmax(axis=1)  # one-hot
-    if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (3, 4)) or x.dtype.kind not in "uifb" \
-            or y.ndim != 1 or len(x) != len(y):
+    if x.dtype.kind not in "uifb":
+        raise DataFormatError(f"pictures must hold numbers of pixels, not {x.dtype} values", where)
+    if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (3, 4)) or y.ndim != 1 or len(x) != len(y):
         raise DataFormatError(f"expected N pictures and N labels, got shapes {x.shape} and {y.shape}", where)
     if y.dtype.kind in "US":
         try:
@@ -150,7 +153,8 @@ def checked_arrays(x: np.ndarray, y: np.ndarray, where: str | os.PathLike) -> tu
     elif y.dtype.kind not in "iu":
         raise DataFormatError(f"labels must be digits 0-9, got {y.dtype} values", where)
     if y.size and (y.min() < 0 or y.max() > 9):
-        raise DataFormatError("labels must be digits 0-9", where)
+        at = int(np.flatnonzero((y < 0) | (y > 9))[0])
+        raise DataFormatError(f"labels must be digits 0-9 (label {at + 1:,} of {len(y):,} is {y[at]:g})", where)
     return x, y.astype(np.int64)
 
 
