@@ -155,3 +155,20 @@ def test_random_bytes_named_npz_are_not_a_valid_npz(tmp_path):
         with pytest.raises(DataFormatError) as err:
             read(path)
         assert str(err.value) == f"{path}: not a valid .npz file (an .npz is a zip archive of arrays; this is not one)"
+
+
+def test_a_link_is_kept_and_its_file_written_and_a_pipe_is_written_not_replaced(tmp_path):
+    import threading
+
+    (tmp_path / "real.json").write_text("old")
+    (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
+    write_text(tmp_path / "link.json", "new")
+    assert (tmp_path / "link.json").is_symlink() and (tmp_path / "real.json").read_text() == "new"
+    os.mkfifo(tmp_path / "pipe")
+    got = []
+    reader = threading.Thread(target=lambda: got.append((tmp_path / "pipe").read_text()))
+    reader.start()
+    write_text(tmp_path / "pipe", "through the pipe")
+    reader.join(10)
+    assert got == ["through the pipe"] and stat.S_ISFIFO(os.stat(tmp_path / "pipe").st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "pipe", "real.json"]

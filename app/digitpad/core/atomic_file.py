@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -35,19 +36,30 @@ def write_error(exc: OSError, target: str | os.PathLike) -> WriteError:
     return WriteError(f"cannot write ({exc.strerror or exc})", target)
 
 
+def _special(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is (or links to) something other than a file or a folder: a device, a pipe."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 def check_writable(target: str | os.PathLike) -> None:
     """Raise :class:`WriteError` now if ``target`` cannot be written: a job of many minutes checks
     before it starts, not after its result is made."""
-    target = Path(target)
+    named, target = target, Path(os.path.realpath(target))
+    if _special(named):
+        return
     if target.is_dir():
-        raise WriteError("cannot write (it is a folder)", target)
+        raise WriteError("cannot write (it is a folder)", named)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
-        raise write_error(exc, target) from None
+        raise write_error(exc, named) from None
 
 
 @contextlib.contextmanager
@@ -57,15 +69,20 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     The temporary keeps the target's suffix so libraries that dispatch on it (Keras, OpenCV)
     still work. On any exception the temporary is removed and ``target`` is untouched. The file
     gets the mode any new file gets (0644 under umask 022), not ``mkstemp``'s private 0600.
-    Failing to create or rename the temporary raises :class:`WriteError`.
+    Failing to create or rename the temporary raises :class:`WriteError`. Through a link the
+    file it points to is replaced; a device or a pipe is written directly.
     """
-    target = Path(target)
+    named = target
+    if _special(named):
+        yield Path(named)  # a device or a pipe (/dev/stdout, a FIFO) is written as it is, never replaced
+        return
+    target = Path(os.path.realpath(target))  # a link stays a link: the file it points to is written
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp" + "".join(target.suffixes),
                                    dir=target.parent)
     except OSError as exc:
-        raise write_error(exc, target) from None
+        raise write_error(exc, named) from None
     tmp_path = Path(tmp)
     try:
         try:
@@ -76,7 +93,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         try:
             os.replace(tmp_path, target)
         except OSError as exc:
-            raise write_error(exc, target) from None
+            raise write_error(exc, named) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -135,7 +152,8 @@ def write_bytes(target: str | os.PathLike, data: bytes) -> None:
             with open(tmp, "wb") as fh:
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if tmp.is_file():  # a pipe or a terminal cannot be synced
+                    os.fsync(fh.fileno())
         except OSError as exc:
             raise write_error(exc, target) from None
 
