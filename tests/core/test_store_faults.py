@@ -227,6 +227,32 @@ def test_an_immutable_store_can_be_read_but_not_written(tmp_path):
         _immutable(new, False)
 
 
+def test_a_store_in_a_folder_that_cannot_be_written_is_read_and_exported_but_not_written(tmp_path):
+    """SQLite cannot make the store's shared-memory file there (another user's folder, a read-only
+    disk): before, even ``samples stats`` said it could not open the store."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "s.sqlite"
+    with SampleStore(path) as store:
+        store.add_many(_pictures(5))
+    _jsonl(tmp_path / "in.jsonl", [dict(INK, label=1)])
+    _immutable(path, True)
+    _immutable(folder, True)
+    try:
+        with SampleStore(path) as store:
+            assert store.read_only and store.count() == 5 and store.stats()["total"] == 5
+            assert export(store, tmp_path / "out.npz", "npz") == 5
+            with pytest.raises(StoreError, match="the store is read-only: it can be read but nothing") as err:
+                import_samples(store, tmp_path / "in.jsonl")
+            _one_line(err)
+    finally:
+        _immutable(folder, False)
+        _immutable(path, False)
+    assert sorted(p.name for p in folder.iterdir()) == ["s.sqlite"]
+    with SampleStore(path) as store:
+        assert not store.read_only and store.count() == 5
+
+
 def test_a_full_disk_during_an_import_says_so_and_leaves_the_store_as_it_was(tmp_path):
     path = tmp_path / "s.sqlite"
     docs = [dict(INK, label=d % 10, uid=f"u{d}") for d in range(60)]

@@ -97,6 +97,13 @@ def _store_error(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(meaning if said in meaning else f"{meaning} ({said})", path)
 
 
+def _unwritable(exc: BaseException | None) -> bool:
+    """Whether SQLite failed because a file or folder could not be written."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN,
+                                                 sqlite3.SQLITE_PERM, sqlite3.SQLITE_IOERR)
+
+
 def _translated(method):
     """SQLite's exceptions leave the store as :class:`StoreError`, never as a traceback."""
     @functools.wraps(method)
@@ -130,27 +137,62 @@ def default_store_path() -> Path:
 class SampleStore:
     def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0):
         self.path = Path(path) if path else default_store_path()
+        #: Opened for reading only: the file or its folder cannot be written (another user's
+        #: store, a read-only disk). Reading and exporting work; writing says it is read-only.
+        self.read_only = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open ({getattr(exc, 'strerror', None) or exc})", self.path) from None
         try:
+            self._open(writable=True)
+        except StoreError as exc:
+            if not self.path.is_file() or not _unwritable(exc.__cause__):
+                raise
+            self._open_read_only(timeout, exc)
+
+    def _open(self, writable: bool) -> None:
+        try:
             version = self._identify()  # before anything is written: another program's file stays as it is
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            if version < SCHEMA_VERSION:
-                self._migrate()
+            if writable:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                if version < SCHEMA_VERSION:
+                    self._migrate()
+            elif version < SCHEMA_VERSION:
+                raise StoreError("the store is read-only and from an older DigitPad, which this one would "
+                                 "update before reading it; copy it somewhere writable", self.path)
         except sqlite3.Error as exc:
             self._db.close()
-            raise _store_error(exc, self.path) from None
+            raise _store_error(exc, self.path) from exc
         except UnicodeDecodeError:
             self._db.close()
             raise StoreError(DAMAGED_TEXT, self.path) from None
         except BaseException:
             self._db.close()
             raise
+
+    def _open_read_only(self, timeout: float, first: StoreError) -> None:
+        """Open a store that cannot be written: ``mode=ro`` while SQLite can still share it with
+        writers; ``immutable`` when even its shared-memory file cannot be made (a read-only folder)."""
+        from urllib.parse import quote
+
+        for flag in ("mode=ro", "immutable=1"):
+            try:
+                self._db = sqlite3.connect(f"file:{quote(str(self.path.resolve()))}?{flag}", uri=True,
+                                           timeout=timeout, isolation_level=None, check_same_thread=False)
+                self._open(writable=False)
+            except StoreError as exc:
+                if not _unwritable(exc.__cause__):
+                    raise
+                continue
+            except sqlite3.Error:
+                continue
+            self.read_only = True
+            return
+        raise first
 
     def close(self) -> None:
         self._db.close()
