@@ -172,3 +172,34 @@ def test_a_link_is_kept_and_its_file_written_and_a_pipe_is_written_not_replaced(
     reader.join(10)
     assert got == ["through the pipe"] and stat.S_ISFIFO(os.stat(tmp_path / "pipe").st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "pipe", "real.json"]
+
+
+def test_ctrl_c_while_an_export_moves_into_its_folder_waits_until_the_folder_is_whole(tmp_path, monkeypatch):
+    """Before: Ctrl+C between moving in the new images and the new labels.csv left the old sheet
+    naming pictures that were gone, and a hidden old folder."""
+    import signal
+
+    from digitpad.core import atomic_file
+
+    folder = tmp_path / "out"
+    for name, sheet in (("old", "old sheet"), ("new", "new sheet")):
+        try:
+            with atomic_folder(folder, last="labels.csv") as tmp:
+                (tmp / "images").mkdir()
+                (tmp / "images" / f"{name}.png").write_bytes(b"x")
+                (tmp / "labels.csv").write_text(sheet)
+                if name == "new":
+                    real = atomic_file._move_in
+                    def interrupting(entry, dest):  # Ctrl+C after the images are in, before the sheet
+                        if entry.name == "labels.csv":
+                            os.kill(os.getpid(), signal.SIGINT)
+                        return real(entry, dest)
+
+                    monkeypatch.setattr(atomic_file, "_move_in", interrupting)
+        except KeyboardInterrupt:
+            interrupted = True
+        else:
+            interrupted = False
+    assert interrupted
+    assert (folder / "labels.csv").read_text() == "new sheet"
+    assert sorted(p.name for p in folder.rglob("*")) == ["images", "labels.csv", "new.png"]

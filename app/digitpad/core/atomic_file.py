@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import stat
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -122,9 +124,15 @@ def atomic_folder(target: str | os.PathLike, last: str | None = None) -> Iterato
     try:
         yield tmp
         if exists:
-            for entry in sorted(tmp.iterdir(), key=lambda p: p.name == last):
-                _move_in(entry, target / entry.name)
-            tmp.rmdir()
+            olds = []
+            try:
+                with _signals_held():  # a handful of renames: Ctrl+C waits, so no half-old folder is left
+                    for entry in sorted(tmp.iterdir(), key=lambda p: p.name == last):
+                        olds.append(_move_in(entry, target / entry.name))
+                    tmp.rmdir()
+            finally:  # also when the held Ctrl+C arrives
+                for old in filter(None, olds):
+                    shutil.rmtree(old, ignore_errors=True)
         else:
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's folder is private (0700)
             os.rename(tmp, target)
@@ -135,15 +143,30 @@ def atomic_folder(target: str | os.PathLike, last: str | None = None) -> Iterato
         raise
 
 
-def _move_in(entry: Path, dest: Path) -> None:
-    """Put ``entry`` at ``dest``: a file replaces a file; a folder takes the place of the old one."""
+def _move_in(entry: Path, dest: Path) -> Path | None:
+    """Put ``entry`` at ``dest``: a file replaces a file; a folder takes the place of the old one,
+    which is returned (hidden beside it) for removal once every entry is in."""
     if entry.is_dir() and dest.is_dir():
         old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
         os.rename(dest, old / dest.name)
         os.rename(entry, dest)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(entry, dest)
+        return old
+    os.replace(entry, dest)
+    return None
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl+C and ``kill -TERM`` wait until the block is done (they are delivered after it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach Python's handlers in the main thread only
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def write_bytes(target: str | os.PathLike, data: bytes) -> None:
