@@ -623,6 +623,20 @@ def _per_preset(key: str) -> str:
     return text + (f", {FINETUNE[key]:g} from a model" if key in FINETUNE else ", the base model's from a model")
 
 
+def _whole(minimum: int):
+    """An argparse type: a whole number of at least ``minimum`` (a batch of 0 or -1 is a typo)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+    parse.__name__ = "whole number"
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .core.training_presets import DEFAULT_ARCHITECTURE, FINETUNE, PRESETS
 
@@ -644,9 +658,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"default: {DEFAULT_ARCHITECTURE} (or the --init-from model's)")
     t.add_argument("--init-from", metavar="MODEL", help="start from this model instead of from scratch (the "
                    "fine-tuning defaults then apply, as in 'digitpad finetune')")
-    t.add_argument("--epochs", type=int, help="default: " + _per_preset("epochs"))
+    t.add_argument("--epochs", type=_whole(1), help="default: " + _per_preset("epochs"))
     t.add_argument("--lr", type=float, help="peak learning rate; default: " + _per_preset("lr"))
-    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--batch-size", type=_whole(1), default=128)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--output", "-o", default="models/digitpad-default.keras",
                    help="model file to write (.keras); a .json sidecar goes beside it")
@@ -657,7 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--store", help="also train on this sample store's training split")
     t.add_argument("--extra-share", type=float, help="share of each epoch drawn from --extra and --store; default: "
                    + _per_preset("extra_share"))
-    t.add_argument("--variants", type=int, help="distorted redrawings of each extra ink; default: "
+    t.add_argument("--variants", type=_whole(0), help="distorted redrawings of each extra ink; default: "
                    + _per_preset("variants"))
     t.add_argument("--habits", type=float, help="share of each epoch of synthetic writing habits (slashed zeros, "
                    "flagged ones, crossed sevens...); default: " + _per_preset("habits"))
@@ -673,7 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", choices=["on", "off"], help="default: on")
     t.add_argument("--stroke-mix", type=float, help="share of each epoch redrawn as ink (0..1); default: "
                    + _per_preset("stroke_mix"))
-    t.add_argument("--limit", type=int, help="use only the first N MNIST training digits")
+    t.add_argument("--limit", type=_whole(1), help="use only the first N MNIST training digits")
     t.add_argument("--logdir", help="TensorBoard log folder (default runs/<model name>)")
     t.add_argument("--no-tensorboard", action="store_true")
     t.set_defaults(func=cmd_train)
@@ -697,7 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("paths", nargs="+", metavar="PATH",
                    help="image, .json ink, .jsonl inks, a folder of them (read in name order), or - for JSONL on stdin")
     r.add_argument("--model", dest="model", help="model file (default: the shipped default model)")
-    r.add_argument("--batch-size", type=int, default=512)
+    r.add_argument("--batch-size", type=_whole(1), default=512)
     r.add_argument("--y-up", action="store_true", help=Y_UP_HELP)
     r.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
     r.add_argument("--number", action="store_true",
@@ -740,19 +754,19 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--model", dest="model", help="model to start from (default: the shipped default model)")
     f.add_argument("--output", "-o", default="finetuned.keras")
     f.add_argument("--store", help=store_help)
-    f.add_argument("--epochs", type=int, help=f"passes over the mix (default {FINETUNE['epochs']})")
+    f.add_argument("--epochs", type=_whole(1), help=f"passes over the mix (default {FINETUNE['epochs']})")
     f.add_argument("--homemade-share", type=float,
                    help=f"share of each epoch taken from your samples (default {FINETUNE['extra_share']})")
-    f.add_argument("--variants", type=int,
+    f.add_argument("--variants", type=_whole(0),
                    help=f"distorted redrawings of each of your inks (default {FINETUNE['variants']}; 0: none)")
     f.add_argument("--lr", type=float, help=f"peak learning rate (default {FINETUNE['lr']:g})")
-    f.add_argument("--mnist-per-epoch", type=int, help=f"MNIST training digits drawn for each epoch (default "
+    f.add_argument("--mnist-per-epoch", type=_whole(0), help=f"MNIST training digits drawn for each epoch (default "
                    f"{FINETUNE['mnist_per_epoch']} of 55000)")
     f.add_argument("--rehearsal", type=float, help=f"{REHEARSAL_HELP} (default {FINETUNE['rehearsal']:g}; 0: none)")
     f.add_argument("--habits", type=float, help=f"share of each epoch of synthetic writing habits (default "
                    f"{FINETUNE['habits']:g}; 0: none)")
     f.add_argument("--extra", action="append", metavar="DATA", help="more labelled digits or ink, as for 'train'")
-    f.add_argument("--batch-size", type=int, default=128)
+    f.add_argument("--batch-size", type=_whole(1), default=128)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--mnist")
     f.add_argument("--json", metavar="FILE", help="also save the before/after report as JSON")

@@ -184,7 +184,10 @@ def test_a_headerless_csv_with_a_label_that_is_not_a_digit_is_refused_by_its_row
         assert data.labels.tolist() == [7, 1, 2] and (data.images.reshape(3, -1) == pixels).all()
 
 
-def test_pictures_of_complex_numbers_are_refused_as_what_they_are(tmp_path):
+def test_pictures_of_complex_numbers_or_nan_are_refused_as_what_they_are(tmp_path):
     np.savez(tmp_path / "c.npz", x=np.zeros((3, 28, 28), complex), y=np.array([1, 2, 3]))
     with pytest.raises(DataFormatError, match="pictures must hold numbers of pixels, not complex128 values"):
         load_labelled(tmp_path / "c.npz")
+    np.savez(tmp_path / "nan.npz", x=np.full((3, 28, 28), np.nan), y=np.array([1, 2, 3]))
+    with pytest.raises(DataFormatError, match="nan.npz: pictures hold NaN or infinite values"):
+        load_labelled(tmp_path / "nan.npz")

@@ -137,6 +137,8 @@ def checked_arrays(x: np.ndarray, y: np.ndarray, where: str | os.PathLike) -> tu
         y = y.argmax(axis=1)  # one-hot
     if x.dtype.kind not in "uifb":
         raise DataFormatError(f"pictures must hold numbers of pixels, not {x.dtype} values", where)
+    if x.dtype.kind == "f" and not np.isfinite(x).all():  # read as blanks they would count as misread
+        raise DataFormatError("pictures hold NaN or infinite values", where)
     if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (3, 4)) or y.ndim != 1 or len(x) != len(y):
         raise DataFormatError(f"expected N pictures and N labels, got shapes {x.shape} and {y.shape}", where)
     if y.dtype.kind in "US":
