@@ -252,9 +252,10 @@ def test_ctrl_c_while_the_commands_load_is_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err == "digitpad: error: interrupted\n"
 
 
-@pytest.mark.parametrize("argv, says", [(["predict", "--batch-size", "0", "x.png"], "--batch-size: must be at least 1, not 0"),
-                                        (["finetune", "--epochs", "-1"], "--epochs: must be at least 1, not -1"),
-                                        (["train", "--variants", "two"], "--variants: not a whole number: 'two'")])
+@pytest.mark.parametrize("argv, says", [
+    (["predict", "--batch-size", "0", "x.png"], "--batch-size: must be at least 1, not 0"),
+    (["finetune", "--epochs", "-1"], "--epochs: must be at least 1, not -1"),
+    (["train", "--variants", "two"], "--variants: not a whole number: 'two'")])
 def test_counts_that_make_no_sense_are_refused_by_the_parser(argv, says, capsys):
     from digitpad import cli
 
