@@ -210,7 +210,7 @@ def _expanded(paths: list[str], suffixes: set[str]) -> Iterator[str]:
 
 def _inputs(paths: list[str], y_up: bool = False):
     """(source, kind, payload) in input order; kind is 'image', 'ink' or 'error'."""
-    from .core.images import IMAGE_SUFFIXES, read_image
+    from .core.images import IMAGE_SUFFIXES, MAX_FILE_BYTES, decode_image, looks_like_picture, read_image
     from .core.ink import MAX_INK_BYTES, flip_y, iter_jsonl, parse_ink, parse_json, read_ink
     from .core.input_files import regular_size
 
@@ -227,6 +227,16 @@ def _inputs(paths: list[str], y_up: bool = False):
         except DigitPadError:
             return False
         return True
+
+    def stdin_picture():
+        """A picture piped in (``cat seven.png |``), or None when standard input is text."""
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is None or not hasattr(buffer, "peek") or not looks_like_picture(buffer.peek(16)[:16]):
+            return None
+        data = buffer.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise DigitPadError(f"too large for a picture of a digit (over {MAX_FILE_BYTES // 1_000_000} MB)", "-")
+        return decode_image(data, "-")
 
     def stdin_inks():
         """JSON Lines, streamed; or one drawing's pretty-printed JSON (``cat seven.json |``), whole
@@ -265,7 +275,8 @@ def _inputs(paths: list[str], y_up: bool = False):
                 if stdin_read:
                     raise DigitPadError("standard input was read already: give '-' once", "-")
                 stdin_read = True
-                yield from stdin_inks()
+                picture = stdin_picture()
+                yield from stdin_inks() if picture is None else [("-", "image", picture)]
             elif path.suffix.lower() in (".jsonl", ".ndjson"):
                 try:
                     regular_size(path)

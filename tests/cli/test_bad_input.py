@@ -262,3 +262,19 @@ def test_counts_that_make_no_sense_are_refused_by_the_parser(argv, says, capsys)
     with pytest.raises(SystemExit) as done:
         cli.main(argv)
     assert done.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_a_picture_piped_in_is_read_as_a_picture_and_a_broken_one_is_one_line(cli_env, shipped_model, tmp_path):
+    """Before: a PNG on standard input was read as text, an error line for each of its "lines"."""
+    picture = ROOT / "resources" / "samples" / "7_ink_111.png"
+    by_name = json.loads(run_cli(["predict", str(picture)], cli_env).stdout)
+    done = subprocess.run([sys.executable, "-m", "digitpad", "predict", "-"], input=picture.read_bytes(),
+                          capture_output=True, env=cli_env, cwd=ROOT, timeout=300)
+    assert done.returncode == 0 and done.stderr == b""
+    assert json.loads(done.stdout) == {**by_name, "source": "-"}
+    broken = picture.read_bytes()[:60]  # a PNG's header and no pictures: OpenCV's own log stays quiet
+    done = subprocess.run([sys.executable, "-m", "digitpad", "predict", "-"], input=broken,
+                          capture_output=True, env=cli_env, cwd=ROOT, timeout=300)
+    assert done.returncode == 1 and len(done.stdout.splitlines()) == 1
+    assert done.stderr.decode().splitlines() == ["digitpad: error: -: not a readable image (unknown format or "
+                                                 "corrupt data)"]
