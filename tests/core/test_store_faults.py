@@ -307,3 +307,26 @@ def test_an_import_counts_each_digit_once_and_assigns_the_splits_adding_one_by_o
         many._db.set_trace_callback(None)
         assert {s.uid: s.split for s in many.samples(with_ink=False)} == expected
     assert sum("COUNT(" in s for s in statements) == 1  # not one per row: the lock time grows linearly
+
+
+def test_a_store_moved_while_open_refuses_writes_until_it_is_back_and_its_file_holds_every_write(tmp_path):
+    """SQLite keeps the write-ahead log at the old path: written there, samples would never reach
+    the moved file. Each write is also checkpointed into the file itself."""
+    path, away = tmp_path / "s.sqlite", tmp_path / "away.sqlite"
+    store = SampleStore(path)
+    with SampleStore(path) as other:  # another window's or command's connection
+        other.add_many(_pictures(3))
+    path.rename(away)
+    assert store.moved()
+    with pytest.raises(StoreError, match="moved or deleted while DigitPad had it open") as err:
+        store.add(_pictures(1, 100)[0])
+    _one_line(err)
+    with SampleStore(away) as copy:
+        assert copy.count() == 3
+    away.rename(path)
+    assert not store.moved()
+    store.add(_pictures(1, 100)[0])
+    path.rename(away)
+    store.close()
+    with SampleStore(away) as moved:
+        assert moved.count() == 4

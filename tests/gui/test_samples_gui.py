@@ -155,3 +155,58 @@ def test_dataset_view_bad_import_changes_nothing_and_says_why(qtbot, dataset_vie
     qtbot.waitUntil(lambda: view.transfer is None, timeout=60000)
     assert "bad.jsonl:11" in view.last_message and view.store.count() == 0
     assert view.import_button.isEnabled() and view.model.rowCount() == 0
+
+
+def test_a_store_moved_away_while_open_is_not_made_again_by_export_nor_written_where_it_is_lost(qtbot, dataset_view,
+                                                                                        tmp_path):
+    """Before: Export opened a new connection at the old path, which made an empty store there and
+    reset the write-ahead log the open one used; saving a sample then said the store was damaged."""
+    from digitpad.core.sample_store import Sample, StoreError
+
+    view = dataset_view
+    (tmp_path / "in.jsonl").write_text(_ink_lines(1))
+    view.import_from(str(tmp_path / "in.jsonl"))
+    qtbot.waitUntil(lambda: view.transfer is None, timeout=60000)
+    moved = tmp_path / "moved.sqlite"
+    (tmp_path / "view.sqlite").rename(moved)
+    view.export_to(str(tmp_path / "out.jsonl"), "jsonl")
+    qtbot.waitUntil(lambda: view.transfer is None, timeout=60000)
+    assert "no longer here (moved or deleted)" in view.last_message and view.export_button.isEnabled()
+    assert not (tmp_path / "view.sqlite").exists() and not (tmp_path / "out.jsonl").exists()
+    with pytest.raises(StoreError, match="was moved or deleted while DigitPad had it open; put it back"):
+        view.store.add(Sample(label=4, image=view.store.samples()[0].image))  # its log is at the old path
+    view.store.close()
+    with SampleStore(moved) as store:  # what was written is in the file itself, not only in its log
+        assert store.count() == 10
+
+
+def test_an_unexpected_failure_in_a_transfer_is_said_and_gives_the_buttons_back(qtbot, dataset_view, tmp_path,
+                                                                               monkeypatch):
+    from digitpad.core import sample_formats
+
+    view = dataset_view
+    monkeypatch.setattr(sample_formats, "export", lambda *a: 1 / 0)
+    view.export_to(str(tmp_path / "out.jsonl"), "jsonl")
+    qtbot.waitUntil(lambda: view.transfer is None, timeout=60000)
+    assert view.last_message == "unexpected error (ZeroDivisionError: division by zero)"
+    assert view.import_button.isEnabled() and view.export_button.isEnabled() and not view.busy.isVisibleTo(view)
+
+
+def test_collect_keeps_the_drawing_and_its_width_when_the_store_was_moved(qtbot, collector, tmp_path):
+    from PySide6.QtCore import Qt
+
+    collector.writer.setText("ana")
+    collector.start_button.click()
+    (tmp_path / "s.sqlite").rename(tmp_path / "away.sqlite")
+    width = collector.width()
+    _draw_something(qtbot, collector.canvas, 0)
+    strokes = len(collector.canvas.snapshot().strokes)
+    qtbot.keyClick(collector.canvas, Qt.Key_Return)
+    assert "moved or deleted while DigitPad had it open" in collector.prompt.text()
+    assert "your drawing is still here" in collector.prompt.text()
+    assert len(collector.canvas.snapshot().strokes) == strokes > 0
+    assert collector.minimumSizeHint().width() <= width  # the message wraps: the window need not grow
+    (tmp_path / "away.sqlite").rename(tmp_path / "s.sqlite")  # put back: the same drawing is saved
+    qtbot.keyClick(collector.canvas, Qt.Key_Return)
+    with SampleStore(tmp_path / "s.sqlite") as other:
+        assert other.count() == 1

@@ -82,6 +82,9 @@ _FAILURES = {
 }
 
 
+#: Why nothing is written to a store whose file left its path while it was open.
+STORE_MOVED = ("the store's file was moved or deleted while DigitPad had it open; put it back to go on "
+               "(nothing was written)")
 #: SQLite hands back a text column's damaged bytes as they are, and Python cannot decode them.
 DAMAGED_TEXT = "the store is damaged (text in it is not UTF-8); restore it from a copy"
 
@@ -143,6 +146,8 @@ class SampleStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            opened = os.stat(self.path)  # the file this store is: see moved()
+            self._identity = (opened.st_dev, opened.st_ino)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open ({getattr(exc, 'strerror', None) or exc})", self.path) from None
         try:
@@ -203,12 +208,26 @@ class SampleStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def moved(self) -> bool:
+        """Whether the store's file has left its path since it was opened (moved, deleted, replaced)."""
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            return True
+        return (now.st_dev, now.st_ino) != self._identity
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        # The write-ahead log stays at the old path when the store's file is moved: a write now
+        # would go where the file will never read it back. Moved back, the store goes on.
+        if self.moved():
+            raise StoreError(STORE_MOVED, self.path)
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
             self._db.execute("COMMIT")
+            # Into the file itself at once, not only the log, so a file moved later holds it all.
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except BaseException:
             # SQLite has already rolled back after some failures (a full disk): rolling back again
             # would replace "database or disk is full" with "no transaction is active".

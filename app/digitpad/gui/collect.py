@@ -102,6 +102,7 @@ class CollectionWidget(QWidget):
         form.addRow(self.start_button)
 
         self.prompt = QLabel("Enter your name and press Start")
+        self.prompt.setWordWrap(True)  # a long error (a store's path) wraps instead of widening the window
         self.prompt.setAlignment(Qt.AlignCenter)
         self.prompt.setStyleSheet("font-size: 22px;")
         self.prediction = QLabel("")

@@ -7,6 +7,7 @@ result or the error comes back through a signal. The file formats are core's
 """
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.errors import DigitPadError
 
+log = logging.getLogger(__name__)
+#: Why nothing is read or written when the store's file has left its place.
+STORE_GONE = "the sample store is no longer here (moved or deleted); put it back, or restart DigitPad"
 #: (menu text, format, is a folder) for the export menu
 EXPORTS = (("Ink JSON Lines (.jsonl)…", "jsonl", False), ("NumPy arrays, Keras keys (.npz)…", "npz", False),
            ("MNIST IDX files (folder)…", "idx", True), ("PNG pictures + labels.csv (folder)…", "png", True))
@@ -55,10 +59,19 @@ class SamplesTransfer(QObject):
             from ..core.sample_store import SampleStore
 
             try:
+                # A store moved or deleted while the app has it open: a new connection at its old
+                # path would make an empty store there and reset the write-ahead log the open
+                # connection still uses.
+                if not Path(self.store_path).is_file():
+                    raise DigitPadError(STORE_GONE, self.store_path)
                 with SampleStore(self.store_path) as store:
                     message = work(store)
             except (DigitPadError, OSError, ValueError) as exc:
                 self.failed.emit(str(exc))
+                return
+            except Exception as exc:  # a bug: said, logged, and the window's buttons come back
+                log.exception("importing or exporting samples failed")
+                self.failed.emit(f"unexpected error ({type(exc).__name__}: {exc})")
                 return
             self.done.emit(message)
 
