@@ -344,3 +344,57 @@ def test_the_samples_view_says_a_failed_reading_once_and_forgets_marks_of_an_old
     qtbot.waitUntil(lambda: len(view.predictions) == 30, timeout=20000)
     assert view.predictions == readings
     view.close()
+
+
+def test_misread_only_fills_in_as_a_new_models_marks_arrive_and_the_footer_counts_them_down(qtbot, window,
+                                                                                            tmp_path,
+                                                                                            mnist_test_sample):
+    """Before: with "Misread only" on, opening another model left the list empty until toggled,
+    and nothing said the marks were still being read."""
+    from digitpad.core.sample_store import Sample, SampleStore
+
+    x, y = mnist_test_sample
+    wrong = {3: (int(y[3]) + 1) % 10, 7: (int(y[7]) + 2) % 10}  # two samples labelled as another digit
+    with SampleStore(tmp_path / "mine.sqlite") as store:
+        store.add_many(Sample(label=wrong.get(i, int(l)), image=img, writer="w")
+                       for i, (img, l) in enumerate(zip(x[:120], y[:120])))
+    window.store_path = str(tmp_path / "mine.sqlite")
+    window.open_dataset()
+    view = window.dataset_window
+    qtbot.waitUntil(lambda: len(view.predictions) == 120, timeout=30000)
+    assert f"Marks: {window.model.name}'s reading." in view.counts.text()
+    view.only_wrong.setChecked(True)
+    misread = {s.id for s in view.samples}
+    assert {4, 8} <= misread  # ids count from 1
+    counted = []
+    view.predictionsWanted.connect(lambda job: counted.append(view.counts.text()))
+    window.load_model(window.model.path)
+    qtbot.waitUntil(lambda: bool(counted), timeout=20000)
+    qtbot.waitUntil(lambda: "to go" in view.counts.text() or len(view.predictions) == 120, timeout=20000)
+    qtbot.waitUntil(lambda: len(view.predictions) == 120, timeout=30000)
+    assert {s.id for s in view.samples} == misread  # filled in without touching the button
+    assert "to go" not in view.counts.text() and view.model.rowCount() == len(misread)
+    view.close()
+
+
+def test_ctrl_l_brings_an_open_samples_window_forward_and_escape_closes_it(qtbot, window, tmp_path):
+    from PySide6.QtCore import Qt
+
+    window.store_path = str(tmp_path / "mine.sqlite")
+    window.open_dataset()
+    view = window.dataset_window
+    qtbot.waitExposed(view)
+    window.activateWindow()
+    window.open_dataset()
+    qtbot.waitUntil(lambda: view.isActiveWindow(), timeout=5000)
+    qtbot.keyClick(view, Qt.Key_Escape)
+    assert not view.isVisible()
+    window.open_dataset()
+    qtbot.waitUntil(lambda: view.isActiveWindow(), timeout=5000)
+    qtbot.keyClick(view.view, Qt.Key_W, Qt.ControlModifier)
+    assert not view.isVisible()
+    window.open_collection()
+    collect = window.collection_window
+    qtbot.waitUntil(lambda: collect.isActiveWindow(), timeout=5000)
+    qtbot.keyClick(collect.canvas, Qt.Key_W, Qt.ControlModifier)
+    assert not collect.isVisible()

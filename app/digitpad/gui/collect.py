@@ -152,7 +152,8 @@ class CollectionWidget(QWidget):
         layout.addLayout(buttons)
         layout.addLayout(grid)
         for keys, slot in (([Qt.Key_Return, Qt.Key_Enter], self.save), ([Qt.Key_Space], self.skip),
-                           ([Qt.Key_Backspace], self.redo_last), ([Qt.Key_Escape], self.canvas.clear)):
+                           ([Qt.Key_Backspace], self.redo_last), ([Qt.Key_Escape], self.canvas.clear),
+                           ([QKeySequence("Ctrl+W")], self.close)):  # Escape clears the drawing: Ctrl+W closes
             for key in keys:
                 sc = QShortcut(QKeySequence(key), self)
                 sc.setContext(Qt.WidgetWithChildrenShortcut)

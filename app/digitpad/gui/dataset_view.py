@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import SIGNAL, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPixmap, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QListView, QMenu,
                                QMessageBox, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
@@ -52,8 +52,11 @@ class DatasetView(QWidget):
         self.predictions: dict[int, int] = {}
         self._unreadable: set[int] = set()  # samples the model failed on: not asked for again until it changes
         self._failure = ""  # why, said in the footer
+        self._asked: set[int] = set()  # asked of the model, not answered yet: the footer counts them down
+        self.model_name = ""  # whose reading the marks are
         self._undo: list[tuple[str, list, object]] = []
         self._icons: dict[int, QIcon] = {}
+        self._stats: dict | None = None  # the store's counts at the last refresh
         self.digit = QComboBox()
         self.digit.addItems(["all digits"] + [str(d) for d in range(10)])
         self.writer = QComboBox()
@@ -122,6 +125,8 @@ class DatasetView(QWidget):
         layout.addWidget(self.counts)
         QShortcut(QKeySequence.Delete, self.view, self.delete_selected)
         QShortcut(QKeySequence.Undo, self, self.undo)
+        for key in (QKeySequence("Ctrl+W"), QKeySequence(Qt.Key_Escape)):  # a tool window closes as dialogs do
+            QShortcut(key, self, self.close)
         for d in range(10):  # type a digit to relabel the selection
             QShortcut(QKeySequence(str(d)), self.view, lambda d=d: self.relabel_selected(d))
         self.refresh()
@@ -141,8 +146,12 @@ class DatasetView(QWidget):
         writer = None if self.writer.currentIndex() <= 0 else writers[self.writer.currentIndex() - 1]
         split = {0: None, 1: "train", 2: "test"}[self.split.currentIndex()]
         samples = self.store.samples(label=digit, writer=writer, split=split, with_ink=False)
+        # asked of every sample the filters show, "Misread only" or not: that is how misreads are found
+        missing = [s for s in samples if s.id not in self.predictions and s.id not in self._unreadable]
         if self.only_wrong.isChecked():
             samples = [s for s in samples if s.id in self.predictions and self.predictions[s.id] != s.label]
+        if self.samples and samples and samples[0].id != self.samples[0].id:
+            self.view.scrollToTop()  # another list: from its start
         self.samples = samples
         self.model.clear()
         for s in samples:
@@ -154,18 +163,26 @@ class DatasetView(QWidget):
             item = QStandardItem(icon, self._caption(s))
             item.setData(s.id, ID_ROLE)
             item.setEditable(False)
-            item.setToolTip(f"#{s.id} label {s.label}, {s.writer or 'no name'}, {s.split}, {s.device or 'device?'}")
+            item.setToolTip(", ".join(filter(None, [f"#{s.id} label {s.label}", s.writer or "no name", s.split,
+                                                    s.device])))
             if s.id in self.predictions and self.predictions[s.id] != s.label:
                 item.setBackground(QBrush(QColor("#f8d0cc")))
             self.model.appendRow(item)
+        if not self.receivers(SIGNAL("predictionsWanted(PyObject)")):
+            missing = []  # nobody reads them (no model): no marks, and nothing said to be coming
+        elif {s.id for s in missing} != self._asked:
+            # the view holds no inks (parsing thousands would stall it): the worker reads them. A new
+            # request replaces the one running, so it holds all that is unread; the same one is not
+            # asked again (each answer refreshes the "Misread only" list)
+            self._asked = {s.id for s in missing}
+        else:
+            missing = []
+        if missing:
+            self.predictionsWanted.emit(([s.id for s in missing], np.stack([s.image for s in missing]),
+                                         self.store.path))
+        self._stats = stats
         self._show_counts(stats, len(samples))
         self._show_empty(stats["total"], len(samples))
-        if samples:
-            missing = [s for s in samples if s.id not in self.predictions and s.id not in self._unreadable]
-            if missing:
-                # the view holds no inks (parsing thousands would stall it): the worker reads them
-                self.predictionsWanted.emit(([s.id for s in missing], np.stack([s.image for s in missing]),
-                                             self.store.path))
 
     def _show_counts(self, stats: dict, shown: int) -> None:
         total, per_writer = stats["total"], sorted(stats["per_writer"].items())
@@ -174,7 +191,11 @@ class DatasetView(QWidget):
         writers = (", ".join(f"{w or '(no name)'} {n}" for w, n in per_writer) if len(per_writer) <= MAX_WRITERS_LISTED
                    else f"{len(per_writer)} writers")
         text = f"{head}. Per digit: {digits}. Writers: {writers or 'none'}."
-        if self._failure:  # first: the footer shows two lines
+        if self._asked:  # first: the footer shows two lines
+            text = (f"Reading them with {self.model_name or 'the model'}: {len(self._asked):,} to go. " + text)
+        elif self.model_name and self.predictions:
+            text = f"Marks: {self.model_name}'s reading. {text}"
+        if self._failure:
             text = f"{self._failure} {text}"
         self.counts.setText(text)
         self.counts.setToolTip(text)
@@ -187,9 +208,12 @@ class DatasetView(QWidget):
         if total == 0:
             text = ("No samples yet.\n\nCollect your handwriting with Samples > Collect My Handwriting… (Ctrl+K) "
                     "in the main window, or bring a set in with Import.")
+        elif self.only_wrong.isChecked() and self._asked:
+            text = (f"Reading the samples with {self.model_name or 'the model'}: {len(self._asked):,} to go. "
+                    "Misread ones appear here as they are found.")
         elif self.only_wrong.isChecked():
             text = ("No misread samples here: the current model reads every sample these filters show as "
-                    "labelled (or has not read them yet).\n\nUntick \"Misread only\" to see them.")
+                    "labelled.\n\nUntick \"Misread only\" to see them.")
         else:
             wider = [f"\"{combo.itemText(0)}\"" for combo in (self.digit, self.writer, self.split)
                      if combo.currentIndex() > 0]  # only the filters that are set
@@ -203,26 +227,36 @@ class DatasetView(QWidget):
         return f"{s.label}" + ("" if pred is None else f" → {pred}" if pred != s.label else " ✓")
 
     def set_predictions(self, ids, digits) -> None:
-        self.predictions.update({int(i): int(d) for i, d in zip(ids, digits)})
+        new = {int(i): int(d) for i, d in zip(ids, digits)}
+        self.predictions.update(new)
+        self._asked.difference_update(new)
+        if self.only_wrong.isChecked():  # the list itself changes: misread ones join it as they are found
+            self.refresh()
+            return
+        by_id = {s.id: s for s in self.samples}
         for row in range(self.model.rowCount()):
             item = self.model.item(row)
-            sid = item.data(ID_ROLE)
-            sample = next((s for s in self.samples if s.id == sid), None)
-            if sample is not None and sid in self.predictions:
+            sample = by_id.get(item.data(ID_ROLE))
+            if sample is not None and sample.id in new:
                 item.setText(self._caption(sample))
-                if self.predictions[sid] != sample.label:
+                if new[sample.id] != sample.label:
                     item.setBackground(QBrush(QColor("#f8d0cc")))
+        if self._stats is not None:
+            self._show_counts(self._stats, len(self.samples))
 
     def predictions_failed(self, ids, message: str) -> None:
         """The model could not read ``ids``: say so once, instead of asking again on every refresh."""
         self._unreadable.update(int(i) for i in ids)
+        self._asked.difference_update(self._unreadable)
         self._failure = f"The model could not read {len(self._unreadable)} samples: {message}."
         self.refresh()
 
-    def forget_predictions(self) -> None:
+    def forget_predictions(self, model_name: str = "") -> None:
         self.predictions.clear()
         self._unreadable.clear()
+        self._asked.clear()
         self._failure = ""
+        self.model_name = model_name
         if self.isVisible():  # a hidden view is refreshed when it is shown again
             self.refresh()
 

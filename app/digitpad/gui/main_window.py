@@ -316,7 +316,7 @@ class MainWindow(QMainWindow):
         self.inside.reset()
         self._map_asked = False
         if self.dataset_window is not None:  # its marks were the old model's
-            self.dataset_window.forget_predictions()
+            self.dataset_window.forget_predictions(summary.name)
         self.request_recognition()
 
     def _on_model_failed(self, path: str, message: str) -> None:
@@ -673,6 +673,7 @@ class MainWindow(QMainWindow):
             self.collection_window.sampleSaved.connect(lambda _id: self.dataset_window and self.dataset_window.refresh())
         self.collection_window.show()
         self.collection_window.raise_()
+        self.collection_window.activateWindow()  # the keys typed next go to it, not to the main window
 
     def open_dataset(self) -> None:
         store = self.store()
@@ -683,6 +684,7 @@ class MainWindow(QMainWindow):
             from .window_sizing import fit_on_screen
 
             self.dataset_window = DatasetView(store, settings=self.settings)
+            self.dataset_window.model_name = self.model.name if self.model is not None else ""
             self.dataset_window.setWindowTitle("DigitPad — my samples")
             fit_on_screen(self.dataset_window, 880, 600)
             self.dataset_window.finetuneRequested.connect(self.finetuning.start)
@@ -693,6 +695,7 @@ class MainWindow(QMainWindow):
             self.dataset_window.refresh()
         self.dataset_window.show()
         self.dataset_window.raise_()
+        self.dataset_window.activateWindow()  # Delete then deletes samples, not the main window's drawing
 
     def _show_notice(self, title: str, text: str) -> None:
         """Tell something that is not an error (an information icon, not a warning)."""
