@@ -203,10 +203,34 @@ def test_collect_keeps_the_drawing_and_its_width_when_the_store_was_moved(qtbot,
     strokes = len(collector.canvas.snapshot().strokes)
     qtbot.keyClick(collector.canvas, Qt.Key_Return)
     assert "moved or deleted while DigitPad had it open" in collector.prompt.text()
-    assert "your drawing is still here" in collector.prompt.text()
+    assert "Your drawing of the digit <b>" in collector.prompt.text() and "is still here" in collector.prompt.text()
     assert len(collector.canvas.snapshot().strokes) == strokes > 0
     assert collector.minimumSizeHint().width() <= width  # the message wraps: the window need not grow
     (tmp_path / "away.sqlite").rename(tmp_path / "s.sqlite")  # put back: the same drawing is saved
     qtbot.keyClick(collector.canvas, Qt.Key_Return)
     with SampleStore(tmp_path / "s.sqlite") as other:
         assert other.count() == 1
+
+
+def test_deleting_or_relabelling_in_a_store_moved_away_is_said_and_undo_reselects(qtbot, dataset_view, tmp_path):
+    from PySide6.QtCore import QItemSelectionModel
+
+    view = dataset_view
+    (tmp_path / "in.jsonl").write_text(_ink_lines(1))
+    view.import_from(str(tmp_path / "in.jsonl"))
+    qtbot.waitUntil(lambda: view.transfer is None, timeout=60000)
+    first = view.model.index(0, 0)
+    view.view.selectionModel().select(first, QItemSelectionModel.Select)
+    sample = view.samples[0]
+    (tmp_path / "view.sqlite").rename(tmp_path / "away.sqlite")
+    view.delete_selected()
+    assert view.last_message.startswith("Samples not deleted: ") and "moved or deleted" in view.last_message
+    view.relabel_selected((sample.label + 1) % 10)
+    assert view.last_message.startswith("Samples not relabelled: ")
+    assert view.model.rowCount() == 10 and view._undo == []
+    assert view.counts.text().startswith("The store's file was moved or deleted: put it back to make changes.")
+    (tmp_path / "away.sqlite").rename(tmp_path / "view.sqlite")
+    view.delete_selected()
+    assert view.model.rowCount() == 9
+    view.undo()
+    assert view.model.rowCount() == 10 and view.selected_ids() == [sample.id]

@@ -10,6 +10,8 @@ instead, and each saved number becomes one sample per digit, labelled from the p
 """
 from __future__ import annotations
 
+import html
+
 import random
 
 import numpy as np
@@ -159,6 +161,11 @@ class CollectionWidget(QWidget):
                 sc.setContext(Qt.WidgetWithChildrenShortcut)
                 sc.activated.connect(slot)
 
+    def _not_saved(self, exc: Exception, asked: str) -> None:
+        """Why the drawing was not saved, small, above what was asked: the drawing stays."""
+        self.prompt.setText(f"<span style='font-size:14px; color:#b91c1c'>Not saved: {html.escape(str(exc))}</span>"
+                            f"<br>Your drawing of {asked} is still here: press Enter to try again")
+
     # -- session ------------------------------------------------------------------------------
     def start(self) -> None:
         n = self.per_digit.value()
@@ -219,7 +226,7 @@ class CollectionWidget(QWidget):
         try:
             sample_id = self.store.add(sample)  # committed before the next prompt appears
         except (DigitPadError, OSError, ValueError) as exc:
-            self.prompt.setText(f"Could not save ({exc}); your drawing is still here. Try again.")
+            self._not_saved(exc, f"the digit <b>{d}</b>")
             return None
         self.saved.append((sample_id, self.position))
         self.done[d] += 1
@@ -367,7 +374,7 @@ class CollectionWidget(QWidget):
                     self.store.set_deleted(ids)
                 except (DigitPadError, OSError):
                     pass  # the store is failing: the message below says so
-            self.prompt.setText(f"Could not save ({exc}); your drawing is still here. Try again.")
+            self._not_saved(exc, the_number)
             return None
         self.saved_numbers.append((ids, number))
         self._count(number, +1)

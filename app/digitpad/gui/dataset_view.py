@@ -9,6 +9,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPixmap, QShortcu
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QListView, QMenu,
                                QMessageBox, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
 
+from ..core.errors import DigitPadError
 from ..core.sample_store import Sample, SampleStore
 from . import file_dialogs
 from .imaging import to_qimage
@@ -197,6 +198,8 @@ class DatasetView(QWidget):
             text = f"Marks: {self.model_name}'s reading. {text}"
         if self._failure:
             text = f"{self._failure} {text}"
+        if self.store.moved():  # first of all: nothing done here is kept until it is back
+            text = f"The store's file was moved or deleted: put it back to make changes. {text}"
         self.counts.setText(text)
         self.counts.setToolTip(text)
 
@@ -266,28 +269,54 @@ class DatasetView(QWidget):
     # -- edits (undoable) -----------------------------------------------------------------------
     def delete_selected(self) -> None:
         ids = self.selected_ids()
-        if ids:
-            self.store.set_deleted(ids)
+        if ids and self._edited("deleted", lambda: self.store.set_deleted(ids), ids):
             self._undo.append(("delete", ids, None))
             self.refresh()
 
     def relabel_selected(self, label: int) -> None:
         ids = self.selected_ids()
-        if ids:
-            old = [self.store.relabel(i, label) for i in ids]
+        old = []
+        if ids and self._edited("relabelled", lambda: old.extend(self.store.relabel(i, label) for i in ids), ids):
             self._undo.append(("relabel", ids, old))
             self.refresh()
 
     def undo(self) -> None:
         if not self._undo:
             return
-        kind, ids, old = self._undo.pop()
+        kind, ids, old = self._undo[-1]
         if kind == "delete":
-            self.store.set_deleted(ids, False)
+            done = self._edited("restored", lambda: self.store.set_deleted(ids, False), ids)
         else:
-            for i, label in zip(ids, old):
-                self.store.relabel(i, label)
-        self.refresh()
+            done = self._edited("relabelled back",
+                                lambda: [self.store.relabel(i, label) for i, label in zip(ids, old)], ids)
+        if done:
+            self._undo.pop()
+            self.refresh()
+            self._select(ids)
+
+    def _edited(self, what: str, edit, ids: list[int]) -> bool:
+        """Run ``edit`` on the store; a store that refuses (moved away, read-only, full) is said,
+        not lost in a traceback, and the samples ``ids`` stay selected to try again."""
+        try:
+            edit()
+        except DigitPadError as exc:
+            self.last_message = f"Samples not {what}: {exc}"
+            self.refresh()  # a relabelling stopped part-way shows what the store holds
+            self._select(ids)
+            if not os.environ.get("DIGITPAD_NO_DIALOGS"):
+                QMessageBox.warning(self, f"Samples not {what}", str(exc))
+            return False
+        return True
+
+    def _select(self, ids: list[int]) -> None:
+        """Select the samples ``ids`` again (after an undo brings them back)."""
+        wanted = set(ids)
+        selection = self.view.selectionModel()
+        selection.clearSelection()
+        for row in range(self.model.rowCount()):
+            index = self.model.index(row, 0)
+            if index.data(ID_ROLE) in wanted:
+                selection.select(index, selection.SelectionFlag.Select)
 
     # -- import / export -------------------------------------------------------------------------
     def _choose_import(self, folder: bool) -> None:

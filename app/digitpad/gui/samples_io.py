@@ -17,7 +17,7 @@ from ..core.errors import DigitPadError
 
 log = logging.getLogger(__name__)
 #: Why nothing is read or written when the store's file has left its place.
-STORE_GONE = "the sample store is no longer here (moved or deleted); put it back, or restart DigitPad"
+STORE_GONE = "the sample store is no longer here (moved or deleted); put it back, or restart DigitPad."
 #: (menu text, format, is a folder) for the export menu
 EXPORTS = (("Ink JSON Lines (.jsonl)…", "jsonl", False), ("NumPy arrays, Keras keys (.npz)…", "npz", False),
            ("MNIST IDX files (folder)…", "idx", True), ("PNG pictures + labels.csv (folder)…", "png", True))
