@@ -226,8 +226,6 @@ class SampleStore:
         try:
             yield self._db
             self._db.execute("COMMIT")
-            # Into the file itself at once, not only the log, so a file moved later holds it all.
-            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except BaseException:
             # SQLite has already rolled back after some failures (a full disk): rolling back again
             # would replace "database or disk is full" with "no transaction is active".
@@ -235,6 +233,10 @@ class SampleStore:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
             raise
+        # Into the file itself at once, not only its log, so a file moved later holds it all. The
+        # write is committed already: a checkpoint that cannot run now runs at a later one.
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _identify(self) -> int:
         """The store's schema version, after checking that the file is an empty database or a
