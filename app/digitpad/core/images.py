@@ -29,8 +29,9 @@ def visible_files(folder: Path, suffixes: set[str], *, deep: bool = True) -> lis
 
 def looks_like_picture(head: bytes) -> bool:
     """Whether the first bytes of a stream are a PNG, JPEG, GIF, BMP, TIFF or WebP file's."""
-    return (head[:8] == b"\x89PNG\r\n\x1a\n" or head[:3] == b"\xff\xd8\xff" or head[:6] in (b"GIF87a", b"GIF89a")
-            or head[:2] == b"BM" or head[:4] in (b"II*\x00", b"MM\x00*") or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"))
+    return (head[:8] == b"\x89PNG\r\n\x1a\n" or head[:3] == b"\xff\xd8\xff" or head[:2] == b"BM"
+            or head[:6] in (b"GIF87a", b"GIF89a") or head[:4] in (b"II*\x00", b"MM\x00*")
+            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"))
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:

@@ -13,11 +13,11 @@ from .errors import DigitPadError
 def regular_size(path: str | os.PathLike) -> int:
     """The size of the regular file at ``path`` (links followed). Raises ``OSError`` whose
     ``strerror`` says what is wrong, as readers already report a file they cannot read."""
-    mode = os.stat(path).st_mode
-    if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+    found = os.stat(path)
+    if not stat.S_ISREG(found.st_mode):
+        kind = "a folder" if stat.S_ISDIR(found.st_mode) else "a device, pipe or socket"
         raise OSError(errno.EINVAL, f"not a regular file but {kind}")
-    return os.stat(path).st_size
+    return found.st_size
 
 
 def check_file_or_folder(path: str | os.PathLike, error: type[DigitPadError]) -> None:

@@ -58,6 +58,7 @@ class DatasetView(QWidget):
         self._undo: list[tuple[str, list, object]] = []
         self._icons: dict[int, QIcon] = {}
         self._stats: dict | None = None  # the store's counts at the last refresh
+        self._labels: dict[int, int] = {}  # id -> label of every sample the filters show
         self.digit = QComboBox()
         self.digit.addItems(["all digits"] + [str(d) for d in range(10)])
         self.writer = QComboBox()
@@ -149,6 +150,7 @@ class DatasetView(QWidget):
         samples = self.store.samples(label=digit, writer=writer, split=split, with_ink=False)
         # asked of every sample the filters show, "Misread only" or not: that is how misreads are found
         missing = [s for s in samples if s.id not in self.predictions and s.id not in self._unreadable]
+        self._labels = {s.id: s.label for s in samples}  # of all the filters show: to spot a new misread
         if self.only_wrong.isChecked():
             samples = [s for s in samples if s.id in self.predictions and self.predictions[s.id] != s.label]
         if self.samples and samples and samples[0].id != self.samples[0].id:
@@ -233,8 +235,8 @@ class DatasetView(QWidget):
         new = {int(i): int(d) for i, d in zip(ids, digits)}
         self.predictions.update(new)
         self._asked.difference_update(new)
-        if self.only_wrong.isChecked():  # the list itself changes: misread ones join it as they are found
-            self.refresh()
+        if self.only_wrong.isChecked() and any(d != self._labels.get(i, d) for i, d in new.items()):
+            self.refresh()  # the list itself changes: misread ones join it as they are found
             return
         by_id = {s.id: s for s in self.samples}
         for row in range(self.model.rowCount()):
@@ -244,8 +246,9 @@ class DatasetView(QWidget):
                 item.setText(self._caption(sample))
                 if new[sample.id] != sample.label:
                     item.setBackground(QBrush(QColor("#f8d0cc")))
-        if self._stats is not None:
+        if self._stats is not None:  # the count of those to go, without asking the store again
             self._show_counts(self._stats, len(self.samples))
+            self._show_empty(self._stats["total"], len(self.samples))
 
     def predictions_failed(self, ids, message: str) -> None:
         """The model could not read ``ids``: say so once, instead of asking again on every refresh."""
