@@ -107,6 +107,19 @@ def test_an_epoch_holds_each_kind_in_its_share():
     assert np.allclose(xe[ye == 4], 64 / 255)
 
 
+def test_default_finetuning_of_the_hidden_protocols_scale_stays_a_short_run():
+    """7,500 collected samples (6,000 to learn from) must fine-tune in under 10 minutes here: at
+    up to 0.25 s a step on a slow day, plus a minute of preparing and measuring, that is at most
+    1,600 steps of 128. (40,000 MNIST digits an epoch took 2,931 steps and 837 s on 2026-12-03.)"""
+    from digitpad.core.training_presets import preset
+
+    p = preset(from_model=True)
+    mix = Mix.of(p["mnist_per_epoch"], 6000, p["extra_share"], p["habits"], p["non_digit_share"], p["rehearsal"])
+    steps = p["epochs"] * int(np.ceil((mix.digits + mix.non_digits) / 128))
+    assert mix.extra >= 6000 * 3  # each sample still seen, in its redrawn versions, several times an epoch
+    assert steps <= 1600
+
+
 def test_a_digit_bank_is_read_checked_and_credited(tmp_path):
     logs = []
     assert real_digit_bank(tmp_path / "none.npz", logs.append) is None and "missing" in logs[-1]
