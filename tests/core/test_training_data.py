@@ -9,6 +9,7 @@ from digitpad.core.errors import DataFormatError
 from digitpad.core.training_data import (EpochMaker, ExtraSource, Mix, Pool, StrokeMix, extra_pool, real_digit_bank,
                                          validation_size)
 from digitpad.core.preprocess import PreprocessSettings
+from digitpad.core.training_presets import preset
 
 
 def test_stroke_mix_swaps_in_redraws_of_the_same_digits():
@@ -111,11 +112,10 @@ def test_default_finetuning_of_the_hidden_protocols_scale_stays_a_short_run():
     """7,500 collected samples (6,000 to learn from) must fine-tune in under 10 minutes here: at
     up to 0.25 s a step on a slow day, plus a minute of preparing and measuring, that is at most
     1,600 steps of 128. (40,000 MNIST digits an epoch took 2,931 steps and 837 s on 2026-12-03.)"""
-    from digitpad.core.training_presets import preset
-
     p = preset(from_model=True)
     mix = Mix.of(p["mnist_per_epoch"], 6000, p["extra_share"], p["habits"], p["non_digit_share"], p["rehearsal"])
-    steps = p["epochs"] * int(np.ceil((mix.digits + mix.non_digits) / 128))
+    batch = 128  # TrainConfig's batch size (ml.training, which this TensorFlow-free test does not import)
+    steps = p["epochs"] * int(np.ceil((mix.digits + mix.non_digits) / batch))
     assert mix.extra >= 6000 * 3  # each sample still seen, in its redrawn versions, several times an epoch
     assert steps <= 1600
 
