@@ -7,6 +7,7 @@ line on stderr naming the file and the problem, with a non-zero exit.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -47,7 +48,24 @@ def _check_outputs(*paths: str | None) -> None:
     from .core.atomic_file import check_writable
 
     for path in filter(None, paths):
-        check_writable(path)
+        if path != JSON_TO_STDOUT:
+            check_writable(path)
+
+
+#: ``--json -``: the JSON report alone on standard output; what is printed for people goes to
+#: standard error for that run, so a pipe (``| jq``) gets nothing that is not JSON.
+JSON_TO_STDOUT = "-"
+
+
+def _save_json(args, report: dict) -> None:
+    text = json.dumps(report) + "\n"
+    if args.json == JSON_TO_STDOUT:
+        args.json_stream.write(text)
+        args.json_stream.flush()
+    else:
+        from .core.atomic_file import write_text
+
+        write_text(args.json, text)
 
 
 # ------------------------------------------------------------------------------------- train
@@ -101,9 +119,7 @@ def cmd_evaluate(args) -> int:
         save_confusion_png(scores, args.plot, f"{rec.name} on {_data_name(data)}")
         print(f"confusion matrix plot: {args.plot}")
     if args.json:
-        from .core.atomic_file import write_text
-
-        write_text(args.json, json.dumps({"model": str(model), "data": data.source, **scores.to_dict()}) + "\n")
+        _save_json(args, {"model": str(model), "data": data.source, **scores.to_dict()})
     return 0
 
 
@@ -163,15 +179,13 @@ def _evaluate_compare(args, first, second, data) -> int:
             print(f"  {name:<{col}}  {c.labels[i]:>4}  {_reading(c.a[i]):>5}  {_reading(c.b[i]):>5}  {right}")
         if len(disagree) > DISAGREEMENTS_SHOWN:
             print(f"  ... and {len(disagree) - DISAGREEMENTS_SHOWN} more"
-                  + (f" (all of them in {args.json})" if args.json else " (--json FILE lists them all)"))
+                  + (f" (all of them in {'the JSON' if args.json == JSON_TO_STDOUT else args.json})" if args.json else " (--json FILE lists them all)"))
     if args.plot:
         from .core.comparison_plot import save_comparison_png
 
         save_comparison_png(c, args.plot, _data_name(data))
         print(f"comparison plot: {args.plot}")
     if args.json:
-        from .core.atomic_file import write_text
-
         def digit(v) -> int | None:
             return None if v < 0 else int(v)
 
@@ -188,7 +202,7 @@ def _evaluate_compare(args, first, second, data) -> int:
                                    "a": digit(c.a[i]), "b": digit(c.b[i])} for i in disagree],
             },
         }
-        write_text(args.json, json.dumps(report) + "\n")
+        _save_json(args, report)
     return 0
 
 
@@ -299,7 +313,8 @@ def _inputs(paths: list[str], y_up: bool = False):
             elif path.is_dir():
                 raise DigitPadError("no pictures or inks in this folder", path)
             else:
-                raise DigitPadError("no such file" if not path.exists() else "not a file", path)
+                raise DigitPadError("no such file" if not path.exists() else "not a regular file but a device, pipe or "
+                                    "socket: give what it holds on standard input, as '-'", path)
         except DigitPadError as exc:
             yield raw, "error", str(exc)
 
@@ -562,9 +577,7 @@ def cmd_finetune(args) -> int:
 
     print("\n" + format_before_after(report.before, report.after))
     if args.json:
-        from .core.atomic_file import write_text
-
-        write_text(args.json, json.dumps(report.summary()) + "\n")
+        _save_json(args, report.summary())
     return 0 if report.mnist_drop_ok else 3
 
 
@@ -714,7 +727,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--plot", metavar="PNG", help="also save the confusion matrix as a PNG (with --compare: both "
                                                  "models' and their difference)")
     e.add_argument("--json", metavar="FILE", help="also save the scores as JSON (with --compare: both models', "
-                                                  "the test and every disagreement)")
+                                                  "the test and every disagreement); '-': on standard output, "
+                                                  "the report for people then on standard error")
     e.add_argument("--trust-model", action="store_true", help=TRUST_HELP + " (with --compare: either model)")
     e.set_defaults(func=cmd_evaluate)
 
@@ -780,7 +794,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--batch-size", type=_whole(1), default=128)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--mnist")
-    f.add_argument("--json", metavar="FILE", help="also save the before/after report as JSON")
+    f.add_argument("--json", metavar="FILE", help="also save the before/after report as JSON; '-': on "
+                   "standard output, the progress and report for people then on standard error")
     f.set_defaults(func=cmd_finetune)
     return p
 
@@ -809,6 +824,10 @@ def main(argv: list[str] | None = None) -> int:
             if sys.stderr is not None:
                 _err("standard output is closed")
             return EXIT_ERROR
+        if getattr(args, "json", None) == JSON_TO_STDOUT:
+            args.json_stream = sys.stdout
+            with contextlib.redirect_stdout(sys.stderr):
+                return func(args)
         return func(args)
     except DigitPadError as exc:
         _err(str(exc))

@@ -266,7 +266,8 @@ def test_predict_reads_a_folder_in_name_order_and_stdin_once(cli_env, shipped_mo
     assert [r["digit"] for r in rows[:4]] == [int(v) for v in y[:4]]
     errors = _errors(out.stderr)
     assert len(errors) == 3 and "read already" in errors[0] and "no pictures or inks in this folder" in errors[1]
-    assert "/dev/null: not a file" in errors[2]
+    assert "/dev/null: not a regular file but a device, pipe or socket: give what it holds on standard " \
+           "input, as '-'" in errors[2]
 
 
 def test_predict_reads_one_pretty_printed_drawing_on_stdin_whole(cli_env, shipped_model, mnist_test_sample):

@@ -93,6 +93,28 @@ def test_a_long_disagreement_list_is_cut_with_how_many_more(mnist_npz, shipped_m
     assert f"  ... and {total - 2} more (all of them in {tmp_path / 'c.json'})" in text
 
 
+@pytest.mark.parametrize("compare", [False, True])
+def test_json_dash_puts_the_json_alone_on_standard_output(mnist_npz, shipped_model, tmp_path, monkeypatch, capsys,
+                                                           compare):
+    """``--json -`` is for a pipe (``| jq``): standard output holds the one JSON document and nothing
+    else; the report for people goes to standard error, and no file named "-" appears."""
+    from digitpad import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "DISAGREEMENTS_SHOWN", 2)
+    npz, _ = mnist_npz
+    assert cli.main(["evaluate", "--data", str(npz), "--json", "-"] + (["--compare", str(PAPER)] if compare else [])) == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out)  # the whole of standard output is one JSON document
+    assert out.count("\n") == 1
+    if compare:
+        total = len(report["comparison"]["disagreements"])
+        assert "McNemar's test" in err and f"  ... and {total - 2} more (all of them in the JSON)" in err
+    else:
+        assert report["count"] == 1000 and f"accuracy {report['accuracy'] * 100:.2f}% on 1000 digits" in err
+    assert not (tmp_path / "-").exists()
+
+
 def test_evaluate_reads_labelled_inks_as_predict_does(cli_env, shipped_model, unipen_file, tmp_path):
     test, train = _unipen_lines(unipen_file, "test", 80), _unipen_lines(unipen_file, "train", 20)
     inks = tmp_path / "inks.jsonl"

@@ -1,6 +1,8 @@
 """``digitpad samples import/export/stats`` and ``finetune``'s guard rail, as a user runs them."""
 import json
 
+import pytest
+
 from support import run_cli
 
 INK = {"width": 200, "height": 200, "strokes": [[[40, 40], [160, 40], [80, 180]]]}
@@ -151,8 +153,10 @@ def test_reading_a_store_that_is_not_there_says_so_and_makes_none(cli_env, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_finetune_json_holds_the_figures_whatever_the_report_view_keeps(tmp_path, monkeypatch, capsys):
-    """The report also carries pictures and arrays for the app's report view: --json must not choke on them."""
+@pytest.mark.parametrize("to_stdout", [False, True])
+def test_finetune_json_holds_the_figures_whatever_the_report_view_keeps(tmp_path, monkeypatch, capsys, to_stdout):
+    """The report also carries pictures and arrays for the app's report view: --json must not choke on them.
+    ``--json -`` puts it alone on standard output, the before/after table on standard error."""
     import numpy as np
 
     import digitpad.ml.finetune as finetune_module
@@ -168,9 +172,15 @@ def test_finetune_json_holds_the_figures_whatever_the_report_view_keeps(tmp_path
                                                                      np.zeros((3, 28, 28)))},
                                             ids={"homemade_test": np.arange(3)})
     monkeypatch.setattr(finetune_module, "finetune", lambda cfg, store, log: report)
+    monkeypatch.chdir(tmp_path)
     rc = main(["finetune", "--store", str(tmp_path / "s.sqlite"), "-o", str(tmp_path / "m.keras"),
-               "--json", str(tmp_path / "r.json")])
+               "--json", "-" if to_stdout else str(tmp_path / "r.json")])
     assert rc == 0
-    assert json.loads((tmp_path / "r.json").read_text()) == {"before": scores, "after": scores, "mnist_drop": 0.0,
+    out, err = capsys.readouterr()
+    if to_stdout:
+        assert "before" in err and not (tmp_path / "-").exists()
+    else:
+        assert "before" in out and not err
+    assert json.loads(out if to_stdout else (tmp_path / "r.json").read_text()) == {"before": scores, "after": scores, "mnist_drop": 0.0,
                                                              "mnist_drop_ok": True, "output": str(tmp_path / "m.keras"),
                                                              "seconds": 1.5}
