@@ -482,6 +482,10 @@ def cmd_explain(args) -> int:
     from .ml.numpy_recognizer import load_recognizer
 
     check_suffix(args.output)  # before any work
+    if args.input != "-" and os.path.exists(args.output) and os.path.exists(args.input) \
+            and os.path.samefile(args.output, args.input):
+        raise DigitPadError("is the picture to explain: the figure would overwrite it; give -o another file",
+                            args.output)
     model = Path(args.model) if args.model else _default_model()
     rec = load_recognizer(model, trust=getattr(args, "trust_model", False))
     inputs = _inputs([args.input], args.y_up)

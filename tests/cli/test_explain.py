@@ -165,3 +165,24 @@ def test_the_figure_shows_the_answer_predict_gives_an_ink_read_at_several_widths
     assert not np.allclose(own, answer.probabilities, atol=1e-4)  # the two readings do differ
     assert np.allclose(shown[0].probabilities, answer.probabilities, atol=1e-6)
     assert shown[0].target == answer.digit
+
+
+@pytest.mark.parametrize("through_link", [False, True])
+def test_a_figure_onto_its_own_picture_is_refused_and_the_picture_kept(mnist_test_sample, tmp_path, capsys,
+                                                                      through_link):
+    """``explain seven.png -o seven.png`` would replace the user's picture with the figure."""
+    from digitpad.cli import main
+
+    x, _ = mnist_test_sample
+    picture = tmp_path / "seven.png"
+    cv2.imwrite(str(picture), 255 - x[0])
+    before = picture.read_bytes()
+    output = picture
+    if through_link:
+        output = tmp_path / "figure.png"
+        output.symlink_to(picture)
+    assert main(["explain", str(picture), "-o", str(output)]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == (f"digitpad: error: {output}: is the picture to explain: the figure would overwrite it; "
+                           "give -o another file")
+    assert picture.read_bytes() == before
