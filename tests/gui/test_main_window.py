@@ -114,6 +114,33 @@ def test_the_collect_windows_live_prediction_stays_in_it(qtbot, window, tmp_path
     collect.store.close()
 
 
+def test_the_sample_keys_work_from_the_sample_windows(qtbot, window, tmp_path, monkeypatch):
+    """Ctrl+K (Collect), Ctrl+L (My Samples) and Ctrl+Shift+F (Fine-tune) act from the Collect and My
+    Samples windows as from the main window: they are the same actions, not main-window-only keys."""
+    window.store_path = str(tmp_path / "mine.sqlite")
+    started = []
+    monkeypatch.setattr(window.finetuning, "start", lambda: started.append(True))
+    qtbot.keyClick(window, Qt.Key_L, Qt.ControlModifier)
+    samples = window.dataset_window
+    qtbot.waitExposed(samples)
+    samples.activateWindow()
+    qtbot.waitUntil(samples.isActiveWindow)
+    assert window.collection_window is None
+    qtbot.keyClick(samples.view, Qt.Key_K, Qt.ControlModifier)
+    collect = window.collection_window
+    assert collect is not None and collect.isVisible()
+    samples.hide()
+    collect.activateWindow()
+    qtbot.waitUntil(collect.isActiveWindow)
+    qtbot.keyClick(collect, Qt.Key_L, Qt.ControlModifier)
+    assert samples.isVisible()
+    qtbot.waitUntil(samples.isActiveWindow)
+    qtbot.keyClick(samples.view, Qt.Key_F, Qt.ControlModifier | Qt.ShiftModifier)
+    assert started == [True]
+    collect.close()
+    collect.store.close()
+
+
 def test_stale_result_is_not_shown(qtbot, window):
     for stroke in shape(window.canvas, "7"):
         drag(qtbot, window.canvas, stroke)

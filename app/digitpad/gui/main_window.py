@@ -671,9 +671,16 @@ class MainWindow(QMainWindow):
             self.collection_window.setWindowTitle("DigitPad — collect your handwriting")
             fit_on_screen(self.collection_window, 680, 680)
             self.collection_window.sampleSaved.connect(lambda _id: self.dataset_window and self.dataset_window.refresh())
+            self._share_sample_keys(self.collection_window)
         self.collection_window.show()
         self.collection_window.raise_()
         self.collection_window.activateWindow()  # the keys typed next go to it, not to the main window
+
+    def _share_sample_keys(self, window) -> None:
+        """Collect (Ctrl+K), My Samples (Ctrl+L) and Fine-tune (Ctrl+Shift+F) from the sample windows
+        too: the same actions, so the keys cannot differ from the menu's."""
+        a = self.actions_
+        window.addActions([a.collect, a.dataset, a.finetune])
 
     def open_dataset(self) -> None:
         store = self.store()
@@ -688,6 +695,7 @@ class MainWindow(QMainWindow):
             self.dataset_window.setWindowTitle("DigitPad — my samples")
             fit_on_screen(self.dataset_window, 880, 600)
             self.dataset_window.finetuneRequested.connect(self.finetuning.start)
+            self._share_sample_keys(self.dataset_window)
             if self.worker is not None:
                 self.dataset_window.predictionsWanted.connect(lambda job: self.worker.predict_batch(*job))
                 self.worker.batchPredicted.connect(self.dataset_window.set_predictions)
