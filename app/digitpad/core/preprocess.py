@@ -220,8 +220,27 @@ def _thicken_thin_strokes(work: np.ndarray) -> np.ndarray:
     return grown
 
 
-def _resize_bilinear(img: np.ndarray, width: int, height: int) -> np.ndarray:
-    return cv2.resize(img, (width, height), interpolation=cv2.INTER_LINEAR)
+#: Enlarged at least this many times, a grey picture is interpolated bicubically (see :func:`_to_box`).
+CUBIC_FROM = 2.0
+#: A picture with at most this share of its ink-box pixels between paper and full ink is a
+#: two-level bitmap (a binary scan, a form's 1-bit cell), not a grey picture.
+_TWO_LEVEL_SHARE = 0.02
+
+
+def two_level(img: np.ndarray) -> bool:
+    """Whether ``img`` (ink in 0..1) is a bitmap: (almost) only paper and full ink."""
+    return float(np.mean((img > 0.05) & (img < 0.95))) <= _TWO_LEVEL_SHARE
+
+
+def _to_box(work: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The crop resized to its place in the 20 px box. A small grey picture (an 8x8 map of ink
+    counts, a 10 px scan) enlarged twice or more is smeared faint by bilinear interpolation;
+    bicubic keeps its strokes crisp, and the shipped model reads it far better so. A two-level
+    bitmap stays bilinear: the model learnt small bitmaps so (``augment.as_bitmap``) and reads
+    them worse bicubic. (Figures: the README's "Small grey pictures".)"""
+    if max(width / work.shape[1], height / work.shape[0]) >= CUBIC_FROM and not two_level(work):
+        return np.clip(cv2.resize(work, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+    return cv2.resize(work, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def centre_of_mass_shift(img: np.ndarray) -> np.ndarray:
@@ -288,7 +307,7 @@ def from_ink_intensity(ink: np.ndarray, settings: PreprocessSettings = Preproces
     h, w = work.shape
     scale = BOX / max(h, w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    scaled = _resize_bilinear(work, new_w, new_h)
+    scaled = _to_box(work, new_w, new_h)
     canvas = np.zeros((SIZE, SIZE), np.float32)
     top, left = (SIZE - new_h) // 2, (SIZE - new_w) // 2
     canvas[top:top + new_h, left:left + new_w] = scaled
