@@ -192,7 +192,7 @@ def test_ctrl_c_while_an_export_moves_into_its_folder_waits_until_the_folder_is_
                     real = atomic_file._move_in
                     def interrupting(entry, dest):  # Ctrl+C after the images are in, before the sheet
                         if entry.name == "labels.csv":
-                            os.kill(os.getpid(), signal.SIGINT)
+                            signal.raise_signal(signal.SIGINT)  # to this thread, so it is raised here
                         return real(entry, dest)
 
                     monkeypatch.setattr(atomic_file, "_move_in", interrupting)
