@@ -141,6 +141,29 @@ def test_the_sample_keys_work_from_the_sample_windows(qtbot, window, tmp_path, m
     collect.store.close()
 
 
+def test_a_message_from_a_sample_windows_key_opens_over_that_window(qtbot, window, tmp_path, monkeypatch):
+    """Ctrl+Shift+F in My Samples with too few samples: "Not enough samples" opens over My Samples,
+    not over the main window, which would come to the front and stay there, hiding My Samples."""
+    from digitpad.gui import main_window
+
+    window.store_path = str(tmp_path / "mine.sqlite")
+    shown = []
+    monkeypatch.delenv("DIGITPAD_NO_DIALOGS", raising=False)
+    monkeypatch.setattr(main_window.QMessageBox, "information",
+                        lambda parent, title, text: shown.append((parent, title)))
+    qtbot.keyClick(window, Qt.Key_L, Qt.ControlModifier)
+    samples = window.dataset_window
+    qtbot.waitExposed(samples)
+    samples.activateWindow()
+    qtbot.waitUntil(samples.isActiveWindow)
+    qtbot.keyClick(samples.view, Qt.Key_F, Qt.ControlModifier | Qt.ShiftModifier)
+    assert shown == [(samples, "Not enough samples")]
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key_F, Qt.ControlModifier | Qt.ShiftModifier)
+    assert shown[1] == (window, "Not enough samples")
+
+
 def test_stale_result_is_not_shown(qtbot, window):
     for stroke in shape(window.canvas, "7"):
         drag(qtbot, window.canvas, stroke)

@@ -211,8 +211,8 @@ class DatasetView(QWidget):
             self.pages.setCurrentWidget(self.view)
             return
         if total == 0:
-            text = ("No samples yet.\n\nCollect your handwriting with Samples > Collect My Handwriting… (Ctrl+K) "
-                    "in the main window, or bring a set in with Import.")
+            text = ("No samples yet.\n\nCollect your handwriting with Ctrl+K (Samples > Collect My Handwriting… "
+                    "in the main window), or bring a set in with Import.")
         elif self.only_wrong.isChecked() and self._asked:
             text = (f"Reading the samples with {self.model_name or 'the model'}: {len(self._asked):,} to go. "
                     "Misread ones appear here as they are found.")

@@ -166,7 +166,7 @@ class Finetuning(QObject):
         if os.environ.get("DIGITPAD_NO_DIALOGS"):
             w.last_error = text
             return
-        box = QMessageBox(QMessageBox.Information, "Where is MNIST?", text, QMessageBox.Cancel, w)
+        box = QMessageBox(QMessageBox.Information, "Where is MNIST?", text, QMessageBox.Cancel, w.dialog_parent())
         locate = box.addButton("Locate MNIST…", QMessageBox.AcceptRole)
         box.setDefaultButton(locate)
         box.exec()
@@ -181,7 +181,7 @@ class Finetuning(QObject):
         w = self.window
         known = w.mnist_path or w.settings.mnist_path
         start = str(Path(known).parent) if known else str(Path.home())
-        path = MnistDialog.get_path(w, start)
+        path = MnistDialog.get_path(w.dialog_parent(), start)
         if not path:
             return False
         QGuiApplication.setOverrideCursor(Qt.WaitCursor)

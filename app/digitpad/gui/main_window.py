@@ -327,11 +327,17 @@ class MainWindow(QMainWindow):
             self.verdict_label.show_verdict(Verdict.EMPTY, None, 0)
         self._show_error("Cannot open model", f"{message}{still}")
 
+    def dialog_parent(self) -> QWidget:
+        """The sample window the user is in (My Samples, Collect), else this one: a message opens
+        over the window it answers (Ctrl+Shift+F there) and, closed, leaves that window in front."""
+        active = QApplication.activeWindow()
+        return active if active is not None and active in (self.dataset_window, self.collection_window) else self
+
     def _show_error(self, title: str, text: str) -> None:
         if os.environ.get("DIGITPAD_NO_DIALOGS"):  # tests and benchmarks: record, do not block
             self.last_error = text
             return
-        QMessageBox.warning(self, title, text)
+        QMessageBox.warning(self.dialog_parent(), title, text)
 
     # -- recognition --------------------------------------------------------------------------
     def request_recognition(self) -> None:
@@ -709,7 +715,7 @@ class MainWindow(QMainWindow):
         """Tell something that is not an error (an information icon, not a warning)."""
         self.last_notice = (title, text)
         if not os.environ.get("DIGITPAD_NO_DIALOGS"):
-            QMessageBox.information(self, title, text)
+            QMessageBox.information(self.dialog_parent(), title, text)
 
     # -- small things ---------------------------------------------------------------------------
     def set_brush(self, value: int) -> None:
