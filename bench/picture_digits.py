@@ -3,6 +3,8 @@
 - ``bitmap16``: 16x16 binary bitmaps, the digit stretched to fill the frame (as in Semeion/USPS);
 - ``bitmap32``: 32x32 binary bitmaps, the digit fitted with its aspect kept (as in optdigits);
 - ``bitmap12``: 12x12 binary bitmaps, stretched;
+- ``grey16``: 16x16 grey pictures, the digit fitted with its aspect kept (as small grey scans
+  are stored);
 - ``counts8``: 8x8 maps of 17 levels, each cell the count of ink pixels in a 4x4 block of a
   32x32 binary bitmap (as in optdigits), dark on light;
 - ``scanned``: dark ink on grey paper at 3x, blurred, with paper noise and JPEG compression;
@@ -47,7 +49,8 @@ def _crop(img: np.ndarray) -> np.ndarray:
     return img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def bitmap(img: np.ndarray, side: int, stretch: bool, level: float = 0.45) -> np.ndarray:
+def bitmap(img: np.ndarray, side: int, stretch: bool, level: float | None = 0.45) -> np.ndarray:
+    """The digit in a ``side`` px square, two-level at ``level``, or grey (area-averaged) for None."""
     crop = _crop(img).astype(np.float32) / 255
     if stretch:
         w = h = side
@@ -57,7 +60,7 @@ def bitmap(img: np.ndarray, side: int, stretch: bool, level: float = 0.45) -> np
     small = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
     out = np.zeros((side, side), np.uint8)
     top, left = (side - h) // 2, (side - w) // 2
-    out[top:top + h, left:left + w] = (small > level) * 255
+    out[top:top + h, left:left + w] = np.round(small * 255) if level is None else (small > level) * 255
     return 255 - out  # black ink on white, as such files usually are
 
 
@@ -176,8 +179,8 @@ def build(count: int, out: Path, inks: str | None = None) -> dict[str, Path]:
             x, y = d["x_test"][:count], d["y_test"][:count]
     rng, sheet_rng, paper_rng = np.random.default_rng(5), np.random.default_rng(6), np.random.default_rng(7)
     box_rng, lined_rng = np.random.default_rng(8), np.random.default_rng(9)
-    sets = {name: out / name for name in ("bitmap16", "bitmap32", "bitmap12", "counts8", "scanned", "photo", "specks", "form",
-                                          "boxed", "lined", "ruled", "squared", "page")}
+    sets = {name: out / name for name in ("bitmap16", "bitmap32", "bitmap12", "grey16", "counts8", "scanned", "photo",
+                                          "specks", "form", "boxed", "lined", "ruled", "squared", "page")}
     for folder in sets.values():  # a set made afresh: no picture of an earlier, larger run mixed in
         if folder.is_dir():
             shutil.rmtree(folder)
@@ -186,6 +189,7 @@ def build(count: int, out: Path, inks: str | None = None) -> dict[str, Path]:
         cv2.imwrite(str(sets["bitmap16"] / f"{label}_{i:05d}.png"), bitmap(img, 16, stretch=True))
         cv2.imwrite(str(sets["bitmap32"] / f"{label}_{i:05d}.png"), bitmap(img, 32, stretch=False))
         cv2.imwrite(str(sets["bitmap12"] / f"{label}_{i:05d}.png"), bitmap(img, 12, stretch=True))
+        cv2.imwrite(str(sets["grey16"] / f"{label}_{i:05d}.png"), bitmap(img, 16, stretch=False, level=None))
         cv2.imwrite(str(sets["counts8"] / f"{label}_{i:05d}.png"), counts8(img))
         cv2.imwrite(str(sets["scanned"] / f"{label}_{i:05d}.jpg"), scanned(img, rng),
                     [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 90))])
@@ -214,8 +218,11 @@ def main() -> None:
     ap.add_argument("--model", action="append", help="model file(s); default: the shipped default")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--inks", help="make the sets from these pen digits (path[:key=value]) instead of MNIST test")
+    ap.add_argument("--sets", help="read only these sets (comma-separated names; all are made)")
     args = ap.parse_args()
     sets = build(args.count, args.out, args.inks)
+    if args.sets:
+        sets = {name: sets[name] for name in args.sets.split(",")}
     for model in args.model or [str(ROOT / "models" / "digitpad-default.keras")]:
         for name, folder in sets.items():
             acc = evaluate(model, folder).split("%")[0]

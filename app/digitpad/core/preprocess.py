@@ -220,8 +220,8 @@ def _thicken_thin_strokes(work: np.ndarray) -> np.ndarray:
     return grown
 
 
-#: Enlarged at least this many times, a grey picture is interpolated bicubically (see :func:`_to_box`).
-CUBIC_FROM = 2.0
+#: Enlarged more than this many times, a grey picture is interpolated bicubically (see :func:`_to_box`).
+CUBIC_FROM = 1.0
 #: A picture with at most this share of its ink-box pixels between paper and full ink is a
 #: two-level bitmap (a binary scan, a form's 1-bit cell), not a grey picture.
 _TWO_LEVEL_SHARE = 0.02
@@ -233,12 +233,12 @@ def two_level(img: np.ndarray) -> bool:
 
 
 def _to_box(work: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The crop resized to its place in the 20 px box. A small grey picture (an 8x8 map of ink
-    counts, a 10 px scan) enlarged twice or more is smeared faint by bilinear interpolation;
-    bicubic keeps its strokes crisp, and the shipped model reads it far better so. A two-level
-    bitmap stays bilinear: the model learnt small bitmaps so (``augment.as_bitmap``) and reads
-    them worse bicubic. (Figures: the README's "Small grey pictures".)"""
-    if max(width / work.shape[1], height / work.shape[0]) >= CUBIC_FROM and not two_level(work):
+    """The crop resized to its place in the 20 px box. A grey picture smaller than the box (an
+    8x8 map of ink counts, a 12-18 px scan) is smeared faint by bilinear enlargement; bicubic
+    keeps its strokes crisp, and the shipped model reads it better so. A two-level bitmap stays
+    bilinear: the model learnt small bitmaps so (``augment.as_bitmap``) and reads them worse
+    bicubic. (Figures: the README's "Small grey pictures".)"""
+    if max(width / work.shape[1], height / work.shape[0]) > CUBIC_FROM and not two_level(work):
         return np.clip(cv2.resize(work, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
     return cv2.resize(work, (width, height), interpolation=cv2.INTER_LINEAR)
 
