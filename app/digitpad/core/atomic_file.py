@@ -157,16 +157,24 @@ def _move_in(entry: Path, dest: Path) -> Path | None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Ctrl+C and ``kill -TERM`` wait until the block is done (they are delivered after it)."""
+    """Ctrl+C and ``kill -TERM`` wait until the block is done (they are delivered after it).
+
+    The kernel gives a signal to any thread (OpenCV's, TensorFlow's), but Python runs its handler
+    in the main thread: so the handlers are swapped for ones that only note the signal. Blocking
+    it in this thread alone (a signal mask) let most of them through once other threads ran."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signals reach Python's handlers in the main thread only
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    caught: list[int] = []
+    before = {s: signal.signal(s, lambda signum, _frame: caught.append(signum))
+              for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for s, handler in before.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        for s in dict.fromkeys(caught):  # each held signal once, in the order it came
+            signal.raise_signal(s)
 
 
 def write_bytes(target: str | os.PathLike, data: bytes) -> None:
