@@ -199,6 +199,8 @@ def test_a_small_bitmap_is_enlarged_as_the_model_learnt_bitmaps_and_a_grey_one_c
     grey = cv2.resize(ring, (8, 8), interpolation=cv2.INTER_AREA)
     binary = np.where(grey > 127, 255, 0).astype(np.uint8)
     assert preprocess.two_level(binary / 255.0) and not preprocess.two_level(grey / 255.0)
+    _, jpeg = cv2.imencode(".jpg", np.kron(binary, np.ones((2, 2), np.uint8)), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    assert preprocess.two_level(cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE) / 255.0)  # its ringing is not grey
     read = {name: to_mnist(img).image for name, img in (("binary", binary), ("grey", grey))}
     monkeypatch.setattr(preprocess, "CUBIC_FROM", float("inf"))
     assert np.array_equal(to_mnist(binary).image, read["binary"])

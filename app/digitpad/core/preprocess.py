@@ -222,14 +222,18 @@ def _thicken_thin_strokes(work: np.ndarray) -> np.ndarray:
 
 #: Enlarged more than this many times, a grey picture is interpolated bicubically (see :func:`_to_box`).
 CUBIC_FROM = 1.0
-#: A picture with at most this share of its ink-box pixels between paper and full ink is a
-#: two-level bitmap (a binary scan, a form's 1-bit cell), not a grey picture.
-_TWO_LEVEL_SHARE = 0.02
+#: A picture with at most this share of its ink-box pixels in the middle band of grey is a
+#: two-level bitmap (a binary scan, a form's 1-bit cell), not a grey picture. The band is wide
+#: enough that a bitmap saved as JPEG, whose ringing greys the pixels round each edge a little,
+#: is still a bitmap.
+_TWO_LEVEL_SHARE = 0.05
+_MIDDLE_GREY = (0.25, 0.75)
 
 
 def two_level(img: np.ndarray) -> bool:
     """Whether ``img`` (ink in 0..1) is a bitmap: (almost) only paper and full ink."""
-    return float(np.mean((img > 0.05) & (img < 0.95))) <= _TWO_LEVEL_SHARE
+    lo, hi = _MIDDLE_GREY
+    return float(np.mean((img > lo) & (img < hi))) <= _TWO_LEVEL_SHARE
 
 
 def _to_box(work: np.ndarray, width: int, height: int) -> np.ndarray:
