@@ -149,8 +149,8 @@ def test_a_message_from_a_sample_windows_key_opens_over_that_window(qtbot, windo
     window.store_path = str(tmp_path / "mine.sqlite")
     shown = []
     monkeypatch.delenv("DIGITPAD_NO_DIALOGS", raising=False)
-    monkeypatch.setattr(main_window.QMessageBox, "information",
-                        lambda parent, title, text: shown.append((parent, title)))
+    for kind in ("information", "warning"):  # a real dialog would block the test
+        monkeypatch.setattr(main_window.QMessageBox, kind, lambda parent, title, text, *rest: shown.append((parent, title)))
     qtbot.keyClick(window, Qt.Key_L, Qt.ControlModifier)
     samples = window.dataset_window
     qtbot.waitExposed(samples)
@@ -160,8 +160,11 @@ def test_a_message_from_a_sample_windows_key_opens_over_that_window(qtbot, windo
     assert shown == [(samples, "Not enough samples")]
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
+    window.finetuning.tell_not_enough({3: 1})  # as a run's late answer: over the window it was asked from
+    assert shown[1] == (samples, "Not enough samples")
     qtbot.keyClick(window, Qt.Key_F, Qt.ControlModifier | Qt.ShiftModifier)
-    assert shown[1] == (window, "Not enough samples")
+    assert shown[2] == (window, "Not enough samples")
+    samples.close()
 
 
 def test_stale_result_is_not_shown(qtbot, window):

@@ -25,6 +25,7 @@ class Finetuning(QObject):
         self.dialog: QProgressDialog | None = None
         self.last = None  # the latest FinetuneReport
         self._since: tuple[int, float] | None = None  # (count, time) when training began, for the time left
+        self.origin = None  # the window fine-tuning was asked from: its messages open over it
 
     def is_running(self) -> bool:
         return self.job is not None and self.job.is_running()
@@ -34,6 +35,8 @@ class Finetuning(QObject):
         from .finetune_job import FinetuneJob
 
         w = self.window
+        if self.job is None:
+            self.origin = w.dialog_parent()  # now: by the time the job answers, another window may be active
         store = w.store() if w.model is not None and self.job is None else None
         if store is None:
             return
@@ -57,6 +60,10 @@ class Finetuning(QObject):
         dialog.show()  # at once: preparing takes seconds (TensorFlow, MNIST, measuring the current model)
         self._place(dialog)
         QTimer.singleShot(100, job.start)  # let the dialog paint before TensorFlow's import takes the GIL
+
+    def _parent(self):
+        """The window fine-tuning was asked from, while it is open; else the main window."""
+        return self.origin if self.origin is not None and self.origin.isVisible() else self.window
 
     def _progress_dialog(self, job) -> QProgressDialog:
         dialog = QProgressDialog("Preparing… (reading MNIST and your samples, measuring the current model)",
@@ -123,14 +130,14 @@ class Finetuning(QObject):
 
     def _failed(self, message: str, dialog: QProgressDialog) -> None:
         self._end(dialog)
-        self.window._show_error("Fine-tuning stopped", message)
+        self.window._show_error("Fine-tuning stopped", message, self._parent())
 
     def _cancelled(self, dialog: QProgressDialog) -> None:
         w = self.window
         self._end(dialog)
         w.statusBar().showMessage("Fine-tuning cancelled", 8000)
         model = f", and {w.model.name} is still the model in use" if w.model else ""
-        w._show_notice("Fine-tuning cancelled", f"Fine-tuning was cancelled. Nothing was saved{model}.")
+        w._show_notice("Fine-tuning cancelled", f"Fine-tuning was cancelled. Nothing was saved{model}.", self._parent())
 
     def _not_enough(self, message: str, dialog: QProgressDialog) -> None:
         from .finetune_job import short_digits
@@ -151,7 +158,8 @@ class Finetuning(QObject):
         else:
             more = "more of " + ", ".join(map(str, digits[:-1])) + f" and {digits[-1]}"
         self.window._show_notice("Not enough samples", f"Fine-tuning needs at least {TEST_EVERY} samples of every "
-                                                       f"digit: some to learn from and one to test on. Collect {more}.")
+                                                       f"digit: some to learn from and one to test on. Collect {more}.",
+                                 self._parent())
 
     def _needs_mnist(self, message: str, dialog: QProgressDialog, output: str) -> None:
         """MNIST was not found: offer to locate it (and remember it), then start again."""
@@ -166,22 +174,23 @@ class Finetuning(QObject):
         if os.environ.get("DIGITPAD_NO_DIALOGS"):
             w.last_error = text
             return
-        box = QMessageBox(QMessageBox.Information, "Where is MNIST?", text, QMessageBox.Cancel, w.dialog_parent())
+        box = QMessageBox(QMessageBox.Information, "Where is MNIST?", text, QMessageBox.Cancel, self._parent())
         locate = box.addButton("Locate MNIST…", QMessageBox.AcceptRole)
         box.setDefaultButton(locate)
         box.exec()
-        if box.clickedButton() is locate and self.locate_mnist():
+        if box.clickedButton() is locate and self.locate_mnist(self._parent()):
             self.start(output)
 
-    def locate_mnist(self) -> bool:
+    def locate_mnist(self, parent=None) -> bool:
         """Ask where MNIST is (an .npz or an IDX folder), check it, and remember it for fine-tuning."""
         from ..core import mnist_data
         from .mnist_dialog import MnistDialog
 
         w = self.window
+        parent = parent or w.dialog_parent()
         known = w.mnist_path or w.settings.mnist_path
         start = str(Path(known).parent) if known else str(Path.home())
-        path = MnistDialog.get_path(w.dialog_parent(), start)
+        path = MnistDialog.get_path(parent, start)
         if not path:
             return False
         QGuiApplication.setOverrideCursor(Qt.WaitCursor)
@@ -189,7 +198,7 @@ class Finetuning(QObject):
             arrays = mnist_data.load_path(path)
         except DigitPadError as exc:
             w._show_error("Not MNIST", f"{exc}\n\nChoose an mnist.npz (with x_train, y_train, x_test, y_test) "
-                          "or a folder with MNIST's four IDX files.")
+                          "or a folder with MNIST's four IDX files.", parent)
             return False
         finally:
             QGuiApplication.restoreOverrideCursor()

@@ -333,11 +333,11 @@ class MainWindow(QMainWindow):
         active = QApplication.activeWindow()
         return active if active is not None and active in (self.dataset_window, self.collection_window) else self
 
-    def _show_error(self, title: str, text: str) -> None:
+    def _show_error(self, title: str, text: str, parent: QWidget | None = None) -> None:
         if os.environ.get("DIGITPAD_NO_DIALOGS"):  # tests and benchmarks: record, do not block
             self.last_error = text
             return
-        QMessageBox.warning(self.dialog_parent(), title, text)
+        QMessageBox.warning(parent or self.dialog_parent(), title, text)
 
     # -- recognition --------------------------------------------------------------------------
     def request_recognition(self) -> None:
@@ -711,11 +711,11 @@ class MainWindow(QMainWindow):
         self.dataset_window.raise_()
         self.dataset_window.activateWindow()  # Delete then deletes samples, not the main window's drawing
 
-    def _show_notice(self, title: str, text: str) -> None:
+    def _show_notice(self, title: str, text: str, parent: QWidget | None = None) -> None:
         """Tell something that is not an error (an information icon, not a warning)."""
         self.last_notice = (title, text)
         if not os.environ.get("DIGITPAD_NO_DIALOGS"):
-            QMessageBox.information(self.dialog_parent(), title, text)
+            QMessageBox.information(parent or self.dialog_parent(), title, text)
 
     # -- small things ---------------------------------------------------------------------------
     def set_brush(self, value: int) -> None:
