@@ -171,6 +171,10 @@ def pen_digits(source: str, count: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(x), np.array(y)
 
 
+SETS = ("bitmap16", "bitmap32", "bitmap12", "grey16", "counts8", "scanned", "photo", "specks", "form", "boxed", "lined",
+        "ruled", "squared", "page")
+
+
 def build(count: int, out: Path, inks: str | None = None) -> dict[str, Path]:
     if inks:
         x, y = pen_digits(inks, count)
@@ -179,8 +183,7 @@ def build(count: int, out: Path, inks: str | None = None) -> dict[str, Path]:
             x, y = d["x_test"][:count], d["y_test"][:count]
     rng, sheet_rng, paper_rng = np.random.default_rng(5), np.random.default_rng(6), np.random.default_rng(7)
     box_rng, lined_rng = np.random.default_rng(8), np.random.default_rng(9)
-    sets = {name: out / name for name in ("bitmap16", "bitmap32", "bitmap12", "grey16", "counts8", "scanned", "photo",
-                                          "specks", "form", "boxed", "lined", "ruled", "squared", "page")}
+    sets = {name: out / name for name in SETS}
     for folder in sets.values():  # a set made afresh: no picture of an earlier, larger run mixed in
         if folder.is_dir():
             shutil.rmtree(folder)
@@ -220,9 +223,12 @@ def main() -> None:
     ap.add_argument("--inks", help="make the sets from these pen digits (path[:key=value]) instead of MNIST test")
     ap.add_argument("--sets", help="read only these sets (comma-separated names; all are made)")
     args = ap.parse_args()
+    chosen = args.sets.split(",") if args.sets else []
+    if set(chosen) - set(SETS):
+        ap.error(f"--sets: no set {', '.join(sorted(set(chosen) - set(SETS)))}; the sets are {', '.join(SETS)}")
     sets = build(args.count, args.out, args.inks)
-    if args.sets:
-        sets = {name: sets[name] for name in args.sets.split(",")}
+    if chosen:
+        sets = {name: sets[name] for name in chosen}
     for model in args.model or [str(ROOT / "models" / "digitpad-default.keras")]:
         for name, folder in sets.items():
             acc = evaluate(model, folder).split("%")[0]

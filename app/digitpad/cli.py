@@ -60,8 +60,9 @@ JSON_TO_STDOUT = "-"
 def _save_json(args, report: dict) -> None:
     text = json.dumps(report) + "\n"
     if args.json == JSON_TO_STDOUT:
-        args.json_stream.write(text)
-        args.json_stream.flush()
+        stream = getattr(args, "json_stream", sys.stdout)  # main() set it aside before redirecting
+        stream.write(text)
+        stream.flush()
     else:
         from .core.atomic_file import write_text
 
@@ -482,16 +483,16 @@ def cmd_explain(args) -> int:
     from .ml.numpy_recognizer import load_recognizer
 
     check_suffix(args.output)  # before any work
-    if args.input != "-" and os.path.exists(args.output) and os.path.exists(args.input) \
-            and os.path.samefile(args.output, args.input):
-        raise DigitPadError("is the picture to explain: the figure would overwrite it; give -o another file",
-                            args.output)
     model = Path(args.model) if args.model else _default_model()
     rec = load_recognizer(model, trust=getattr(args, "trust_model", False))
     inputs = _inputs([args.input], args.y_up)
     source, kind, payload = next(inputs, (args.input, "error", f"{args.input}: no ink in this file"))
     if kind == "error":
         raise DigitPadError(payload)
+    if source != "-" and os.path.exists(args.output) and os.path.exists(source) \
+            and os.path.samefile(args.output, source):  # a folder's first picture too
+        raise DigitPadError("is the picture to explain: the figure would overwrite it; give -o another file",
+                            args.output)
     if next(inputs, None) is not None:
         _note(f"{args.input} holds more than one ink: explaining the first ({source})")
     try:

@@ -167,9 +167,8 @@ def test_the_figure_shows_the_answer_predict_gives_an_ink_read_at_several_widths
     assert shown[0].target == answer.digit
 
 
-@pytest.mark.parametrize("through_link", [False, True])
-def test_a_figure_onto_its_own_picture_is_refused_and_the_picture_kept(mnist_test_sample, tmp_path, capsys,
-                                                                      through_link):
+@pytest.mark.parametrize("given", ["itself", "a link", "its folder"])
+def test_a_figure_onto_its_own_picture_is_refused_and_the_picture_kept(mnist_test_sample, tmp_path, capsys, given):
     """``explain seven.png -o seven.png`` would replace the user's picture with the figure."""
     from digitpad.cli import main
 
@@ -177,11 +176,13 @@ def test_a_figure_onto_its_own_picture_is_refused_and_the_picture_kept(mnist_tes
     picture = tmp_path / "seven.png"
     cv2.imwrite(str(picture), 255 - x[0])
     before = picture.read_bytes()
-    output = picture
-    if through_link:
+    source = output = picture
+    if given == "a link":
         output = tmp_path / "figure.png"
         output.symlink_to(picture)
-    assert main(["explain", str(picture), "-o", str(output)]) == 1
+    elif given == "its folder":  # the first picture of the folder is the one explained
+        source = tmp_path
+    assert main(["explain", str(source), "-o", str(output)]) == 1
     err = capsys.readouterr().err
     assert err.strip() == (f"digitpad: error: {output}: is the picture to explain: the figure would overwrite it; "
                            "give -o another file")
