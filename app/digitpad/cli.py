@@ -179,8 +179,9 @@ def _evaluate_compare(args, first, second, data) -> int:
             right = "A" if c.a[i] == c.labels[i] else "B" if c.b[i] == c.labels[i] else "neither"
             print(f"  {name:<{col}}  {c.labels[i]:>4}  {_reading(c.a[i]):>5}  {_reading(c.b[i]):>5}  {right}")
         if len(disagree) > DISAGREEMENTS_SHOWN:
+            where = "the JSON" if args.json == JSON_TO_STDOUT else args.json
             print(f"  ... and {len(disagree) - DISAGREEMENTS_SHOWN} more"
-                  + (f" (all of them in {'the JSON' if args.json == JSON_TO_STDOUT else args.json})" if args.json else " (--json FILE lists them all)"))
+                  + (f" (all of them in {where})" if args.json else " (--json FILE lists them all)"))
     if args.plot:
         from .core.comparison_plot import save_comparison_png
 

@@ -103,7 +103,8 @@ def test_json_dash_puts_the_json_alone_on_standard_output(mnist_npz, shipped_mod
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "DISAGREEMENTS_SHOWN", 2)
     npz, _ = mnist_npz
-    assert cli.main(["evaluate", "--data", str(npz), "--json", "-"] + (["--compare", str(PAPER)] if compare else [])) == 0
+    second = ["--compare", str(PAPER)] if compare else []
+    assert cli.main(["evaluate", "--data", str(npz), "--json", "-", *second]) == 0
     out, err = capsys.readouterr()
     report = json.loads(out)  # the whole of standard output is one JSON document
     assert out.count("\n") == 1

@@ -149,8 +149,11 @@ def test_a_message_from_a_sample_windows_key_opens_over_that_window(qtbot, windo
     window.store_path = str(tmp_path / "mine.sqlite")
     shown = []
     monkeypatch.delenv("DIGITPAD_NO_DIALOGS", raising=False)
+    def record(parent, title, text, *rest):
+        shown.append((parent, title))
+
     for kind in ("information", "warning"):  # a real dialog would block the test
-        monkeypatch.setattr(main_window.QMessageBox, kind, lambda parent, title, text, *rest: shown.append((parent, title)))
+        monkeypatch.setattr(main_window.QMessageBox, kind, record)
     qtbot.keyClick(window, Qt.Key_L, Qt.ControlModifier)
     samples = window.dataset_window
     qtbot.waitExposed(samples)

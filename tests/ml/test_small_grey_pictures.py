@@ -20,7 +20,7 @@ def _count_map(img: np.ndarray) -> np.ndarray:
 
 
 def _misread(rec, pictures, labels) -> int:
-    x, _ = preprocess.stacked([preprocess.to_mnist(p, rec.info.preprocessing) for p in pictures])
+    x, _ = preprocess.to_mnist_batch(pictures, rec.info.preprocessing)
     return int((rec.predict(x).probabilities.argmax(1) != labels).sum())
 
 
