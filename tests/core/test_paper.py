@@ -410,3 +410,50 @@ def test_a_bar_that_ends_with_the_digit_is_not_a_ruled_line():
     cv2.line(seven, (2, 20), (97, 20), 1.0, 4)
     cv2.line(seven, (97, 20), (40, 140), 1.0, 4)
     assert without_ruling(seven, INK_LEVEL) is seven
+
+
+# -- slightly turned ruling on grainy paper ---------------------------------------------------
+def _sheet(ink, lines=(), width=1, darkness=0.0, squared=False, turn=2.0, seed=0):
+    """``ink`` (light on dark, 120 px) in a grey pen on a 160 px sheet with lines at ``lines`` (and
+    columns, if ``squared``), turned ``turn`` degrees; the middle 120 px with the paper's grain,
+    which at this contrast puts a few specks in every column."""
+    page = np.full((160, 160), 0.8, np.float32)
+    for at in lines:
+        page[at:at + width, :] *= 1 - darkness
+        if squared:
+            page[:, at:at + width] *= 1 - darkness
+    page[20:140, 20:140] *= 1 - 0.7 * ink
+    m = cv2.getRotationMatrix2D((80, 80), turn, 1.0)
+    page = cv2.warpAffine(page, m, (160, 160), flags=cv2.INTER_LINEAR)[20:140, 20:140]
+    return page + np.random.default_rng(seed).normal(0, 0.02, page.shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("paper", [
+    dict(lines=(30, 75, 120, 165), turn=2.0),  # between the lines
+    dict(lines=(30, 74, 118, 139), turn=2.0),  # the last one leaving through the picture's bottom
+    dict(lines=(40, 80, 120), width=2, turn=-2.0),
+    dict(lines=range(22, 160, 16), width=2, darkness=0.5, squared=True, turn=-2.0),  # a dark grid
+])
+def test_slightly_turned_ruling_on_grainy_paper_goes(paper):
+    ink = np.zeros((120, 120), np.float32)
+    cv2.ellipse(ink, (60, 60), (22, 36), 0, 0, 360, 1.0, 6)  # a 0 with a margin round it
+    paper = {"darkness": 0.3, **paper}
+    for seed in range(3):
+        read = to_mnist(_sheet(ink, seed=seed, **paper), keep_stages=True)
+        clean = to_mnist(_sheet(ink, seed=seed, turn=paper["turn"]), keep_stages=True)
+        assert np.allclose(read.stages["cropped"].shape, clean.stages["cropped"].shape, atol=5), seed
+        assert float(np.abs(read.image - clean.image).mean()) < 0.06, seed
+
+
+def test_a_digits_bars_on_grainy_paper_are_not_ruling():
+    """A seven-segment 3 with a margin round it: grain on both sides of a bar must not make the
+    bar run from edge to edge (the line itself has to)."""
+    from digitpad.core.paper import without_ruling
+
+    three = np.zeros((120, 120), np.float32)
+    for y in (20, 60, 100):
+        cv2.line(three, (20, y), (98, y), 1.0, 2)
+    cv2.line(three, (98, 20), (98, 100), 1.0, 2)
+    grain = np.random.default_rng(0).random(three.shape) < 0.02
+    three[grain & (three == 0)] = 0.1  # faint specks: the paper, not ink, but in the mask lines are found on
+    assert without_ruling(three, INK_LEVEL) is three

@@ -30,6 +30,8 @@ _MARGIN = 0.1  # ...unless the rest of the ink keeps this share of the width cle
 #: nearly (``_PEPPER_DOT``), spread over the sheet, are sensor noise: a pencil digit broken into
 #: pieces has a few and one is a stroke's length; a dotted or dot-matrix digit's dots are larger.
 _PEPPER_PIECES, _PEPPER_AREA, _PEPPER_DOT = 20, 30, 4
+#: A piece of ink under this share of the largest piece's size is a speck, not one of the digit's strokes.
+_STRAY_SHARE = 0.05
 
 
 def border_level(gray: np.ndarray) -> float:
@@ -201,12 +203,12 @@ def without_strays(ink: np.ndarray, level: float) -> np.ndarray:
         lines[i] = _made_of_edge_lines(labels == i + 1, w, h)
     if lines.all():
         return ink
-    big = ~lines & (areas >= 0.05 * areas[~lines].max())
+    big = ~lines & (areas >= _STRAY_SHARE * areas[~lines].max())
     x0, y0, x1, y1 = x[big].min(), y[big].min(), (x + bw)[big].max(), (y + bh)[big].max()
     margin = 0.04 * min(h, w)
     if lines.any() and not (x0 >= margin and y0 >= margin and x1 <= w - margin and y1 <= h - margin):
         lines[:] = False  # a tight crop: the line may be the digit's bar
-        big = areas >= 0.05 * areas.max()
+        big = areas >= _STRAY_SHARE * areas.max()
         x0, y0, x1, y1 = x[big].min(), y[big].min(), (x + bw)[big].max(), (y + bh)[big].max()
     near = 0.03 * min(h, w)
     specks = ~lines & ~big & ((x + bw < x0 - near) | (x > x1 + near) | (y + bh < y0 - near) | (y > y1 + near))
@@ -270,13 +272,16 @@ def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
     thickest, gap = 2 + max(3, min(h, w) // 25), 3
     lines, widest, bands = 0, 0, []
     for start, stop in _runs(runs.any(axis=1)):
-        if stop - start > thickest:
-            continue  # as thick as a marker's bar
-        reach = np.flatnonzero(mask[max(0, start - 2):stop + 2].any(axis=0))
-        if reach[0] > 0.1 * w or reach[-1] < 0.9 * w:
-            continue  # the paper's lines run from edge to edge; a digit's bar stops short of one
         along = runs[start:stop].any(axis=0)
         sides = [mask[r] > 0 for r in (start - gap, stop - 1 + gap) if 0 <= r < h]
+        if stop - start > thickest and not _thin_but_turned(mask[start:stop], along, sides, thickest - 2):
+            continue  # as thick as a marker's bar
+        reach = np.flatnonzero(along)  # the line itself: a scan's grain beside a bar reaches further
+        ends = reach[0] <= 0.1 * w, reach[-1] >= 0.9 * w
+        # the paper's lines run from edge to edge, or (turned) from one edge out of the picture's
+        # top or bottom; a digit's bar stops short of one
+        if not all(ends) and not (any(ends) and (start <= 2 or stop >= h - 2)):
+            continue
         inside = np.logical_and.reduce(sides) & along if sides else along
         if inside.sum() >= 0.5 * along.sum():
             continue  # ink on both sides along most of it: inside a broad stroke
@@ -290,6 +295,14 @@ def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return np.zeros((h, w), bool), 0
 
 
+def _thin_but_turned(band: np.ndarray, along: np.ndarray, sides: list[np.ndarray], thickest: int) -> bool:
+    """Whether a band of rows taller than a line is thick holds a thin line turned slightly:
+    column by column, where no line or stroke crosses it (a quarter of it at least), the ink
+    fills at most ``thickest`` of its rows."""
+    clear = along & ~np.logical_or.reduce(sides) if sides else along
+    return bool(clear.sum() >= 0.25 * along.sum() and np.median(band[:, clear].sum(axis=0)) <= thickest)
+
+
 def _crossed_beyond_the_rest(mask: np.ndarray, bands: list[tuple[int, int]]) -> bool:
     """The lines in ``bands`` run on past both sides of all the other ink, which keeps a margin
     from the picture's edges: a digit between the lines of ruled paper, cropped with its margin.
@@ -298,8 +311,15 @@ def _crossed_beyond_the_rest(mask: np.ndarray, bands: list[tuple[int, int]]) -> 
     for start, stop in bands:
         rest[max(0, start - 1):stop + 1] = 0
     h, w = mask.shape
-    cols = np.flatnonzero(rest.sum(axis=0) >= max(2, h // 30))  # a column of stroke, not a grain's speck
-    return cols.size > 0 and cols[0] > _MARGIN * w and cols[-1] < (1 - _MARGIN) * w
+    # The other ink's pieces that are strokes: a grain's speck, or the sliver where a slightly
+    # turned line leaves its band near the edge, is a few pixels against the digit's hundreds.
+    _, _, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    if not areas.size:
+        return False
+    strokes = stats[1:][areas >= max(2 * _PEPPER_DOT, _STRAY_SHARE * areas.max())]
+    left, right = strokes[:, cv2.CC_STAT_LEFT], strokes[:, cv2.CC_STAT_LEFT] + strokes[:, cv2.CC_STAT_WIDTH]
+    return int(left.min()) > _MARGIN * w and int(right.max()) < (1 - _MARGIN) * w
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
