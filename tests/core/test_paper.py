@@ -457,3 +457,14 @@ def test_a_digits_bars_on_grainy_paper_are_not_ruling():
     grain = np.random.default_rng(0).random(three.shape) < 0.02
     three[grain & (three == 0)] = 0.1  # faint specks: the paper, not ink, but in the mask lines are found on
     assert without_ruling(three, INK_LEVEL) is three
+
+
+def test_a_grid_line_along_a_stroke_goes_beyond_it_on_dense_squared_paper():
+    """Where a dense grid's lines cross one that runs along a stroke, there is ink on both sides
+    of it too; those crossings are short and must not make the line a broad stroke that stays."""
+    ink = np.zeros((120, 120), np.float32)
+    cv2.line(ink, (74, 25), (74, 75), 1.0, 12)  # a marker's 1 along the grid's line at x=74
+    page = _sheet(ink, lines=range(24, 160, 10), width=2, darkness=0.5, squared=True, turn=0.0)
+    read = to_mnist(page, keep_stages=True)
+    clean = to_mnist(_sheet(ink, turn=0.0), keep_stages=True)
+    assert np.allclose(read.stages["cropped"].shape, clean.stages["cropped"].shape, atol=5)

@@ -283,8 +283,8 @@ def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
         if not all(ends) and not (any(ends) and (start <= 2 or stop >= h - 2)):
             continue
         inside = np.logical_and.reduce(sides) & along if sides else along
-        if inside.sum() >= 0.5 * along.sum():
-            continue  # ink on both sides along most of it: inside a broad stroke
+        if _long_runs(inside, thickest).sum() >= 0.5 * along.sum():
+            continue  # ink on both sides along most of it, not just where lines cross: a broad stroke
         # a line's stretch inside a stroke that runs along it stays (crossings are short: mended)
         keep = _long_runs(inside, 2 * thickest)
         out[start:stop] |= runs[start:stop] & (mask[start:stop] > 0) & ~keep
