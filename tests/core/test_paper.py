@@ -468,3 +468,47 @@ def test_a_grid_line_along_a_stroke_goes_beyond_it_on_dense_squared_paper():
     read = to_mnist(page, keep_stages=True)
     clean = to_mnist(_sheet(ink, turn=0.0), keep_stages=True)
     assert np.allclose(read.stages["cropped"].shape, clean.stages["cropped"].shape, atol=5)
+
+
+def test_a_line_with_only_dust_beside_it_is_read():
+    """One rule and a speck of dust: no stroke but the line (this raised ValueError once)."""
+    page = np.full((100, 100), 255, np.uint8)
+    page[50, :] = 0
+    page[20:22, 20:22] = 0
+    one = np.full((120, 60), 230, np.uint8)
+    one[:, 30] = 50  # a fine pen's 1, cut at the top and bottom
+    one[10, 10] = 80
+    assert to_mnist(page).image is not None and to_mnist(one).image is not None
+
+
+def _seven_cut_at_the_top():
+    ink = np.zeros((140, 100), np.float32)
+    cv2.line(ink, (3, 1), (72, 1), 1.0, 4)
+    cv2.line(ink, (72, 1), (35, 137), 1.0, 4)
+    return ink
+
+
+def _two_with_its_foot_on_the_bottom():
+    ink = np.zeros((140, 100), np.float32)
+    cv2.ellipse(ink, (50, 38), (35, 35), 0, 180, 380, 1.0, 4)
+    cv2.line(ink, (82, 50), (17, 137), 1.0, 4)
+    cv2.line(ink, (17, 137), (97, 137), 1.0, 4)
+    return ink
+
+
+def _open_four_cut_tight():
+    ink = np.zeros((120, 70), np.float32)
+    cv2.line(ink, (2, 1), (2, 62), 1.0, 2)
+    cv2.line(ink, (2, 62), (69, 60), 1.0, 2)
+    cv2.line(ink, (67, 1), (67, 118), 1.0, 2)
+    return ink
+
+
+@pytest.mark.parametrize("digit", [_seven_cut_at_the_top, _two_with_its_foot_on_the_bottom, _open_four_cut_tight])
+def test_a_bar_along_an_edge_of_a_tight_crop_is_not_a_turned_line(digit):
+    """A line leaving through the top or bottom counts only beside ruled lines turned its way;
+    a digit's bar or upright along the edge reaches one side too (found in review)."""
+    from digitpad.core.paper import without_ruling
+
+    ink = digit()
+    assert without_ruling(ink, INK_LEVEL) is ink

@@ -25,6 +25,7 @@ _ESTIMATE_SIDE = 32  # the paper's light is smooth: estimated on a copy at most 
 _RULING_SIDE = 600  # ruled lines are looked for on a copy at most this big a side
 _EVEN_RING = 0.15  # a ring of paper (or of a frame) spreads less than this between its quartiles
 _RULED_LINES = 4  # fewer parallel lines than this could be a digit's bars (a seven-segment 3 has 3)
+_TURNED = 0.004  # rows per column: a sheet turned less than about a quarter of a degree is straight
 _MARGIN = 0.1  # ...unless the rest of the ink keeps this share of the width clear on each side
 #: This many pieces of ink, none of ``_PEPPER_AREA`` pixels and most of them single pixels or
 #: nearly (``_PEPPER_DOT``), spread over the sheet, are sensor noise: a pencil digit broken into
@@ -223,7 +224,8 @@ def without_ruling(ink: np.ndarray, level: float) -> np.ndarray:
     """``ink`` without the lines of ruled or squared paper; ``ink`` itself when it has none.
 
     Ruling is four or more thin straight lines in one direction, each running from edge to edge
-    of the picture and not inside a broad stroke (a digit has three bars at most, as thick as its
+    of the picture (on a sheet turned a little, some from one side out through the top or
+    bottom, the way the others are turned) and not inside a broad stroke (a digit has three bars at most, as thick as its
     pen, and in a picture with a margin they stop short of its edges). Only their faint part
     goes: where the digit's stroke crosses a line and is clearly darker than it, it stays; where
     a line is as dark as the pen the crossing is mended from the stroke on both sides, and where
@@ -270,29 +272,63 @@ def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
     runs = cv2.morphologyEx(cv2.dilate(mask, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN,
                             np.ones((1, int(0.6 * w)), np.uint8)) > 0
     thickest, gap = 2 + max(3, min(h, w) // 25), 3
-    lines, widest, bands = 0, 0, []
+    bands, leaving_bands = [], []
     for start, stop in _runs(runs.any(axis=1)):
         along = runs[start:stop].any(axis=0)
         sides = [mask[r] > 0 for r in (start - gap, stop - 1 + gap) if 0 <= r < h]
+        # (``thickest`` counts the two rows the dilation adds; the ink itself fills two fewer)
         if stop - start > thickest and not _thin_but_turned(mask[start:stop], along, sides, thickest - 2):
             continue  # as thick as a marker's bar
         reach = np.flatnonzero(along)  # the line itself: a scan's grain beside a bar reaches further
         ends = reach[0] <= 0.1 * w, reach[-1] >= 0.9 * w
-        # the paper's lines run from edge to edge, or (turned) from one edge out of the picture's
-        # top or bottom; a digit's bar stops short of one
-        if not all(ends) and not (any(ends) and (start <= 2 or stop >= h - 2)):
+        # the paper's lines run from edge to edge; a digit's bar stops short of one
+        leaving = not all(ends) and any(ends) and (start <= 2 or stop >= h - 2)
+        if not all(ends) and not leaving:
             continue
         inside = np.logical_and.reduce(sides) & along if sides else along
         if _long_runs(inside, thickest).sum() >= 0.5 * along.sum():
             continue  # ink on both sides along most of it, not just where lines cross: a broad stroke
         # a line's stretch inside a stroke that runs along it stays (crossings are short: mended)
         keep = _long_runs(inside, 2 * thickest)
+        if leaving:
+            leaving_bands.append((start, stop, keep, ends[0]))
+        else:
+            bands.append((start, stop, keep))
+    bands += _in_step(leaving_bands, bands, mask, thickest - 2)
+    for start, stop, keep in bands:
         out[start:stop] |= runs[start:stop] & (mask[start:stop] > 0) & ~keep
-        lines, widest = lines + 1, max(widest, stop - start)
-        bands.append((start, stop))
-    if lines >= _RULED_LINES or (lines and _crossed_beyond_the_rest(mask, bands)):
+    widest = max((stop - start for start, stop, _ in bands), default=0)
+    if len(bands) >= _RULED_LINES or (bands and _crossed_beyond_the_rest(mask, [b[:2] for b in bands])):
         return out, widest
     return np.zeros((h, w), bool), 0
+
+
+def _in_step(leaving: list[tuple], crossing: list[tuple], mask: np.ndarray, thickest: int) -> list[tuple]:
+    """The bands of ``leaving`` (lines that run from one side, the left one if ``from_left``, out
+    through the picture's top or bottom) that leave the way the ruled lines of ``crossing`` (from edge to edge) are turned: a
+    sheet turned clockwise takes a line that starts on the left out through the bottom. Alone,
+    or against the turn, such a band may be a digit's bar or upright along an edge of a tight crop."""
+    slopes = [_slope(mask[start:stop], thickest) for start, stop, _ in crossing]
+    turn = float(np.median(slopes)) if slopes else 0.0
+    if abs(turn) < _TURNED:
+        return []
+    h = mask.shape[0]
+    kept = []
+    for start, stop, keep, from_left in leaving:
+        down = 1 if stop >= h - 2 else -1  # out through the bottom, or the top
+        if np.sign(turn) == down * (1 if from_left else -1):
+            kept.append((start, stop, keep))
+    return kept
+
+
+def _slope(band: np.ndarray, thickest: int) -> float:
+    """Rows per column a thin line in ``band`` (its rows) drifts by, fitted where nothing crosses it."""
+    counts = band.sum(axis=0)
+    cols = np.flatnonzero((counts > 0) & (counts <= thickest))
+    if cols.size < 2:
+        return 0.0
+    rows = (band[:, cols] * np.arange(band.shape[0])[:, None]).sum(axis=0) / counts[cols]
+    return float(np.polyfit(cols, rows, 1)[0])
 
 
 def _thin_but_turned(band: np.ndarray, along: np.ndarray, sides: list[np.ndarray], thickest: int) -> bool:
@@ -317,7 +353,9 @@ def _crossed_beyond_the_rest(mask: np.ndarray, bands: list[tuple[int, int]]) -> 
     areas = stats[1:, cv2.CC_STAT_AREA]
     if not areas.size:
         return False
-    strokes = stats[1:][areas >= max(2 * _PEPPER_DOT, _STRAY_SHARE * areas.max())]
+    strokes = stats[1:][areas >= max(2 * _PEPPER_DOT, _STRAY_SHARE * areas.max())]  # more than a speck of dust
+    if not len(strokes):
+        return False
     left, right = strokes[:, cv2.CC_STAT_LEFT], strokes[:, cv2.CC_STAT_LEFT] + strokes[:, cv2.CC_STAT_WIDTH]
     return int(left.min()) > _MARGIN * w and int(right.max()) < (1 - _MARGIN) * w
 
