@@ -132,7 +132,7 @@ def test_preprocessing_shows_only_the_stages_that_ran_and_says_why(qtbot, window
     assert shown == [STAGE_TITLES[s] for s in ("ink", "cropped", "scaled", "centred")]
     for name in shown:  # no empty box among them
         assert window.stages.strip.items[name].image is not None
-    assert "without the paper's optional binarising and enhancement" in window.stages.caption.text()
+    assert "without the research paper's optional binarising and enhancement" in window.stages.caption.text()
 
 
 def test_a_model_that_binarises_and_enhances_shows_those_stages(qtbot, window):

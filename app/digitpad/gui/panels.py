@@ -158,7 +158,7 @@ class ReconstructionPanel(QWidget):
 
 
 STAGES = ["ink", "cropped", "scaled", "centred", "binarized", "enhanced"]
-STAGE_TITLES = {"ink": "picture", "cropped": "cropped", "scaled": "scaled to 20 px", "centred": "centred 28x28",
+STAGE_TITLES = {"ink": "ink found", "cropped": "cropped", "scaled": "scaled to 20 px", "centred": "centred 28x28",
                 "binarized": "binarised", "enhanced": "enhanced"}
 
 
@@ -180,9 +180,10 @@ class StagesPanel(QWidget):
         ran = {"binarized": settings.binarize, "enhanced": settings.enhance}
         self.strip.set_shown([STAGE_TITLES[s] for s in STAGES if ran.get(s, True)])
         skipped = [{"binarized": "binarising", "enhanced": "enhancement"}[s] for s, on in ran.items() if not on]
-        note = ("" if not skipped else f" This model was trained without the paper's optional "
+        note = ("" if not skipped else f" This model was trained without the research paper's optional "
                 f"{' and '.join(skipped)}, so the centred picture is what it reads.")
-        self.caption.setText("The exact array the model received is the last picture." + note)
+        self.caption.setText("First the ink is found: a photo's paper, its uneven light, specks and ruled "
+                             "lines are left out. The exact array the model received is the last picture." + note)
 
     def show_stages(self, stages: dict[str, np.ndarray]) -> None:
         self.strip.show_images({STAGE_TITLES[k]: v for k, v in stages.items() if k in STAGE_TITLES})
