@@ -133,6 +133,7 @@ def test_preprocessing_shows_only_the_stages_that_ran_and_says_why(qtbot, window
     for name in shown:  # no empty box among them
         assert window.stages.strip.items[name].image is not None
     assert "without the research paper's optional binarising and enhancement" in window.stages.caption.text()
+    assert shown[0] == "ink found" and "ruled lines are left out" in window.stages.toolTip()
 
 
 def test_a_model_that_binarises_and_enhances_shows_those_stages(qtbot, window):

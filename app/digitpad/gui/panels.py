@@ -170,6 +170,9 @@ class StagesPanel(QWidget):
         self.caption = QLabel("The exact array the model received is the last picture.")
         self.caption.setAlignment(Qt.AlignCenter)
         self.caption.setWordWrap(True)
+        # said on hover over the pictures or the caption, which a small window already wraps to several lines
+        self.setToolTip("The first picture is the ink found: a photo's paper, its uneven light, specks "
+                                "and ruled lines are left out before the digit is cropped.")
         layout.addWidget(self.strip)
         layout.addWidget(self.caption)
         self.strip.set_shown([STAGE_TITLES[s] for s in STAGES if s not in ("binarized", "enhanced")])  # until told
@@ -182,8 +185,7 @@ class StagesPanel(QWidget):
         skipped = [{"binarized": "binarising", "enhanced": "enhancement"}[s] for s, on in ran.items() if not on]
         note = ("" if not skipped else f" This model was trained without the research paper's optional "
                 f"{' and '.join(skipped)}, so the centred picture is what it reads.")
-        self.caption.setText("First the ink is found: a photo's paper, its uneven light, specks and ruled "
-                             "lines are left out. The exact array the model received is the last picture." + note)
+        self.caption.setText("The exact array the model received is the last picture." + note)
 
     def show_stages(self, stages: dict[str, np.ndarray]) -> None:
         self.strip.show_images({STAGE_TITLES[k]: v for k, v in stages.items() if k in STAGE_TITLES})
