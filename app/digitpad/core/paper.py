@@ -308,6 +308,8 @@ def _in_step(leaving: list[tuple], crossing: list[tuple], mask: np.ndarray, thic
     through the picture's top or bottom) that leave the way the ruled lines of ``crossing`` (from edge to edge) are turned: a
     sheet turned clockwise takes a line that starts on the left out through the bottom. Alone,
     or against the turn, such a band may be a digit's bar or upright along an edge of a tight crop."""
+    if not leaving:
+        return []
     slopes = [_slope(mask[start:stop], thickest) for start, stop, _ in crossing]
     turn = float(np.median(slopes)) if slopes else 0.0
     if abs(turn) < _TURNED:
@@ -328,7 +330,8 @@ def _slope(band: np.ndarray, thickest: int) -> float:
     if cols.size < 2:
         return 0.0
     rows = (band[:, cols] * np.arange(band.shape[0])[:, None]).sum(axis=0) / counts[cols]
-    return float(np.polyfit(cols, rows, 1)[0])
+    x = cols - cols.mean()
+    return float((x * (rows - rows.mean())).sum() / (x * x).sum())  # least squares, as polyfit's first term
 
 
 def _thin_but_turned(band: np.ndarray, along: np.ndarray, sides: list[np.ndarray], thickest: int) -> bool:
