@@ -225,8 +225,8 @@ def without_ruling(ink: np.ndarray, level: float) -> np.ndarray:
 
     Ruling is four or more thin straight lines in one direction, each running from edge to edge
     of the picture (on a sheet turned a little, some from one side out through the top or
-    bottom, the way the others are turned) and not inside a broad stroke (a digit has three bars at most, as thick as its
-    pen, and in a picture with a margin they stop short of its edges). Only their faint part
+    bottom, the way the others are turned) and not inside a broad stroke (a digit has three bars
+    at most, as thick as its pen, and in a picture with a margin they stop short of its edges). Only their faint part
     goes: where the digit's stroke crosses a line and is clearly darker than it, it stays; where
     a line is as dark as the pen the crossing is mended from the stroke on both sides, and where
     a stroke runs along a line for a stretch, that stretch stays.
@@ -305,9 +305,10 @@ def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _in_step(leaving: list[tuple], crossing: list[tuple], mask: np.ndarray, thickest: int) -> list[tuple]:
     """The bands of ``leaving`` (lines that run from one side, the left one if ``from_left``, out
-    through the picture's top or bottom) that leave the way the ruled lines of ``crossing`` (from edge to edge) are turned: a
-    sheet turned clockwise takes a line that starts on the left out through the bottom. Alone,
-    or against the turn, such a band may be a digit's bar or upright along an edge of a tight crop."""
+    through the picture's top or bottom) that leave the way the ruled lines of ``crossing`` (from
+    edge to edge) are turned: a sheet turned clockwise takes a line that starts on the left out
+    through the bottom. Alone, or against the turn, such a band may be a digit's bar or upright
+    along an edge of a tight crop."""
     if not leaving:
         return []
     slopes = [_slope(mask[start:stop], thickest) for start, stop, _ in crossing]

@@ -172,7 +172,7 @@ class StagesPanel(QWidget):
         self.caption.setWordWrap(True)
         # said on hover over the pictures or the caption, which a small window already wraps to several lines
         self.setToolTip("The first picture is the ink found: a photo's paper, its uneven light, specks "
-                                "and ruled lines are left out before the digit is cropped.")
+                        "and ruled lines are left out before the digit is cropped.")
         layout.addWidget(self.strip)
         layout.addWidget(self.caption)
         self.strip.set_shown([STAGE_TITLES[s] for s in STAGES if s not in ("binarized", "enhanced")])  # until told
