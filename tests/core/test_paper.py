@@ -416,7 +416,8 @@ def test_a_bar_that_ends_with_the_digit_is_not_a_ruled_line():
 def _sheet(ink, lines=(), width=1, darkness=0.0, squared=False, turn=2.0, seed=0):
     """``ink`` (light on dark, 120 px) in a grey pen on a 160 px sheet with lines at ``lines`` (and
     columns, if ``squared``), turned ``turn`` degrees; the middle 120 px with the paper's grain,
-    which at this contrast puts a few specks in every column."""
+    which at this contrast puts a few specks in every column. (Not :func:`_ruled`: that one is
+    clean, and turns in place, so its lines meet the picture's edges as a bigger sheet's would not.)"""
     page = np.full((160, 160), 0.8, np.float32)
     for at in lines:
         page[at:at + width, :] *= 1 - darkness

@@ -281,9 +281,10 @@ def _ruled_rows(mask: np.ndarray) -> tuple[np.ndarray, int]:
             continue  # as thick as a marker's bar
         reach = np.flatnonzero(along)  # the line itself: a scan's grain beside a bar reaches further
         ends = reach[0] <= 0.1 * w, reach[-1] >= 0.9 * w
-        # the paper's lines run from edge to edge; a digit's bar stops short of one
+        # the paper's lines run from edge to edge (or, turned, from one side out through the top or
+        # bottom: see _in_step); a digit's bar stops short of one
         leaving = not all(ends) and any(ends) and (start <= 2 or stop >= h - 2)
-        if not all(ends) and not leaving:
+        if not (all(ends) or leaving):
             continue
         inside = np.logical_and.reduce(sides) & along if sides else along
         if _long_runs(inside, thickest).sum() >= 0.5 * along.sum():
