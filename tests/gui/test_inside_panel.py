@@ -93,6 +93,21 @@ def test_shown_panel_follows_the_drawing_layer_and_digit(qtbot, inside_window):
     assert got == [] and w.inside.explanation is None  # the new drawing was not looked inside
 
 
+def test_a_drawing_made_before_the_map_is_ready_is_placed_when_it_is(qtbot, inside_window):
+    w = inside_window
+    drag(qtbot, w.canvas, SEVEN)
+    wait_for_answer(qtbot, w)
+    placed = []
+    w.worker.results(w.INSIDE).connect(lambda r: placed.append(r.explanation is not None
+                                                             and r.explanation.placed is not None))
+    w.set_inside_shown(True)
+    qtbot.waitUntil(lambda: w.inside.latent is not None, timeout=30000)
+    qtbot.waitUntil(lambda: any(placed) and w.worker.is_answered(w.INSIDE), timeout=10000)
+    assert w.inside.explanation.placed is not None and w.inside.you.data.size == 1
+    assert "nearest MNIST test digits:" in w.inside.neighbours_caption.text()
+    assert w.inside.neighbour_labels[0].pixmap() is not None
+
+
 def test_clearing_the_canvas_clears_the_panel(qtbot, inside_window):
     w = inside_window
     _show_inside(qtbot, w)

@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         self.worker.secondFailed.connect(lambda path, msg: self._show_error("Cannot compare", msg))
         self.reports.connect(self.worker)
         self.worker.mapProgress.connect(self.inside.map_progress)
-        self.worker.mapReady.connect(self.inside.set_map)
+        self.worker.mapReady.connect(self._on_map_ready)
         self.worker.mapFailed.connect(self.inside.map_failed)
         self.worker.modelLoaded.connect(self._on_model_loaded)
         self.worker.modelFailed.connect(self._on_model_failed)
@@ -470,6 +470,12 @@ class MainWindow(QMainWindow):
         if self.worker is not None and self.model is not None and (again or not self._map_asked):
             self._map_asked = True
             self.worker.prepare_map(self.mnist_path or self.settings.mnist_path)
+
+    def _on_map_ready(self, latent) -> None:
+        """The drawing already looked inside before the map was ready is placed on it now."""
+        self.inside.set_map(latent)
+        if self.inside.explanation is not None and self.inside.explanation.placed is None:
+            self._ask_inside()
 
     def _on_inside_result(self, result: RecognitionResult) -> None:
         if result.explanation is not None:
