@@ -513,3 +513,31 @@ def test_a_bar_along_an_edge_of_a_tight_crop_is_not_a_turned_line(digit):
 
     ink = digit()
     assert without_ruling(ink, INK_LEVEL) is ink
+
+
+def _squared_cell(grid=True, blur=0.8, darkness=0.75, seed=0):
+    """A 0 on dense squared paper (lines every 11 px), scanned soft: the crossings of the lines
+    spread over a quarter of every ring under the edge, except the ring that runs along a line."""
+    ink = np.zeros((120, 120), np.float32)
+    cv2.ellipse(ink, (60, 60), (20, 34), 0, 0, 360, 1.0, 6)
+    paper = np.full((120, 120), 0.9, np.float32)
+    if grid:
+        for at in range(10, 120, 11):  # rows and columns 10 and 109: a line 10 px in from every edge
+            paper[at:at + 2, :] *= 1 - darkness
+            paper[:, at:at + 2] *= 1 - darkness
+    page = cv2.GaussianBlur(paper * (1 - 0.75 * ink), (0, 0), blur)
+    return page + np.random.default_rng(seed).normal(0, 0.02, page.shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("blur, darkness", [(0.8, 0.75), (1.0, 0.65)])
+def test_dense_squared_paper_whose_only_even_rings_are_its_lines_is_still_paper(blur, darkness):
+    """The one even ring lay on a grid line, so the line was read as the paper, the paper as
+    light ink, and the whole sheet came out as one block of ink."""
+    from digitpad.core.paper import ground
+
+    for seed in range(2):
+        page = _squared_cell(blur=blur, darkness=darkness, seed=seed)
+        level, dark_ink = ground(page)
+        assert dark_ink and level > float(np.median(page)) - 0.1, seed
+        clean = _squared_cell(grid=False, blur=blur, seed=seed)
+        assert float(np.abs(to_mnist(page).image - to_mnist(clean).image).mean()) < 0.05, seed

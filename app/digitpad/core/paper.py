@@ -42,7 +42,7 @@ def border_level(gray: np.ndarray) -> float:
     one depth from the edge, down to a tenth of the shorter side. A ring of one even level is
     paper or the line of a form's box (drawn round the digit, or left at the edge of a cell cut
     from a form); a ring that crosses a tight crop's strokes is uneven. Of the even rings' levels
-    the one most of the picture has is the paper.
+    the one most of the picture has is the paper; when none is near it, they lie on lines.
     """
     h, w = gray.shape
     band = max(1, min(h, w) // 20)
@@ -58,9 +58,14 @@ def border_level(gray: np.ndarray) -> float:
             even.append(float(mid))
     if not even:  # uneven light, or strokes in every ring: the outer band as a whole
         return _median(pooled)
+    most = _median(_subsample(gray).ravel())
+    if min(abs(level - most) for level in even) >= UNEVEN:
+        # Every even ring lies on a line: on dense squared paper the rings between its lines are
+        # crossed by one every few pixels, and only those along a line are even. The paper is
+        # what most of the picture is (it holds more than the ink and the lines do).
+        return most
     if max(even) - min(even) < UNEVEN:
         return _median(np.array(even))
-    most = _median(_subsample(gray).ravel())
     return min(even, key=lambda level: abs(level - most))
 
 
