@@ -1,10 +1,14 @@
 """The drawing surface: mouse and tablet strokes into an :class:`InkDocument`, painted with
-anti-aliased round-capped lines. Light or dark look; the model sees the same ink either way."""
+anti-aliased round-capped lines. Light or dark look; the model sees the same ink either way.
+
+A fresh drawing's coordinates are the canvas's pixels. Once there is ink, the view fits it: a
+window made smaller, or an ink opened from a canvas of another size, shows the whole drawing
+scaled into the canvas, so no ink the model reads is ever out of sight."""
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QTabletEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QTabletEvent, QTransform
 from PySide6.QtWidgets import QSizePolicy, QWidget
 from pyqtgraph.functions import arrayToQPath
 
@@ -37,11 +41,12 @@ class InkCanvas(QWidget):
         self._tablet_down = False
         self.overlay = None  # number mode (gui/number_view.py): paints digit boxes over the ink, takes clicks on them
         self._curves: dict[tuple, tuple[np.ndarray, QPainterPath]] = {}  # stroke's points -> its curve, painted last time
+        self.view = QTransform()  # ink coordinates -> the widget's (see the module's docstring)
 
     # -- state ----------------------------------------------------------------------------
     def set_brush(self, width: float) -> None:
         self.brush = float(width)
-        self.document.pen_width = self.brush
+        self.document.pen_width = self._ink_length(self.brush)
         self.update()
 
     def set_dark(self, dark: bool) -> None:
@@ -70,6 +75,7 @@ class InkCanvas(QWidget):
 
     def load_ink(self, ink: Ink) -> None:
         self.document.replace(ink)
+        self._fit_view()
         self._changed(history=True)
 
     def clear(self) -> None:
@@ -90,32 +96,70 @@ class InkCanvas(QWidget):
             self._changed(history=True)
 
     def _changed(self, history: bool = False) -> None:
+        if history and not self._shows_all_ink():
+            self._fit_view()  # undo brought back ink drawn at another size of the window
         self.update()
         self.inkChanged.emit()
         if history:
             self.historyChanged.emit()
 
     def resizeEvent(self, event) -> None:
-        # Ink coordinates are canvas pixels; the document grows with the widget, strokes stay put.
-        self.document.width = float(max(self.document.width, self.width()))
-        self.document.height = float(max(self.document.height, self.height()))
         super().resizeEvent(event)
+        if not self.document.drawing:
+            self._fit_view()
+
+    # -- the view -----------------------------------------------------------------------------
+    def _fit_view(self) -> None:
+        """An empty canvas takes the widget's size and draws 1:1; ink is shown whole: its canvas
+        (and any ink beyond it) scaled to fit the widget, centred."""
+        doc, w, h = self.document, max(1, self.width()), max(1, self.height())
+        pts = doc.snapshot().points()
+        if not len(pts):
+            doc.width, doc.height = float(w), float(h)
+            self.view = QTransform()
+            return
+        pad = (doc.pen_width or self.brush) / 2
+        x0, y0 = min(0.0, float(pts[:, 0].min()) - pad), min(0.0, float(pts[:, 1].min()) - pad)
+        x1, y1 = max(doc.width, float(pts[:, 0].max()) + pad), max(doc.height, float(pts[:, 1].max()) + pad)
+        scale = min(w / max(x1 - x0, 1e-6), h / max(y1 - y0, 1e-6))
+        self.view = QTransform(scale, 0, 0, scale, (w - scale * (x1 + x0)) / 2, (h - scale * (y1 + y0)) / 2)
+
+    def _shows_all_ink(self) -> bool:
+        pts = self.document.snapshot().points()
+        if not len(pts):
+            return self.view.isIdentity()
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+        seen = self.view.mapRect(QRectF(QPointF(x0, y0), QPointF(x1, y1)))
+        return QRectF(self.rect()).adjusted(-0.5, -0.5, 0.5, 0.5).contains(seen)
+
+    @property
+    def scale(self) -> float:
+        """Widget pixels per ink unit."""
+        return self.view.m11()
+
+    def _ink_length(self, pixels: float) -> float:
+        return pixels / self.scale
+
+    def _to_ink(self, pos: QPointF) -> QPointF:
+        return self.view.inverted()[0].map(pos)
 
     # -- pointer input ------------------------------------------------------------------------
     def _press(self, pos: QPointF, pressure: float) -> None:
         if self.overlay is not None and self.overlay.press(pos):  # a digit's tab: select it, draw nothing
             return
+        pos = self._to_ink(pos)
         if self.eraser:
-            if self.document.erase_at(pos.x(), pos.y(), self.brush):
+            if self.document.erase_at(pos.x(), pos.y(), self._ink_length(self.brush)):
                 self._changed(history=True)
             return
-        self.document.pen_width = self.brush
+        self.document.pen_width = self._ink_length(self.brush)
         self.document.begin_stroke(pos.x(), pos.y(), pressure)
         self._changed()
 
     def _move(self, pos: QPointF, pressure: float) -> None:
+        pos = self._to_ink(pos)
         if self.eraser:
-            if self.document.erase_at(pos.x(), pos.y(), self.brush):
+            if self.document.erase_at(pos.x(), pos.y(), self._ink_length(self.brush)):
                 self._changed(history=True)
             return
         if self.document.drawing:
@@ -172,8 +216,10 @@ class InkCanvas(QWidget):
             p.setPen(guide.lighter(160) if self.dark else guide.darker(160))
             p.drawText(self.rect(), Qt.AlignCenter, "Draw a digit")
         curves, self._curves = self._curves, {}
+        p.setTransform(self.view)  # pens scale with it: a stroke keeps its width relative to the ink
         for stroke in self.document.snapshot().strokes:
             self._paint_stroke(p, stroke, ink_color, curves)
+        p.resetTransform()
         if self.overlay is not None:
             self.overlay.paint(p)
         p.end()

@@ -176,10 +176,10 @@ class NumberMode(QObject):
         return font
 
     def box_rect(self, k: int) -> QRectF:
-        """Digit ``k``'s box on the canvas (ink coordinates are canvas pixels)."""
+        """Digit ``k``'s box on the canvas, in the widget's pixels (the canvas maps ink to them)."""
         x0, y0, x1, y1 = self.digits[k].box
-        pad = (self.canvas.document.pen_width or self.canvas.brush) / 2 + BOX_MARGIN
-        return QRectF(QPointF(x0 - pad, y0 - pad), QPointF(x1 + pad, y1 + pad))
+        pad = (self.canvas.document.pen_width or self.canvas.brush) / 2 + BOX_MARGIN / self.canvas.scale
+        return self.canvas.view.mapRect(QRectF(QPointF(x0 - pad, y0 - pad), QPointF(x1 + pad, y1 + pad)))
 
     def tab_rect(self, k: int) -> QRectF:
         """Digit ``k``'s tab: above its box, or below it when the box touches the top of the canvas."""
