@@ -131,6 +131,10 @@ def test_open_and_save_start_in_documents_then_in_the_last_used_folder(qtbot, wi
     QTest.keyClick(window, Qt.Key_S, Qt.ControlModifier)
     assert dialogs.started_in[-1] == str(drawings / "drawing.json")  # proposed where the user just was
     assert (tmp_path / "elsewhere" / "mine.json").is_file()
+    dialogs.answers.append(str(tmp_path / "elsewhere" / "typed"))  # a name typed without its suffix
+    QTest.keyClick(window, Qt.Key_S, Qt.ControlModifier)
+    assert (tmp_path / "elsewhere" / "typed.json").is_file() and not (tmp_path / "elsewhere" / "typed").exists()
+    assert window.open_path(str(tmp_path / "elsewhere" / "typed.json"))  # and it opens again as a drawing
 
     window.close()
     again = open_window(qtbot, settings, shipped_model)  # remembered in the settings
@@ -177,3 +181,54 @@ def test_the_readme_shortcut_table_has_every_actions_shortcut(window):
         for key in action.shortcuts():
             name = key.toString().replace("Del", "Delete")
             assert name in keys, f"{action.text()}: {name} is not in the README's shortcut table"
+
+
+def _shown_at(canvas, x, y) -> bool:
+    image = canvas.grab().toImage()
+    return inked(image, x, y, image.pixelColor(1, 1))
+
+
+def test_ink_stays_in_sight_when_the_canvas_shrinks_and_the_pen_still_draws_where_it_is(qtbot):
+    """A window made narrower hid the ink on the right of the canvas, while the model still read it."""
+    from digitpad.gui.canvas import InkCanvas
+
+    c = InkCanvas(brush=8)
+    qtbot.addWidget(c)
+    c.resize(600, 500)
+    c.show()
+    qtbot.waitExposed(c)
+    fast_stroke(c, [(450, 80), (560, 250), (450, 420)])
+    drawn = c.snapshot().strokes[0].copy()
+    assert _shown_at(c, 560, 250)
+    c.resize(300, 500)
+    qtbot.wait(20)
+    assert np.array_equal(c.snapshot().strokes[0], drawn)  # the ink itself is not changed
+    tip = c.view.map(QPointF(560, 250))
+    assert 0 < tip.x() < 300 and c.scale < 1
+    assert _shown_at(c, tip.x(), tip.y())
+    fast_stroke(c, [(40, 250), (120, 250)])  # drawn where the pen is, in the smaller view
+    assert _shown_at(c, 80, 250)
+    back = c.view.map(QPointF(*c.snapshot().strokes[1][0, :2]))
+    assert abs(back.x() - 40) < 0.5 and abs(back.y() - 250) < 0.5
+    c.resize(600, 500)  # both strokes lie on the canvas: it is drawn 1:1 again
+    qtbot.wait(20)
+    assert c.scale == 1 and c.view.map(QPointF(560, 250)) == QPointF(560, 250)
+    c.clear()
+    assert c.view.isIdentity() and (c.document.width, c.document.height) == (600, 500)
+
+
+def test_an_ink_from_a_small_canvas_opens_filling_the_canvas(qtbot):
+    """An ink recorded on a 100x100 pad opened at its own size, in the canvas's top-left corner."""
+    from digitpad.gui.canvas import InkCanvas
+
+    c = InkCanvas(brush=8)
+    qtbot.addWidget(c)
+    c.resize(600, 500)
+    c.show()
+    qtbot.waitExposed(c)
+    c.load_ink(Ink(100, 100, (np.array([[50.0, 10.0], [50.0, 90.0]]),), pen_width=4))
+    top, bottom = c.view.map(QPointF(50, 10)), c.view.map(QPointF(50, 90))
+    assert abs(top.x() - 300) < 1 and bottom.y() - top.y() > 300  # centred, scaled up
+    assert _shown_at(c, 300, (top.y() + bottom.y()) / 2)
+    c.undo()
+    assert c.document.is_empty and c.view.isIdentity()

@@ -604,8 +604,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to save: the canvas is empty", 4000)
             return
         path = file_dialogs.save_file(self, self.settings, "Save drawing", "drawing.json", "Ink drawing (*.json)")
-        if path:
-            self.save_drawing_to(path)
+        if path:  # a name typed without ".json" would not open again as a drawing
+            self.save_drawing_to(path if Path(path).suffix else path + ".json")
 
     def save_drawing_to(self, path: str) -> bool:
         try:
