@@ -106,6 +106,8 @@ def test_a_drawing_made_before_the_map_is_ready_is_placed_when_it_is(qtbot, insi
     assert w.inside.explanation.placed is not None and w.inside.you.data.size == 1
     assert "nearest MNIST test digits:" in w.inside.neighbours_caption.text()
     assert w.inside.neighbour_labels[0].pixmap() is not None
+    w.inside.reset()  # another model: until its map is ready, no digits of this one's are named
+    assert w.inside.neighbours_caption.text() == "nearest MNIST test digits"
 
 
 def test_clearing_the_canvas_clears_the_panel(qtbot, inside_window):

@@ -14,6 +14,7 @@ from .imaging import to_qimage
 from .worker import InsideAsk
 
 THUMB = 36  # neighbour thumbnails, px
+NEIGHBOURS = "nearest MNIST test digits"
 
 
 def _picture_box(title: str) -> tuple[pg.GraphicsLayoutWidget, pg.ViewBox, pg.ImageItem, QLabel]:
@@ -87,7 +88,7 @@ class InsidePanel(QWidget):
             label.setAlignment(Qt.AlignCenter)
             near.addWidget(label, i // 4, i % 4)
             self.neighbour_labels.append(label)
-        self.neighbours_caption = QLabel("nearest MNIST test digits")
+        self.neighbours_caption = QLabel(NEIGHBOURS)
         self.neighbours_caption.setAlignment(Qt.AlignCenter)
 
         self.map_status = QLabel("")
@@ -148,6 +149,7 @@ class InsidePanel(QWidget):
                 item.clear()
             for label in self.neighbour_labels:
                 label.clear()
+            self.neighbours_caption.setText(NEIGHBOURS)
             self.note.setText(note)
             self.note.show()
             self._maps = None
@@ -223,6 +225,7 @@ class InsidePanel(QWidget):
             self.you.clear()
             for label in self.neighbour_labels:
                 label.clear()
+            self.neighbours_caption.setText(NEIGHBOURS)  # not another model's, or drawing's, digits
             return
         x, y = latent.xy(expl.placed)
         self.you.setData(x=[float(x)], y=[float(y)])
@@ -232,5 +235,5 @@ class InsidePanel(QWidget):
                                                             Qt.SmoothTransformation)
             label.setPixmap(pix)
             label.setToolTip(f"MNIST test #{int(index)}: a {int(latent.labels[index])}")
-        self.neighbours_caption.setText("nearest MNIST test digits: "
+        self.neighbours_caption.setText(f"{NEIGHBOURS}: "
                                         + " ".join(str(int(latent.labels[i])) for i in expl.neighbours))
