@@ -88,6 +88,19 @@ def test_bad_model_files_are_clear_errors(tmp_path):
     _expect_error(tmp_path / "folder", "not a SavedModel")
 
 
+def test_a_model_with_a_lambda_layer_is_refused_in_words_a_user_can_act_on(tmp_path):
+    witness = tmp_path / "ran"
+    inp = keras.Input((28, 28))
+    x = keras.layers.Lambda(lambda t, p=str(witness): t + 0.0 * float(open(p, "w").write("x")))(inp)
+    out = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x))
+    keras.Model(inp, out).save(tmp_path / "lambda.keras")
+    witness.unlink()
+    with pytest.raises(ModelFileError) as err:
+        Recognizer.load(tmp_path / "lambda.keras")
+    assert "Lambda layer" in str(err.value) and "never runs" in str(err.value)
+    assert "safe_mode" not in str(err.value) and not witness.exists()
+
+
 def test_truncated_model_file(tmp_path):
     model = build("paper")
     model.save(tmp_path / "full.keras")

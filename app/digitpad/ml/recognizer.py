@@ -39,6 +39,8 @@ def _load_keras(path: Path):
             return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for corrupt/truncated/foreign files
         msg = " ".join(str(exc).split()) or type(exc).__name__
+        if "safe_mode" in msg:  # Keras's advice (pass safe_mode=False) is for programmers, not users
+            raise ModelFileError("holds Python code (a Lambda layer), which DigitPad never runs", path) from None
         raise ModelFileError(f"not a loadable Keras model ({msg[:400]})", path) from None
 
 
