@@ -106,3 +106,34 @@ def test_thumbnails_are_large_and_the_grid_fills_the_width(qtbot, samples_window
         grid, room = view.view.gridSize().width(), view.view.viewport().width()
         columns = room // grid
         assert columns >= 1 and room - columns * grid <= columns + 4, (width, grid, room)  # no empty band
+
+
+def test_a_panel_with_no_room_beside_the_window_takes_room_from_it_and_gives_it_back(qtbot, settings):
+    """Inside the Model floated over the answer on a laptop screen; the window now moves left
+    and narrows (down to its smallest size) to make room, and is as it was once the panel closes."""
+    from digitpad.gui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    screen = w.screen().availableGeometry()
+    least = w.minimumSizeHint().width()
+    w.setGeometry(screen.left() + 40, screen.top() + 10, least + 60, 560)
+    qtbot.wait(50)
+    before = w.geometry()
+    w.set_inside_shown(True)
+    qtbot.waitUntil(lambda: w.inside_dock.isVisible())
+    assert w.x() == screen.left() and w.width() == least  # moved to the edge, then narrowed
+    assert w.inside_dock.x() >= screen.left() + 8 and w.inside_dock.isFloating()
+    w.set_inside_shown(False)
+    qtbot.waitUntil(lambda: w.geometry() == before)
+
+    w.set_inside_shown(True)  # opened again: room again
+    assert w.x() == screen.left() and w.width() == least
+    w.resize(least + 20, 560)  # the user sizes the window: it is theirs now, kept when the panel closes
+    qtbot.wait(50)
+    w.set_inside_shown(False)
+    qtbot.wait(50)
+    assert w.width() == least + 20 and w.x() == screen.left()
+    w.close()

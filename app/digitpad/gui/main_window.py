@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.verdict = Verdict.EMPTY
         self._map_asked = False  # the current model's map was asked of the worker
         self._inside_placed = False  # the Inside dock was placed beside the window once
+        self._room_made = None  # (dock, the window's geometry before, after) while a dock has its room
 
         self.canvas = InkCanvas(brush=self.settings.brush_size, dark=self.settings.dark_canvas)
         self.canvas.inkChanged.connect(self.request_recognition)
@@ -124,6 +125,8 @@ class MainWindow(QMainWindow):
         self.compare = ComparePanel()  # a second model's answers beside the current one's
         self.compare_dock = self._floating_dock("Compare Models", "compare", self.compare)
         self.compare.closeWanted.connect(self.stop_comparing)
+        for dock in (self.inside_dock, self.compare_dock):
+            dock.visibilityChanged.connect(self._give_room_back)
         self.compare.reportWanted.connect(lambda: self.reports.choose(compare=True))
         self.second: ModelSummary | None = None  # the model compared with
         self.reports = Reports(self)
@@ -432,13 +435,40 @@ class MainWindow(QMainWindow):
         return dock
 
     def _place_beside(self, dock: QDockWidget, width: int, height: int) -> None:
-        """A floating dock beside the window, or over its right-hand column on a small screen:
-        never over the canvas, where the pen is."""
-        frame = self.frameGeometry()
+        """A floating dock beside the window. On a screen too small for both, the window first
+        moves left and gives up width for it (given back when the dock closes), down to its
+        smallest size; only then does the dock cover part of the answer's column. Never the
+        canvas, where the pen is."""
         screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
         dock.resize(width, min(height, screen.height() - 40))
+        self._make_room(dock, screen)
+        frame = self.frameGeometry()
         x = min(frame.right() + 8, screen.right() - dock.width())
         dock.move(max(screen.left(), x), max(screen.top(), frame.top()))
+
+    def _make_room(self, dock: QDockWidget, screen) -> None:
+        frame = self.frameGeometry()
+        short = frame.right() + 8 + dock.width() - screen.right()
+        if short <= 0 or self.isMaximized() or self.isFullScreen():
+            return
+        before = self.geometry()
+        left = max(0, min(short, frame.left() - screen.left()))
+        narrower = max(0, min(short - left, self.width() - self.minimumSizeHint().width()))
+        if not left and not narrower:
+            return
+        self.setGeometry(before.x() - left, before.y(), before.width() - narrower, before.height())
+        self._room_made = (dock, before, self.geometry())
+
+    def _give_room_back(self, visible: bool) -> None:
+        """The dock that took the window's room closed: the window as it was, unless the user
+        has moved or resized it since."""
+        if visible or self._room_made is None or self._room_made[0].isVisible():
+            return
+        dock, before, made = self._room_made
+        self._room_made = None
+        if self.geometry() == made:
+            self.setGeometry(before)
+            self._inside_placed = self._inside_placed and dock is not self.inside_dock  # next time, room again
 
     def _inside_visibility(self, _visible: bool) -> None:
         self.actions_.inside.setChecked(self.inside_dock.isVisible())
