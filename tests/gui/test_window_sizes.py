@@ -137,3 +137,55 @@ def test_a_panel_with_no_room_beside_the_window_takes_room_from_it_and_gives_it_
     qtbot.wait(50)
     assert w.width() == least + 20 and w.x() == screen.left()
     w.close()
+
+
+def test_docking_a_panel_keeps_the_window_on_the_screen(qtbot, settings):
+    """Docked, Inside the Model widened the window past the screen's right edge (its close button
+    and the panel's captions out of reach)."""
+    from PySide6.QtWidgets import QWidget
+
+    from digitpad.gui.main_window import MainWindow
+    from digitpad.gui.window_sizing import keep_on_screen
+
+    small = QWidget()
+    qtbot.addWidget(small)
+    small.show()
+    qtbot.waitExposed(small)
+    area = small.screen().availableGeometry()
+    small.setGeometry(area.right() - 100, area.top() + 20, 300, 200)
+    keep_on_screen(small)
+    assert small.frameGeometry().right() <= area.right() and small.width() == 300
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.move(area.left() + 60, area.top())
+    w.set_inside_shown(True)
+    w.inside_dock.setFloating(False)
+    qtbot.waitUntil(lambda: w.x() == area.left())  # wider than the 800 px test screen: at its left edge
+    assert w.width() >= w.inside_dock.width() + w.canvas.width()
+    w.close()
+
+
+def test_a_panel_closed_at_quit_is_placed_beside_the_window_again_next_time(qtbot, settings):
+    """Qt restores a closed floating panel at a size and place of its own, which covered the answer."""
+    from digitpad.gui.main_window import MainWindow
+
+    first = MainWindow(settings=settings)
+    qtbot.addWidget(first)
+    first.show()
+    qtbot.waitExposed(first)
+    first.set_inside_shown(True)
+    first.inside_dock.setGeometry(10, 10, 700, 300)  # somewhere else, then closed
+    first.set_inside_shown(False)
+    first.close()
+
+    again = MainWindow(settings=settings)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    again.set_inside_shown(True)
+    assert again.inside_dock.width() == 540  # placed beside the window, as the first time
+    again.set_inside_shown(False)
+    again.close()

@@ -90,6 +90,7 @@ class InsidePanel(QWidget):
             self.neighbour_labels.append(label)
         self.neighbours_caption = QLabel(NEIGHBOURS)
         self.neighbours_caption.setAlignment(Qt.AlignCenter)
+        self.neighbours_caption.setWordWrap(True)  # with eight digits named, it would widen the panel
 
         self.map_status = QLabel("")
         self.map_status.setWordWrap(True)

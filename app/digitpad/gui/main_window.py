@@ -127,6 +127,8 @@ class MainWindow(QMainWindow):
         self.compare.closeWanted.connect(self.stop_comparing)
         for dock in (self.inside_dock, self.compare_dock):
             dock.visibilityChanged.connect(self._give_room_back)
+            # docked, a panel widens the window: it must not then reach off the screen
+            dock.topLevelChanged.connect(lambda floating: floating or QTimer.singleShot(0, self._keep_on_screen))
         self.compare.reportWanted.connect(lambda: self.reports.choose(compare=True))
         self.second: ModelSummary | None = None  # the model compared with
         self.reports = Reports(self)
@@ -251,7 +253,9 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None and self.restoreState(state):
-            self._inside_placed = True  # the Inside dock is where the user left it
+            # The Inside dock is where the user left it, if it was open; Qt restores a closed
+            # floating dock at a size and place of its own (over the window), so that one is placed anew.
+            self._inside_placed = not self.inside_dock.isHidden()
             self.compare_dock.hide()  # no model to compare with yet: that is not kept between runs
 
     # -- worker -------------------------------------------------------------------------------
@@ -458,6 +462,11 @@ class MainWindow(QMainWindow):
             return
         self.setGeometry(before.x() - left, before.y(), before.width() - narrower, before.height())
         self._room_made = (dock, before, self.geometry())
+
+    def _keep_on_screen(self) -> None:
+        from .window_sizing import keep_on_screen
+
+        keep_on_screen(self)
 
     def _give_room_back(self, visible: bool) -> None:
         """The dock that took the window's room closed: the window as it was, unless the user
