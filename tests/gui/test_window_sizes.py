@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 
 from digitpad.core.sample_store import Sample, SampleStore
 
@@ -189,3 +189,25 @@ def test_a_panel_closed_at_quit_is_placed_beside_the_window_again_next_time(qtbo
     assert again.inside_dock.width() == 540  # placed beside the window, as the first time
     again.set_inside_shown(False)
     again.close()
+
+
+def test_tab_goes_only_to_controls_that_show_they_have_the_focus(qtbot, settings):
+    """Six of the main window's fifteen Tab stops (the canvas, the chart and the thumbnails)
+    took the focus and showed nothing."""
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox, QTabBar
+
+    from digitpad.gui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    seen, widget = [], w.nextInFocusChain()
+    while widget is not w:  # the stops Tab visits, as Qt picks them from the focus chain
+        if (widget.isVisibleTo(w) and widget.isEnabled() and widget.focusPolicy() & Qt.TabFocus
+                and widget.focusProxy() is None):
+            seen.append(widget)
+        widget = widget.nextInFocusChain()
+    kinds = (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QTabBar)
+    assert seen and all(isinstance(f, kinds) for f in seen), [type(f).__name__ for f in seen]
+    w.close()

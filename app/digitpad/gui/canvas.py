@@ -32,7 +32,9 @@ class InkCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setAttribute(Qt.WA_OpaquePaintEvent)
         self.setCursor(Qt.CrossCursor)
-        self.setFocusPolicy(Qt.StrongFocus)
+        # a click takes the focus from a spin box (digits typed next are not thresholds); Tab passes
+        # by: there is nothing to do here with keys but the window's shortcuts
+        self.setFocusPolicy(Qt.ClickFocus)
         self.document = InkDocument(400, 400, brush)
         self.brush = brush
         self.dark = dark

@@ -20,6 +20,7 @@ NEIGHBOURS = "nearest MNIST test digits"
 def _picture_box(title: str) -> tuple[pg.GraphicsLayoutWidget, pg.ViewBox, pg.ImageItem, QLabel]:
     view = pg.GraphicsLayoutWidget()
     view.setBackground(None)
+    view.setFocusPolicy(Qt.NoFocus)
     view.setMinimumSize(48, 48)
     box = view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
     box.setMenuEnabled(False)
@@ -69,6 +70,7 @@ class InsidePanel(QWidget):
         self.map_plot = pg.PlotWidget(background=None)
         self.map_plot.setMenuEnabled(False)
         self.map_plot.hideButtons()
+        self.map_plot.setFocusPolicy(Qt.NoFocus)
         self.map_plot.setMinimumSize(100, 64)
         for axis in ("left", "bottom"):
             self.map_plot.getPlotItem().hideAxis(axis)

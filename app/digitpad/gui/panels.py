@@ -33,6 +33,7 @@ class ProbabilityChart(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
+        self.setFocusPolicy(Qt.NoFocus)  # shown, not used: Tab goes to the controls
         self.setMinimumHeight(120)  # the window must fit a 768-px-high laptop screen
         plot = self.getPlotItem()
         plot.setYRange(0, 1.25, padding=0)
@@ -74,6 +75,7 @@ class ProbabilityChart(pg.PlotWidget):
 def _image_view(title: str, colormap: str | None = None):
     view = pg.GraphicsLayoutWidget()
     view.setBackground(None)
+    view.setFocusPolicy(Qt.NoFocus)
     view.setMinimumSize(48, 48)  # six in a row must fit a narrow window; they grow with it
     box = view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
     box.setMenuEnabled(False)
