@@ -454,3 +454,19 @@ def test_ctrl_l_brings_an_open_samples_window_forward_and_escape_closes_it(qtbot
     qtbot.waitUntil(lambda: collect.isActiveWindow(), timeout=5000)
     qtbot.keyClick(collect.canvas, Qt.Key_W, Qt.ControlModifier)
     assert not collect.isVisible()
+
+
+def test_an_empty_drawing_file_is_refused_and_a_blank_picture_says_it_has_no_ink(qtbot, window, tmp_path):
+    import cv2
+
+    for stroke in shape(window.canvas, "7"):
+        drag(qtbot, window.canvas, stroke)
+    wait_for_answer(qtbot, window)
+    (tmp_path / "empty.json").write_text('{"width": 400, "height": 400, "strokes": []}')
+    assert not window.open_path(str(tmp_path / "empty.json"))  # it used to clear the drawing, and say nothing
+    assert "no strokes" in window.last_error and len(window.canvas.document.strokes) == 1
+    cv2.imwrite(str(tmp_path / "white.png"), np.full((120, 120), 255, np.uint8))
+    assert window.open_path(str(tmp_path / "white.png"))
+    qtbot.waitUntil(lambda: "no ink found in this picture" in window.verdict_label.text(), timeout=10000)
+    window.canvas.clear()
+    qtbot.waitUntil(lambda: "draw a digit" in window.verdict_label.text(), timeout=5000)

@@ -604,7 +604,10 @@ class MainWindow(QMainWindow):
     def _show_judgement(self, rec) -> None:
         self.judgement = judge(rec.probabilities, rec.reconstruction_error, self.thresholds, rec.digit_likeness)
         self.verdict = self.judgement.verdict
-        self.verdict_label.show_verdict(self.verdict, rec.digit, rec.confidence, reason=self.judgement.reason)
+        reason = self.judgement.reason
+        if self.verdict is Verdict.EMPTY and self.canvas.image is not None:
+            reason = "no ink found in this picture"
+        self.verdict_label.show_verdict(self.verdict, rec.digit, rec.confidence, reason=reason)
         self.chart.show_probabilities(rec.probabilities, highlight=self.verdict is Verdict.DIGIT)
         if self.comparing:
             self.compare.show_answer(0, rec)
@@ -630,7 +633,11 @@ class MainWindow(QMainWindow):
             if p.is_dir() or p.suffix.lower() in MODEL_SUFFIXES:
                 self.load_model(str(p))
             elif p.suffix.lower() == ".json":
-                self.canvas.load_ink(read_ink(p))
+                ink = read_ink(p)
+                if ink.is_empty:  # opened, it would only clear the drawing
+                    self._show_error("Cannot open file", f"{p}: the drawing holds no strokes")
+                    return False
+                self.canvas.load_ink(ink)
             else:
                 self.canvas.show_image(read_image(p))
         except DigitPadError as exc:

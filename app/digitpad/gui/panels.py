@@ -219,7 +219,7 @@ class VerdictLabel(QLabel):
             big, small = "✕", "not a digit"
             if reason:
                 small += f"<br><span style='font-size:11px'>{reason}</span>"
-        else:
-            big, small = "–", "draw a digit"
+        else:  # a blank picture says so (``reason``); an empty canvas asks for a digit
+            big, small = "–", reason or "draw a digit"
         self.setText(f"<div style='font-size:56px; font-weight:600; color:{color}'>{big}</div>"
                      f"<div style='font-size:14px; color:{color}'>{small}</div>")
